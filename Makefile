@@ -1,0 +1,45 @@
+# Every target installs what it needs first, so each works on a fresh clone.
+SHELL := /bin/bash
+UV = $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# The default demo: 3 years of history ending on DEMO_END; backfill all but the last
+# day as one batch, then run the last day the way the daily schedule would.
+DEMO_END ?= 2026-10-31
+DEMO_START ?= 2023-11-02
+DEMO_BACKFILL_END ?= 2026-10-30
+PYTEST_ARGS ?=
+
+.PHONY: help uv install demo test lint typecheck unit dbt-parse bench clean
+
+help:
+	@echo "make demo   install, generate the demo ERP, backfill 3 years, run the last day, list gold"
+	@echo "make test   install, lint, type-check and run the whole test suite"
+	@echo "make bench  run every benchmark under benchmarks/"
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v $(UV) >/dev/null 2>&1 || (echo "uv not found after install; add ~/.local/bin to PATH" && exit 1)
+
+install: uv
+	$(UV) sync --frozen
+
+demo: install
+	$(UV) run nova demo --end-date $(DEMO_END)
+	$(UV) run nova backfill --start $(DEMO_START) --end $(DEMO_BACKFILL_END)
+	$(UV) run nova run --date $(DEMO_END)
+	$(UV) run nova gold
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: install
+	$(UV) run mypy
+
+test: lint typecheck
+	$(UV) run pytest -n 2 $(PYTEST_ARGS)
+
+bench: install
+	$(UV) run python benchmarks/pipeline.py
+
+clean:
+	rm -rf .lake .warehouse .demo dbt/target dbt/logs

@@ -1,0 +1,241 @@
+"""The `nova` command: run the pipeline in-process on the embedded default."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from backend.pipeline.context import RunContext, StepResult
+from backend.settings import get_settings
+
+app = typer.Typer(
+    help="Nova Corrente lakehouse: spare-parts demand and replenishment.", no_args_is_help=True
+)
+console = Console()
+
+DateOption = Annotated[str, typer.Option(help="A date as YYYY-MM-DD.")]
+
+
+def _parse_date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+
+
+class ProgressObserver:
+    """Draws one rich progress line per step; dbt steps tick once per finished node."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.done: dict[str, int] = {}
+
+    def step_started(self, name: str, total: int | None) -> None:
+        self.done[name] = 0
+        self.tasks[name] = self.progress.add_task(name, total=total, status="")
+
+    def step_advanced(self, name: str, label: str) -> None:
+        self.done[name] += 1
+        self.progress.update(self.tasks[name], advance=1, status=f"{self.done[name]} done, {label}")
+
+    def step_finished(self, name: str, result: StepResult) -> None:
+        task = self.tasks[name]
+        mark = "[green]ok[/]" if result.status == "success" else "[red]failed[/]"
+        self.progress.update(task, total=1, completed=1, status=f"{mark} {result.seconds:.1f}s")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _execute(ctx: RunContext) -> None:
+    from backend.pipeline import runner
+
+    try:
+        with _progress() as progress:
+            runner.run(ctx, ProgressObserver(progress))
+    except Exception as exc:
+        print_report(ctx.report.as_dict())
+        console.print(f"[red]run failed:[/] {exc}")
+        console.print(f"report: {ctx.report_uri}")
+        raise typer.Exit(1) from None
+    print_report(ctx.report.as_dict())
+    console.print(f"report: {ctx.report_uri}")
+
+
+def print_report(report: dict[str, Any]) -> None:
+    status_colour = {"success": "green", "degraded": "yellow"}.get(report["status"], "red")
+    console.print(
+        f"\n[bold]Run {report['run_id']}[/] ({report['kind']} {report['start']}..{report['end']}): "
+        f"[{status_colour}]{report['status']}[/] in {report['seconds']:.1f}s"
+    )
+    steps = Table("step", "seconds", "status", title="Steps")
+    for step in report["steps"]:
+        steps.add_row(step["name"], f"{step['seconds']:.2f}", step["status"])
+    console.print(steps)
+    tables = Table("table", "read", "written", "quarantined", "rows/s", title="Tables")
+    seconds = {s["name"]: s["seconds"] for s in report["steps"]}
+    for name, stats in sorted(report["tables"].items()):
+        step = "extract" if name.startswith("bronze.") else "build_gold"
+        rate = stats["rows_written"] / seconds[step] if seconds.get(step) else 0
+        tables.add_row(
+            name,
+            f"{stats['rows_read']:,}",
+            f"{stats['rows_written']:,}",
+            f"{stats['rows_quarantined']:,}",
+            f"{rate:,.0f}",
+        )
+    console.print(tables)
+    tests = report["dbt_tests"]
+    console.print(
+        f"dbt tests: {tests['pass']} passed, {tests['warn']} warned, "
+        f"{tests['fail']} failed, {tests['error']} errored"
+    )
+    for error in report["errors"]:
+        console.print(f"[red]error:[/] {error}")
+
+
+@app.command()
+def demo(
+    items: Annotated[int, typer.Option(min=1, help="Number of items.")] = 2000,
+    depots: Annotated[int, typer.Option(min=1, max=12, help="Number of depots.")] = 8,
+    towers: Annotated[int, typer.Option(min=1, help="Number of towers.")] = 600,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of history.")] = 3,
+    end_date: DateOption = "2026-10-31",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    url: Annotated[str | None, typer.Option(help="ERP database URL (default: settings).")] = None,
+) -> None:
+    """Generate the demo ERP database (SQLite by default, PostgreSQL via NOVA_ERP_URL)."""
+    from backend.demo.erp import DemoConfig, generate_demo
+
+    settings = get_settings()
+    target = url or settings.erp_url
+    config = DemoConfig(
+        items=items,
+        depots=depots,
+        towers=towers,
+        years=years,
+        end_date=_parse_date(end_date, "--end-date"),
+        seed=seed,
+    )
+    with _progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_rows(table: str, rows: int) -> None:
+            if table not in tasks:
+                tasks[table] = progress.add_task(table, total=None, status="")
+            progress.update(tasks[table], completed=rows, status=f"{rows:,} rows")
+
+        counts = generate_demo(target, config, progress=on_rows)
+    summary = Table("table", "rows", title=f"Demo ERP at {target}")
+    for table, rows in counts.items():
+        summary.add_row(table, f"{rows:,}")
+    console.print(summary)
+    first = config.end_date - timedelta(days=config.years * 365 - 1)
+    console.print(f"history: {first} .. {config.end_date}")
+
+
+def _sources(value: str | None) -> tuple[str, ...]:
+    from backend.ingest.base import registered_sources
+
+    known = registered_sources()
+    if not value:
+        return tuple(known)
+    names = tuple(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown source(s) {unknown}; known: {known}", param_hint="--sources"
+        )
+    return names
+
+
+SourcesOption = Annotated[
+    str | None, typer.Option(help="Comma-separated sources (default: every registered one).")
+]
+
+
+@app.command()
+def run(
+    date_: Annotated[str, typer.Option("--date", help="Run date D (YYYY-MM-DD).")],
+    sources: SourcesOption = None,
+) -> None:
+    """Run the daily pipeline for one date: extract -> validate -> silver -> gold."""
+    day = _parse_date(date_, "--date")
+    ctx = RunContext(
+        start=day, end=day, settings=get_settings(), kind="run", sources=_sources(sources)
+    )
+    _execute(ctx)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last date (YYYY-MM-DD), inclusive.")],
+    sources: SourcesOption = None,
+) -> None:
+    """Load a date range as one batch: one extract, one dbt build."""
+    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if last < first:
+        raise typer.BadParameter(f"--end {last} is before --start {first}", param_hint="--end")
+    ctx = RunContext(
+        start=first, end=last, settings=get_settings(), kind="backfill", sources=_sources(sources)
+    )
+    _execute(ctx)
+
+
+@app.command()
+def gold() -> None:
+    """List the gold Delta tables, read with both deltalake and DuckDB."""
+    from backend.lake.gold import gold_summary
+
+    rows = gold_summary(get_settings())
+    if not rows:
+        console.print("no gold tables yet: run `nova backfill` or `nova run` first")
+        raise typer.Exit(1)
+    table = Table("gold table", "rows (deltalake)", "rows (DuckDB)", "columns", "version")
+    for row in rows:
+        table.add_row(
+            row["table"],
+            f"{row['rows_deltalake']:,}",
+            f"{row['rows_duckdb']:,}",
+            str(row["columns"]),
+            str(row["version"]),
+        )
+    console.print(table)
+
+
+@app.command()
+def report(
+    path: Annotated[
+        Path | None, typer.Argument(help="A report JSON (default: the latest).")
+    ] = None,
+) -> None:
+    """Print a saved run report (the latest one by default)."""
+    import json
+
+    from backend.lake.gold import latest_report
+
+    payload = json.loads(path.read_text()) if path else latest_report(get_settings())
+    if payload is None:
+        console.print("no run report yet")
+        raise typer.Exit(1)
+    print_report(payload)
+
+
+if __name__ == "__main__":
+    app()

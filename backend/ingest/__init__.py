@@ -1,0 +1,1 @@
+"""Source extractors writing bronze Delta tables."""

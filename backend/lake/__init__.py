@@ -1,0 +1,1 @@
+"""Delta Lake IO: layer paths, idempotent writes and DuckDB reads."""

@@ -1,0 +1,83 @@
+"""Reading what the pipeline published: gold tables and run reports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow.fs as pafs
+from deltalake import DeltaTable
+
+from backend.lake import delta
+from backend.lake.duck import connect
+from backend.settings import Settings
+
+
+def gold_tables(settings: Settings) -> list[str]:
+    fs, root = pafs.FileSystem.from_uri(delta.table_uri("gold", settings=settings))
+    infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+    return sorted(
+        info.base_name
+        for info in infos
+        if info.type == pafs.FileType.Directory and delta.table_exists(f"{root}/{info.base_name}")
+    )
+
+
+def gold_summary(settings: Settings) -> list[dict[str, Any]]:
+    """Each gold table's row count read twice, by deltalake and by DuckDB's delta_scan."""
+    conn = connect()
+    rows = []
+    try:
+        for name in gold_tables(settings):
+            uri = delta.table_uri("gold", name, settings=settings)
+            table = DeltaTable(uri, storage_options=delta.storage_options(settings))
+            dataset = table.to_pyarrow_dataset()
+            count = conn.execute("select count(*) from delta_scan(?)", [uri]).fetchone()
+            rows.append(
+                {
+                    "table": name,
+                    "rows_deltalake": dataset.count_rows(),
+                    "rows_duckdb": count[0] if count else 0,
+                    "columns": len(dataset.schema),
+                    "version": table.version(),
+                }
+            )
+    finally:
+        conn.close()
+    return rows
+
+
+def latest_report(settings: Settings) -> dict[str, Any] | None:
+    fs, root = pafs.FileSystem.from_uri(delta.table_uri("reports", settings=settings))
+    infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    files = [i for i in infos if i.type == pafs.FileType.File and i.path.endswith(".json")]
+    if not files:
+        return None
+    # Sort by the run id's UTC stamp rather than file times, which object stores may lack.
+    newest = max(files, key=lambda i: (i.base_name.split("-")[2], i.path))
+    with fs.open_input_stream(newest.path) as stream:
+        payload: dict[str, Any] = json.loads(stream.read())
+    return payload
+
+
+def content_hash(uri: str) -> tuple[int, str]:
+    """Row count and an order-independent hash of a Delta table's content columns.
+
+    Audit columns (names starting with ``_``) are left out: they record when and by which
+    run a row was written, while the content must not change when a date is re-run.
+    """
+    conn = connect()
+    try:
+        columns = [
+            row[0] for row in conn.execute("describe select * from delta_scan(?)", [uri]).fetchall()
+        ]
+        content = ", ".join(f'"{c}"' for c in columns if not c.startswith("_"))
+        row = conn.execute(
+            f"select count(*), coalesce(md5(string_agg(h, ',' order by h)), '') from "
+            f"(select md5(to_json(struct_pack({content}))::varchar) as h from delta_scan(?))",
+            [uri],
+        ).fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    return int(row[0]), str(row[1])

@@ -1,0 +1,97 @@
+"""Running dbt in-process on the committed project and profile."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from backend.settings import Settings
+
+TEST_STATUSES = ("pass", "warn", "fail", "error")
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, resource_type: str, status: str) -> int:
+        return sum(
+            1 for n in self.nodes if n["resource_type"] == resource_type and n["status"] == status
+        )
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [n for n in self.nodes if n["status"] in ("fail", "error")]
+
+
+@contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """dbt resolves ``env_var()`` in profiles.yml from the process environment."""
+    saved = {key: os.environ.get(key) for key in settings.dbt_env}
+    os.environ.update(settings.dbt_env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_args(command: str, settings: Settings, *, run_date: date | None = None) -> list[str]:
+    project = str(settings.dbt_project_dir)
+    args = [command, "--project-dir", project, "--profiles-dir", project]
+    if command not in ("deps", "clean"):
+        args += ["--target", settings.dbt_target]
+    if run_date is not None:
+        args += ["--vars", json.dumps({"run_date": run_date.isoformat()})]
+    return args
+
+
+def run_dbt(
+    command: str,
+    settings: Settings,
+    *,
+    select: list[str] | None = None,
+    run_date: date | None = None,
+    on_node: Callable[[str, str], None] | None = None,
+    extra: list[str] | None = None,
+) -> DbtOutcome:
+    """Invoke dbt; ``on_node(name, status)`` is called as each node finishes."""
+    from dbt.cli.main import dbtRunner
+
+    def callback(event: Any) -> None:
+        if on_node is not None and event.info.name == "NodeFinished":
+            info = event.data.node_info
+            on_node(info.node_name, info.node_status)
+
+    args = dbt_args(command, settings, run_date=run_date)
+    if select:
+        args += ["--select", *select]
+    args += extra or []
+    settings.warehouse_path.mkdir(parents=True, exist_ok=True)
+    with dbt_environment(settings):
+        result = dbtRunner(callbacks=[callback]).invoke(args)
+    nodes = []
+    for node_result in getattr(result.result, "results", None) or []:
+        node = node_result.node
+        nodes.append(
+            {
+                "unique_id": node.unique_id,
+                "resource_type": str(node.resource_type),
+                "status": str(node_result.status),
+                "seconds": round(node_result.execution_time or 0.0, 3),
+                "message": node_result.message,
+                "rows": (node_result.adapter_response or {}).get("rows_affected"),
+            }
+        )
+    error = None if result.success else str(result.exception or "dbt reported failures")
+    return DbtOutcome(success=result.success, nodes=nodes, error=error)

@@ -1,0 +1,72 @@
+"""The in-process runner: the whole graph of steps for a date or a range, in order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from backend.pipeline import steps
+from backend.pipeline.context import RunContext, StepResult
+
+
+class RunObserver(Protocol):
+    """What the CLI's progress display (or a test) hears from the runner."""
+
+    def step_started(self, name: str, total: int | None) -> None: ...
+    def step_advanced(self, name: str, label: str) -> None: ...
+    def step_finished(self, name: str, result: StepResult) -> None: ...
+
+
+class SilentObserver:
+    def step_started(self, name: str, total: int | None) -> None:
+        pass
+
+    def step_advanced(self, name: str, label: str) -> None:
+        pass
+
+    def step_finished(self, name: str, result: StepResult) -> None:
+        pass
+
+
+def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[], Any]]]:
+    """The daily graph as (step name, call) in dependency order."""
+
+    def node_done(step: str) -> Callable[[str, str], None]:
+        return lambda node, status: observer.step_advanced(step, f"{node} {status}")
+
+    return [
+        ("extract", lambda: steps.extract(ctx)),
+        ("validate", lambda: steps.validate(ctx)),
+        ("build_silver", lambda: steps.build_silver(ctx, node_done("build_silver"))),
+        ("build_gold", lambda: steps.build_gold(ctx, node_done("build_gold"))),
+    ]
+
+
+def run(ctx: RunContext, observer: RunObserver | None = None) -> RunContext:
+    """Run every step; the report is written to the lake even when a step fails."""
+    observer = observer or SilentObserver()
+    report = ctx.report
+    try:
+        for name, call in plan(ctx, observer):
+            observer.step_started(name, None)
+            began = time.perf_counter()
+            try:
+                call()
+            except Exception as exc:
+                result = StepResult(
+                    name, time.perf_counter() - began, "failed", {"error": str(exc)}
+                )
+                report.steps.append(result)
+                observer.step_finished(name, result)
+                report.status = "failed"
+                report.errors.append(f"{name}: {exc}")
+                raise
+            result = StepResult(name, time.perf_counter() - began, "success")
+            report.steps.append(result)
+            observer.step_finished(name, result)
+        if report.status == "running":
+            report.status = "success"
+    finally:
+        steps.write_report(ctx)
+    return ctx

@@ -1,0 +1,121 @@
+"""The steps of the daily run. Each is a plain function of a RunContext, so the `nova`
+runner and Airflow call exactly the same code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from deltalake import DeltaTable
+
+from backend.ingest.base import ExtractWindow, get_source, write_bronze
+from backend.lake import delta
+from backend.pipeline.context import RunContext
+from backend.pipeline.dbt import DbtOutcome, run_dbt
+from backend.quality.quarantine import validate_window
+
+NodeCallback = Callable[[str, str], None]
+
+SILVER_SELECTOR = ["path:models/staging", "path:models/intermediate"]
+GOLD_SELECTOR = ["path:models/marts"]
+
+
+class SourceError(RuntimeError):
+    """A source failed; the message names it and why."""
+
+
+class DbtBuildError(RuntimeError):
+    """dbt build finished with failing models or tests."""
+
+
+def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
+    """Extract one source for the run's window into bronze; rows written per entity."""
+    source = get_source(name)
+    window = ExtractWindow(ctx.start, ctx.end, ctx.run_id, ctx.settings)
+    try:
+        extracts = source.extract(window)
+    except Exception as exc:
+        raise SourceError(
+            f"source {name!r} failed to extract {ctx.start}..{ctx.end}: {exc}"
+        ) from exc
+    written = write_bronze(source, window, extracts)
+    source.commit(window, extracts)
+    for item in extracts:
+        stats = ctx.report.table(f"bronze.{name}.{item.entity}")
+        stats.rows_read = item.rows.num_rows
+        stats.rows_written = written[item.entity]
+    return written
+
+
+def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
+    """Every source of the run in parallel; one failing source does not stop the others."""
+    results: dict[str, dict[str, int]] = {}
+    failures: list[str] = []
+    with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
+        futures = {name: pool.submit(extract_source, ctx, name) for name in ctx.sources}
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except Exception as exc:
+                failures.append(str(exc))
+    ctx.report.errors.extend(failures)
+    if failures:
+        # The ERP feeds every mart: without it the run cannot go on.
+        if "erp" not in results:
+            raise SourceError("; ".join(failures))
+        ctx.report.status = "degraded"
+    return results
+
+
+def validate(ctx: RunContext) -> dict[str, int]:
+    """Check the window's bronze against the contracts; failing rows go to quarantine."""
+    quarantined: dict[str, int] = {}
+    for name in ctx.sources:
+        source = get_source(name)
+        counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
+        for entity, count in counts.items():
+            ctx.report.table(f"bronze.{name}.{entity}").rows_quarantined = count
+            quarantined[f"{name}.{entity}"] = count
+    return quarantined
+
+
+def _dbt_build(ctx: RunContext, select: list[str], on_node: NodeCallback | None) -> DbtOutcome:
+    outcome = run_dbt("build", ctx.settings, select=select, run_date=ctx.end, on_node=on_node)
+    for status in ctx.report.dbt_tests:
+        ctx.report.dbt_tests[status] += outcome.count("test", status) + outcome.count(
+            "unit_test", status
+        )
+    if not outcome.success:
+        failed = ", ".join(f"{n['unique_id']} ({n['status']})" for n in outcome.failures)
+        raise DbtBuildError(f"dbt build failed: {failed or outcome.error}")
+    return outcome
+
+
+def build_silver(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
+    """Staging and intermediate models (typed, deduplicated, features) with their tests."""
+    return _dbt_build(ctx, SILVER_SELECTOR, on_node)
+
+
+def build_gold(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
+    """The marts, their contracts and tests; the dbt plugin publishes them to gold Delta."""
+    outcome = _dbt_build(ctx, GOLD_SELECTOR, on_node)
+    for node in outcome.nodes:
+        if node["resource_type"] == "model":
+            name = node["unique_id"].rsplit(".", 1)[-1]
+            ctx.report.table(f"gold.{name}").rows_written = gold_row_count(ctx, name)
+    return outcome
+
+
+def gold_row_count(ctx: RunContext, name: str) -> int:
+    """Rows of a gold Delta table, from the log's file statistics (no data read)."""
+    uri = delta.table_uri("gold", name, settings=ctx.settings)
+    if not delta.table_exists(uri):
+        return 0
+    actions = DeltaTable(uri, storage_options=delta.storage_options()).get_add_actions(flatten=True)
+    return int(sum(actions.column("num_records").to_pylist()))
+
+
+def write_report(ctx: RunContext) -> str:
+    """Save the run report as JSON in the lake; returns its URI."""
+    delta.write_json(ctx.report_uri, ctx.report.as_dict())
+    return ctx.report_uri

@@ -1,0 +1,1 @@
+"""Data contracts on bronze and the quarantine of rows that break them."""
