@@ -11,13 +11,12 @@ arrived late with an older ``updated_at``) and overwrites that day's partition.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlalchemy as sa
 
 from backend.ingest.base import EntityExtract, ExtractWindow, Source, register
+from backend.ingest.sql_readers import conform, open_reader
 from backend.lake import delta
 from backend.settings import Settings
 
@@ -120,18 +119,12 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-def _to_arrow_column(values: list[object], field: pa.Field) -> pa.Array:
-    """Values as the driver returned them (SQLite gives text for dates) -> the contract type."""
-    array = pa.array(values)
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(values), field.type)
-    # Arrow parses ISO text ("2024-01-31 08:15:00.250000") to timestamps and dates itself.
-    return array if array.type == field.type else array.cast(field.type)
-
-
 class ErpSource(Source):
     name = "erp"
     schemas = ERP_SCHEMAS
+
+    def __init__(self, *, generic_reader: bool = False) -> None:
+        self.generic_reader = generic_reader
 
     def low_water_mark(self, entity: str, before: date, settings: Settings) -> datetime | None:
         """The high-water mark recorded for the last run day before ``before``."""
@@ -150,46 +143,17 @@ class ErpSource(Source):
     def extract(self, window: ExtractWindow) -> list[EntityExtract]:
         settings = window.settings
         upper = _day_start(window.end + timedelta(days=1))
-        engine = sa.create_engine(settings.erp_url)
         extracts = []
-        try:
-            with engine.connect() as conn:
-                for entity, schema in self.schemas.items():
-                    lower = self.low_water_mark(entity, window.start, settings)
-                    rows = self._read(conn, entity, schema, lower, upper, settings)
-                    extracts.append(self._assign_partitions(entity, rows, lower, window))
-        finally:
-            engine.dispose()
+        with open_reader(settings.erp_url, generic=self.generic_reader) as reader:
+            for entity, schema in self.schemas.items():
+                lower = self.low_water_mark(entity, window.start, settings)
+                try:
+                    raw = reader.read(entity, schema.names, lower, upper)
+                except Exception as exc:
+                    raise RuntimeError(f"erp.{entity}: reading the window failed: {exc}") from exc
+                rows = conform(raw, schema, source=self.name, entity=entity)
+                extracts.append(self._assign_partitions(entity, rows, lower, window))
         return extracts
-
-    def _read(
-        self,
-        conn: sa.Connection,
-        entity: str,
-        schema: pa.Schema,
-        lower: datetime | None,
-        upper: datetime,
-        settings: Settings,
-    ) -> pa.Table:
-        # Untyped columns: values arrive as the driver gives them and Arrow converts them
-        # in bulk, which is far faster than SQLAlchemy's per-value result processing.
-        table = sa.table(entity, *(sa.column(name) for name in schema.names))
-        updated_at: sa.ColumnClause[Any] = sa.column("updated_at")
-        query = sa.select(*table.columns).where(
-            updated_at < sa.bindparam("upper", upper, type_=sa.DateTime)
-        )
-        if lower is not None:
-            query = query.where(updated_at > sa.bindparam("lower", lower, type_=sa.DateTime))
-        result = conn.execution_options(stream_results=True).execute(query)
-        batches = []
-        for chunk in result.partitions(settings.extract_chunk_rows):
-            columns = list(zip(*chunk, strict=True))
-            arrays = [
-                _to_arrow_column(list(values), field)
-                for values, field in zip(columns, schema, strict=True)
-            ]
-            batches.append(pa.record_batch(arrays, schema=schema))
-        return pa.Table.from_batches(batches, schema=schema)
 
     def _assign_partitions(
         self, entity: str, rows: pa.Table, lower: datetime | None, window: ExtractWindow

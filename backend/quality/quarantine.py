@@ -50,14 +50,20 @@ def ensure_quarantine_table(settings: Settings) -> None:
         )
 
 
-def failing_rows(source: str, entity: str, rows: pa.Table, settings: Settings) -> pa.Table:
-    """One output row per (input row, broken rule)."""
+def failing_rows(
+    source: str, entity: str, bronze: str | pa.Table, start: date, end: date, settings: Settings
+) -> pa.Table:
+    """One output row per (bronze row of the window, broken rule).
+
+    ``bronze`` is a Delta table URI (read with one DuckDB scan) or an Arrow table.
+    Every rule is evaluated in that single scan; the record JSON is built only for the
+    rows that fail.
+    """
     rules: tuple[Rule, ...] = CONTRACTS.get(source, {}).get(entity, ())
-    if not rules or rows.num_rows == 0:
+    if not rules:
         return QUARANTINE_SCHEMA.empty_table()
     conn = connect()
     try:
-        conn.register("bronze_rows", rows)
         for referenced, key in references_of(rules):
             uri = bronze_uri(source, referenced, settings)
             keys = (
@@ -66,17 +72,46 @@ def failing_rows(source: str, entity: str, rows: pa.Table, settings: Settings) -
                 else pa.table({key: pa.array([], pa.string())})
             )
             conn.register(f"ref_{referenced}", keys)
-        raw = [c for c in rows.column_names if not c.startswith("_")]
-        record = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in raw) + "))::varchar"
-        selects = [
-            f"select ? as source, ? as entity, _row_id, ? as rule, ? as reason, {record} as record, "
-            f"_batch_id, _ingested_at, _ingest_date from bronze_rows where {rule.broken_when}"
-            for rule in rules
+        conn.register(
+            "rules",
+            pa.table(
+                {
+                    "rule_index": list(range(len(rules))),
+                    "rule": [r.name for r in rules],
+                    "reason": [r.reason for r in rules],
+                }
+            ),
+        )
+        if isinstance(bronze, pa.Table):
+            conn.register("bronze_table", bronze)
+            scan, params = "bronze_table", []
+        else:
+            scan, params = "delta_scan(?)", [bronze]
+        columns = [
+            row[0] for row in conn.execute(f"describe select * from {scan}", params).fetchall()
         ]
-        params: list[object] = []
-        for rule in rules:
-            params += [source, entity, rule.name, rule.reason]
-        result = conn.execute(" union all ".join(selects), params).to_arrow_table()
+        raw = [c for c in columns if not c.startswith("_")]
+        flags = ", ".join(
+            f"case when {rule.broken_when} then {i} end" for i, rule in enumerate(rules)
+        )
+        record = ", ".join(f'"{c}" := "{c}"' for c in raw)
+        query = f"""
+            with flagged as (
+                select *, list_filter([{flags}], x -> x is not null) as broken
+                from {scan}
+                where {delta.PARTITION_COLUMN} between ? and ?
+            ),
+            failed as (
+                select * exclude (broken), unnest(broken) as rule_index
+                from flagged where len(broken) > 0
+            )
+            select ? as source, ? as entity, f._row_id, r.rule, r.reason,
+                to_json(struct_pack({record}))::varchar as record,
+                f._batch_id, f._ingested_at, f.{delta.PARTITION_COLUMN}
+            from failed f join rules r using (rule_index)
+            order by f.{delta.PARTITION_COLUMN}, f._row_id, r.rule
+        """
+        result = conn.execute(query, [*params, start, end, source, entity]).to_arrow_table()
     finally:
         conn.close()
     return result.cast(QUARANTINE_SCHEMA)
@@ -89,8 +124,10 @@ def validate_window(
     ensure_quarantine_table(settings)
     counts: dict[str, int] = {}
     for entity in entities:
-        rows = delta.read_partitions(bronze_uri(source, entity, settings), start, end)
-        failed = failing_rows(source, entity, rows, settings)
+        uri = bronze_uri(source, entity, settings)
+        if not delta.table_exists(uri):
+            continue
+        failed = failing_rows(source, entity, uri, start, end, settings)
         predicate = (
             f"source = '{_plain(source)}' AND entity = '{_plain(entity)}' AND "
             + delta.date_range_predicate(start, end)

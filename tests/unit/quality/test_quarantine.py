@@ -46,7 +46,7 @@ def test_each_broken_rule_gives_a_row_with_its_reason(settings):
     _write_reference(settings, "items", "item_id", ["ITM-1"])
     _write_reference(settings, "depots", "depot_id", ["DEP-A"])
 
-    failed = failing_rows("erp", "stock_movements", _movements(), settings).to_pylist()
+    failed = failing_rows("erp", "stock_movements", _movements(), DAY, DAY, settings).to_pylist()
 
     by_rule = {row["rule"]: row for row in failed}
     assert set(by_rule) == {"relationship:item_id->items.item_id", "positive_quantity"}
