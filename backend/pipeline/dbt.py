@@ -73,7 +73,8 @@ def run_dbt(
             info = event.data.node_info
             on_node(info.node_name, info.node_status)
 
-    args = dbt_args(command, settings, run_date=run_date)
+    # --quiet: the caller shows progress from the node events; dbt still prints errors.
+    args = ["--quiet", *dbt_args(command, settings, run_date=run_date)]
     if select:
         args += ["--select", *select]
     args += extra or []

@@ -16,7 +16,10 @@ from backend.quality.quarantine import validate_window
 
 NodeCallback = Callable[[str, str], None]
 
-SILVER_SELECTOR = ["path:models/staging", "path:models/intermediate"]
+SILVER_SELECTOR = ["path:seeds", "path:models/staging", "path:models/intermediate"]
+# A silver model's test that looks up a mart (a relationship to a dim) is a child of that
+# mart: it waits for the gold build.
+SILVER_EXCLUDE = ["path:models/marts+"]
 GOLD_SELECTOR = ["path:models/marts"]
 
 
@@ -79,8 +82,20 @@ def validate(ctx: RunContext) -> dict[str, int]:
     return quarantined
 
 
-def _dbt_build(ctx: RunContext, select: list[str], on_node: NodeCallback | None) -> DbtOutcome:
-    outcome = run_dbt("build", ctx.settings, select=select, run_date=ctx.end, on_node=on_node)
+def _dbt_build(
+    ctx: RunContext,
+    select: list[str],
+    on_node: NodeCallback | None,
+    exclude: list[str] | None = None,
+) -> DbtOutcome:
+    outcome = run_dbt(
+        "build",
+        ctx.settings,
+        select=select,
+        run_date=ctx.end,
+        on_node=on_node,
+        extra=["--exclude", *exclude] if exclude else None,
+    )
     for status in ctx.report.dbt_tests:
         ctx.report.dbt_tests[status] += outcome.count("test", status) + outcome.count(
             "unit_test", status
@@ -93,7 +108,7 @@ def _dbt_build(ctx: RunContext, select: list[str], on_node: NodeCallback | None)
 
 def build_silver(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
     """Staging and intermediate models (typed, deduplicated, features) with their tests."""
-    return _dbt_build(ctx, SILVER_SELECTOR, on_node)
+    return _dbt_build(ctx, SILVER_SELECTOR, on_node, exclude=SILVER_EXCLUDE)
 
 
 def build_gold(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
