@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
@@ -104,17 +104,18 @@ class Plugin(BasePlugin):
 
 
 def _read_published_rows(path: str) -> pa.Table | pa.RecordBatchReader:
-    """The rows of a parquet file written by the ``external`` materialization.
+    """The rows that the ``external`` materialization wrote to ``path`` (a parquet file, or a
+    directory of them when the model sets ``partition_by``/``per_thread_output`` options).
 
     When a model returns no rows, the materialization writes a single all-NULL row (so that
     the file keeps its schema) and hides it behind a filtered view; the Delta table gets the
     schema and no rows instead.
     """
-    parquet = pq.ParquetFile(path)
-    if parquet.metadata.num_rows == 1:
-        table = parquet.read()
+    dataset = ds.dataset(path, format="parquet", partitioning="hive")
+    if dataset.count_rows() == 1:
+        table = dataset.to_table()
         if all(column.null_count == 1 for column in table.columns):
             return table.slice(0, 0)
         return table
-    # Stream the file in batches: the largest marts have millions of rows.
-    return pa.RecordBatchReader.from_batches(parquet.schema_arrow, parquet.iter_batches())
+    # Stream in batches: the largest marts have millions of rows.
+    return dataset.scanner().to_reader()
