@@ -90,7 +90,7 @@ def print_report(report: dict[str, Any]) -> None:
     tables = Table("table", "read", "written", "quarantined", "rows/s", title="Tables")
     seconds = {s["name"]: s["seconds"] for s in report["steps"]}
     for name, stats in sorted(report["tables"].items()):
-        step = "extract" if name.startswith("bronze.") else "build_gold"
+        step = "extract" if name.startswith("bronze.") else "transform"
         rate = stats["rows_written"] / seconds[step] if seconds.get(step) else 0
         tables.add_row(
             name,
@@ -100,6 +100,11 @@ def print_report(report: dict[str, Any]) -> None:
             f"{rate:,.0f}",
         )
     console.print(tables)
+    if report.get("layers"):
+        console.print(
+            "dbt node time by layer: "
+            + ", ".join(f"{layer} {secs:.1f}s" for layer, secs in sorted(report["layers"].items()))
+        )
     tests = report["dbt_tests"]
     console.print(
         f"dbt tests: {tests['pass']} passed, {tests['warn']} warned, "

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     )
     warehouse_dir: Path = Field(
         default=Path(".warehouse"),
-        description="Local directory of the DuckDB warehouse file and dbt's external files.",
+        description="Local directory of the DuckDB warehouse file (dbt's silver tables, gold views).",
     )
     erp_url: str = Field(
         default="sqlite:///.demo/erp.sqlite",

@@ -29,11 +29,11 @@ console = Console()
 
 def _rows_per_second(report: RunReport) -> dict[str, tuple[int, float, float]]:
     """Rows handled and rows/s per step: extract and validate count bronze rows, the dbt
-    steps count the rows of the gold tables they publish."""
+    build counts the rows of the gold tables it publishes."""
     seconds = {step.name: step.seconds for step in report.steps}
     bronze = sum(s.rows_written for name, s in report.tables.items() if name.startswith("bronze."))
     gold = sum(s.rows_written for name, s in report.tables.items() if name.startswith("gold."))
-    rows = {"extract": bronze, "validate": bronze, "build_silver": bronze, "build_gold": gold}
+    rows = {"extract": bronze, "validate": bronze, "transform": gold}
     return {
         name: (rows.get(name, 0), secs, rows.get(name, 0) / secs if secs else 0.0)
         for name, secs in seconds.items()
@@ -47,6 +47,8 @@ def _print_run(title: str, wall: float, report: RunReport, target: float) -> Non
     for name, (rows, secs, rate) in _rows_per_second(report).items():
         table.add_row(name, f"{secs:.2f}", f"{rows:,}", f"{rate:,.0f}")
     console.print(table)
+    layers = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(report.layers.items()))
+    console.print(f"dbt node time by layer (summed over threads): {layers}")
     tests = report.dbt_tests
     console.print(f"dbt tests: {tests['pass']} passed, {tests['fail'] + tests['error']} failed")
 

@@ -1,9 +1,10 @@
 """dbt-duckdb plugin that publishes gold marts as Delta tables under ``<lake>/gold/<model>``.
 
-The dbt project (``dbt/``) materializes its marts with dbt-duckdb's ``external``
-materialization and ``plugin: gold``. The materialization writes each mart to a parquet file
-under the profile's ``external_root`` and then calls :meth:`Plugin.store`, which rewrites
-that file as a Delta table in the lake, so the API, ML and Spark read an open format.
+The dbt project (``dbt/``) materializes its marts with its own ``delta`` materialization
+(``dbt/macros/materializations/delta.sql``) and ``plugin: gold``. The materialization
+checks the contract, puts the model's SQL in a view and calls :meth:`Plugin.store`, which
+streams that view into a Delta table in the lake (one write, no intermediate table or
+parquet copy), so the API, ML and Spark read an open format.
 
 Configured in ``dbt/profiles.yml``::
 
@@ -23,8 +24,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.dataset as ds
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
@@ -34,6 +33,7 @@ from duckdb import DuckDBPyConnection
 from backend.lake.duck import load_extensions
 
 GOLD_LAYER = "gold"
+STREAM_BATCH_ROWS = 500_000
 
 
 def _is_uri(path: str) -> bool:
@@ -46,10 +46,11 @@ def _is_local_file(path: str) -> bool:
 
 
 class Plugin(BasePlugin):
-    """Publish ``external`` models to ``<lake_root>/gold/<identifier>`` as Delta tables."""
+    """Publish ``delta`` models to ``<lake_root>/gold/<identifier>`` as Delta tables."""
 
     lake_root: str
     storage_options: dict[str, str] | None
+    _conn: DuckDBPyConnection | None = None
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         lake_root = str(plugin_config.get("lake_root") or "").strip()
@@ -66,56 +67,59 @@ class Plugin(BasePlugin):
         self.storage_options = {str(k): str(v) for k, v in options.items()} if options else None
 
     def update_connection_config(self, creds: DuckDBCredentials, config: dict[str, Any]) -> None:
-        # Runs before DuckDB opens the database file: DuckDB creates neither the file's
-        # directory nor the directory that the external materialization writes into.
-        for directory in (
-            Path(creds.path).parent if _is_local_file(creds.path) else None,
-            Path(creds.external_root) if _is_local_file(creds.external_root) else None,
-        ):
-            if directory is not None:
-                directory.mkdir(parents=True, exist_ok=True)
+        # Runs before DuckDB opens the database file, whose directory DuckDB won't create.
+        if _is_local_file(creds.path):
+            Path(creds.path).parent.mkdir(parents=True, exist_ok=True)
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         load_extensions(conn)
+        # store() streams a model out of this database: dbt-duckdb hands every thread a
+        # cursor of this same connection, so a cursor of it sees the committed views.
+        self._conn = conn
 
     def table_uri(self, identifier: str) -> str:
         """Where the Delta table of the model ``identifier`` lives."""
         return f"{self.lake_root}/{GOLD_LAYER}/{identifier}"
 
     def store(self, target_config: TargetConfig) -> None:
+        """Stream the model's rows into ``<lake>/gold/<model>`` and point the model's
+        relation at the published table.
+
+        Called by the project's ``delta`` materialization: ``location.path`` names the view
+        holding the model's SQL, ``relation`` the model itself.
+        """
         location = target_config.location
-        if location is None:
-            raise ValueError("the gold plugin stores `external` models only (no location given)")
-        if location.format != "parquet":
+        if location is None or location.format != "delta":
             raise ValueError(
-                f"the gold plugin reads parquet, but {target_config.relation} was written as "
-                f"{location.format!r}; leave the model's `format` unset or set it to parquet"
+                f"the gold plugin publishes models materialized as `delta`; "
+                f"{target_config.relation} did not come from that materialization"
             )
         identifier = target_config.relation.identifier
         if not identifier:
             raise ValueError(f"relation {target_config.relation} has no identifier")
-        write_deltalake(
-            self.table_uri(identifier),
-            _read_published_rows(location.path),
-            mode="overwrite",
-            schema_mode="overwrite",
-            storage_options=self.storage_options,
-        )
+        if self._conn is None:
+            raise RuntimeError("the gold plugin has no DuckDB connection yet")
+        uri = self.table_uri(identifier)
+        cursor = self._conn.cursor()
+        try:
+            # The view name is rendered by dbt from our own project, never user input.
+            rows = cursor.execute(f"select * from {location.path}").to_arrow_reader(
+                STREAM_BATCH_ROWS
+            )
+            write_deltalake(
+                uri,
+                rows,
+                mode="overwrite",
+                schema_mode="overwrite",
+                storage_options=self.storage_options,
+            )
+            cursor.execute(
+                f"create or replace view {target_config.relation} as "
+                f"select * from delta_scan('{_sql_string(uri)}')"
+            )
+        finally:
+            cursor.close()
 
 
-def _read_published_rows(path: str) -> pa.Table | pa.RecordBatchReader:
-    """The rows that the ``external`` materialization wrote to ``path`` (a parquet file, or a
-    directory of them when the model sets ``partition_by``/``per_thread_output`` options).
-
-    When a model returns no rows, the materialization writes a single all-NULL row (so that
-    the file keeps its schema) and hides it behind a filtered view; the Delta table gets the
-    schema and no rows instead.
-    """
-    dataset = ds.dataset(path, format="parquet", partitioning="hive")
-    if dataset.count_rows() == 1:
-        table = dataset.to_table()
-        if all(column.null_count == 1 for column in table.columns):
-            return table.slice(0, 0)
-        return table
-    # Stream in batches: the largest marts have millions of rows.
-    return dataset.scanner().to_reader()
+def _sql_string(value: str) -> str:
+    return value.replace("'", "''")

@@ -43,6 +43,7 @@ class RunReport:
     dbt_tests: dict[str, int] = field(
         default_factory=lambda: {"pass": 0, "warn": 0, "fail": 0, "error": 0}
     )
+    layers: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> TableStats:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,12 +29,37 @@ class DbtOutcome:
     def failures(self) -> list[dict[str, Any]]:
         return [n for n in self.nodes if n["status"] in ("fail", "error")]
 
+    def seconds_by_layer(self) -> dict[str, float]:
+        """Node execution time summed per layer (silver, gold): where the build goes."""
+        totals: dict[str, float] = {}
+        for node in self.nodes:
+            totals[node["layer"]] = totals.get(node["layer"], 0.0) + node["seconds"]
+        return totals
+
+
+def layer_of(fqn: list[str]) -> str:
+    """Marts are gold; seeds, staging and intermediate models (and their tests) silver."""
+    return "gold" if "marts" in fqn else "silver"
+
 
 @contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """dbt resolves ``env_var()`` in profiles.yml from the process environment."""
-    saved = {key: os.environ.get(key) for key in settings.dbt_env}
-    os.environ.update(settings.dbt_env)
+def dbt_environment(
+    settings: Settings, run_date: date | None = None, run_start: date | None = None
+) -> Iterator[None]:
+    """dbt resolves ``env_var()`` in profiles.yml and models from the process environment.
+
+    The run's dates travel as env vars rather than ``--vars``: a changed var makes dbt
+    re-parse the whole project (about 2 s a run), a changed env var only what reads it.
+    NOVA_RUN_DATE is the run date D; NOVA_RUN_START the first bronze partition that
+    incremental models must (re)process.
+    """
+    env = {
+        **settings.dbt_env,
+        "NOVA_RUN_DATE": run_date.isoformat() if run_date else "",
+        "NOVA_RUN_START": run_start.isoformat() if run_start else "",
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
     try:
         yield
     finally:
@@ -46,13 +70,11 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def dbt_args(command: str, settings: Settings, *, run_date: date | None = None) -> list[str]:
+def dbt_args(command: str, settings: Settings) -> list[str]:
     project = str(settings.dbt_project_dir)
     args = [command, "--project-dir", project, "--profiles-dir", project]
     if command not in ("deps", "clean"):
         args += ["--target", settings.dbt_target]
-    if run_date is not None:
-        args += ["--vars", json.dumps({"run_date": run_date.isoformat()})]
     return args
 
 
@@ -62,6 +84,7 @@ def run_dbt(
     *,
     select: list[str] | None = None,
     run_date: date | None = None,
+    run_start: date | None = None,
     on_node: Callable[[str, str], None] | None = None,
     extra: list[str] | None = None,
 ) -> DbtOutcome:
@@ -74,12 +97,12 @@ def run_dbt(
             on_node(info.node_name, info.node_status)
 
     # --quiet: the caller shows progress from the node events; dbt still prints errors.
-    args = ["--quiet", *dbt_args(command, settings, run_date=run_date)]
+    args = ["--quiet", *dbt_args(command, settings)]
     if select:
         args += ["--select", *select]
     args += extra or []
     settings.warehouse_path.mkdir(parents=True, exist_ok=True)
-    with dbt_environment(settings):
+    with dbt_environment(settings, run_date, run_start):
         result = dbtRunner(callbacks=[callback]).invoke(args)
     nodes = []
     for node_result in getattr(result.result, "results", None) or []:
@@ -88,6 +111,7 @@ def run_dbt(
             {
                 "unique_id": node.unique_id,
                 "resource_type": str(node.resource_type),
+                "layer": layer_of(list(getattr(node, "fqn", []))),
                 "status": str(node_result.status),
                 "seconds": round(node_result.execution_time or 0.0, 3),
                 "message": node_result.message,

@@ -38,8 +38,7 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
     return [
         ("extract", lambda: steps.extract(ctx)),
         ("validate", lambda: steps.validate(ctx)),
-        ("build_silver", lambda: steps.build_silver(ctx, node_done("build_silver"))),
-        ("build_gold", lambda: steps.build_gold(ctx, node_done("build_gold"))),
+        ("transform", lambda: steps.transform(ctx, node_done("transform"))),
     ]
 
 

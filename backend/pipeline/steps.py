@@ -16,11 +16,9 @@ from backend.quality.quarantine import validate_window
 
 NodeCallback = Callable[[str, str], None]
 
-SILVER_SELECTOR = ["path:seeds", "path:models/staging", "path:models/intermediate"]
-# A silver model's test that looks up a mart (a relationship to a dim) is a child of that
-# mart: it waits for the gold build.
-SILVER_EXCLUDE = ["path:models/marts+"]
-GOLD_SELECTOR = ["path:models/marts"]
+# Unit tests check the models' logic, not the day's data: CI runs them (tests/unit/dbt),
+# the daily run skips them.
+DAILY_EXCLUDE = ["--exclude-resource-type", "unit_test"]
 
 
 class SourceError(RuntimeError):
@@ -82,42 +80,32 @@ def validate(ctx: RunContext) -> dict[str, int]:
     return quarantined
 
 
-def _dbt_build(
-    ctx: RunContext,
-    select: list[str],
-    on_node: NodeCallback | None,
-    exclude: list[str] | None = None,
-) -> DbtOutcome:
+def transform(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
+    """One dbt build of silver (staging, intermediate) and gold (marts) with their tests.
+
+    One invocation rather than one per layer: dbt's start-up and parse cost about 5 s
+    each time, and one DAG lets gold models start while other silver tests still run.
+    The dbt plugin publishes each mart to gold Delta as it is built.
+    """
     outcome = run_dbt(
         "build",
         ctx.settings,
-        select=select,
         run_date=ctx.end,
+        run_start=ctx.start,
         on_node=on_node,
-        extra=["--exclude", *exclude] if exclude else None,
+        extra=DAILY_EXCLUDE,
     )
     for status in ctx.report.dbt_tests:
-        ctx.report.dbt_tests[status] += outcome.count("test", status) + outcome.count(
-            "unit_test", status
-        )
+        ctx.report.dbt_tests[status] += outcome.count("test", status)
+    for layer, seconds in outcome.seconds_by_layer().items():
+        ctx.report.layers[layer] = round(seconds, 3)
+    for node in outcome.nodes:
+        if node["resource_type"] == "model" and node["layer"] == "gold":
+            name = node["unique_id"].rsplit(".", 1)[-1]
+            ctx.report.table(f"gold.{name}").rows_written = gold_row_count(ctx, name)
     if not outcome.success:
         failed = ", ".join(f"{n['unique_id']} ({n['status']})" for n in outcome.failures)
         raise DbtBuildError(f"dbt build failed: {failed or outcome.error}")
-    return outcome
-
-
-def build_silver(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
-    """Staging and intermediate models (typed, deduplicated, features) with their tests."""
-    return _dbt_build(ctx, SILVER_SELECTOR, on_node, exclude=SILVER_EXCLUDE)
-
-
-def build_gold(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
-    """The marts, their contracts and tests; the dbt plugin publishes them to gold Delta."""
-    outcome = _dbt_build(ctx, GOLD_SELECTOR, on_node)
-    for node in outcome.nodes:
-        if node["resource_type"] == "model":
-            name = node["unique_id"].rsplit(".", 1)[-1]
-            ctx.report.table(f"gold.{name}").rows_written = gold_row_count(ctx, name)
     return outcome
 
 

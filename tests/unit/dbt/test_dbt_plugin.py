@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import duckdb
 import pytest
 from dbt.adapters.duckdb.relation import DuckDBRelation
 from dbt.adapters.duckdb.utils import TargetConfig, TargetLocation
@@ -15,59 +14,70 @@ from deltalake import DeltaTable
 from backend.lake.dbt_plugin import Plugin
 
 
-def _target(path: Path, identifier: str, fmt: str = "parquet") -> TargetConfig:
-    relation = DuckDBRelation.create(database="nova", schema="main", identifier=identifier)
+@pytest.fixture
+def conn() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def _plugin(tmp_path: Path, conn: duckdb.DuckDBPyConnection) -> Plugin:
+    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
+    plugin.configure_connection(conn)
+    return plugin
+
+
+def _target(identifier: str, source_view: str, fmt: str = "delta") -> TargetConfig:
+    relation = DuckDBRelation.create(database="memory", schema="main", identifier=identifier)
     return TargetConfig(
         relation=relation,
         column_list=[],
         config=None,
-        location=TargetLocation(path=str(path), format=fmt),
+        location=TargetLocation(path=source_view, format=fmt),
     )
 
 
-def _write_parquet(path: Path, table: pa.Table) -> Path:
-    pq.write_table(table, path)
-    return path
-
-
-def test_store_publishes_the_parquet_file_as_a_delta_table(tmp_path: Path) -> None:
-    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
-    rows = pa.table({"item_id": ["A", "B"], "demand_date": [date(2025, 1, 1)] * 2, "qty": [1, 2]})
-    plugin.store(_target(_write_parquet(tmp_path / "m.parquet", rows), "fct_thing"))
+def test_store_streams_the_model_into_delta_and_repoints_the_relation(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute(
+        "create view fct_thing__dbt_src as select * from (values "
+        "('A', date '2025-01-01', 1), ('B', date '2025-01-01', 2)) t(item_id, day, qty)"
+    )
+    plugin.store(_target("fct_thing", '"memory"."main"."fct_thing__dbt_src"'))
 
     published = DeltaTable(str(tmp_path / "lake" / "gold" / "fct_thing")).to_pyarrow_table()
-    assert published.sort_by("item_id").equals(rows)
+    assert published.sort_by("item_id").to_pydict()["qty"] == [1, 2]
+    # The model's relation now reads the published table itself.
+    conn.execute("drop view fct_thing__dbt_src")
+    assert conn.execute("select sum(qty) from fct_thing").fetchone() == (3,)
 
 
-def test_store_overwrites_rows_and_schema(tmp_path: Path) -> None:
-    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
-    first = pa.table({"key": [1, 2, 3]})
-    second = pa.table({"key": [7], "label": ["seven"]})
-    plugin.store(_target(_write_parquet(tmp_path / "a.parquet", first), "dim_thing"))
-    plugin.store(_target(_write_parquet(tmp_path / "b.parquet", second), "dim_thing"))
+def test_store_overwrites_rows_and_schema(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute("create view a as select * from range(3) t(key)")
+    plugin.store(_target("dim_thing", "a"))
+    conn.execute("create view b as select 7 as key, 'seven' as label")
+    plugin.store(_target("dim_thing", "b"))
 
     table = DeltaTable(str(tmp_path / "lake" / "gold" / "dim_thing"))
     assert table.version() == 1
-    assert table.to_pyarrow_table().equals(second)
+    assert table.to_pyarrow_table().to_pylist() == [{"key": 7, "label": "seven"}]
 
 
-def test_store_turns_the_placeholder_row_of_an_empty_model_into_no_rows(tmp_path: Path) -> None:
-    # dbt-duckdb's external materialization writes one all-null row for an empty model
-    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
-    placeholder = pa.table(
-        {"key": pa.array([None], pa.int64()), "name": pa.array([None], pa.string())}
-    )
-    plugin.store(_target(_write_parquet(tmp_path / "e.parquet", placeholder), "fct_empty"))
+def test_an_empty_model_publishes_its_schema_and_no_rows(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute("create view e as select 1::bigint as key, 'x' as name where false")
+    plugin.store(_target("fct_empty", "e"))
 
     published = DeltaTable(str(tmp_path / "lake" / "gold" / "fct_empty")).to_pyarrow_table()
     assert published.num_rows == 0
     assert published.schema.names == ["key", "name"]
 
 
-def test_store_rejects_other_formats(tmp_path: Path) -> None:
-    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
-    with pytest.raises(ValueError, match="parquet"):
-        plugin.store(_target(tmp_path / "m.csv", "dim_thing", fmt="csv"))
+def test_store_rejects_models_of_other_materializations(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    with pytest.raises(ValueError, match="delta"):
+        plugin.store(_target("dim_thing", "m.parquet", fmt="parquet"))
 
 
 def test_lake_root_is_required() -> None:
@@ -78,15 +88,3 @@ def test_lake_root_is_required() -> None:
 def test_object_store_roots_are_kept_as_uris() -> None:
     plugin = Plugin(name="gold", plugin_config={"lake_root": "s3://bucket/prefix/"})
     assert plugin.table_uri("dim_items") == "s3://bucket/prefix/gold/dim_items"
-
-
-def test_store_reads_a_directory_of_parquet_files(tmp_path: Path) -> None:
-    # what the external materialization writes with `options: {per_thread_output: true}`
-    plugin = Plugin(name="gold", plugin_config={"lake_root": str(tmp_path / "lake")})
-    (tmp_path / "out").mkdir()
-    _write_parquet(tmp_path / "out" / "data_0.parquet", pa.table({"key": [1, 2]}))
-    _write_parquet(tmp_path / "out" / "data_1.parquet", pa.table({"key": [3]}))
-    plugin.store(_target(tmp_path / "out", "fct_split"))
-
-    published = DeltaTable(str(tmp_path / "lake" / "gold" / "fct_split")).to_pyarrow_table()
-    assert sorted(published["key"].to_pylist()) == [1, 2, 3]

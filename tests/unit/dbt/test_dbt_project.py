@@ -60,7 +60,7 @@ def test_every_mart_column_has_a_description_and_a_data_type(manifest: Any) -> N
 
 def test_marts_are_published_to_gold(manifest: Any) -> None:
     for node in _models(manifest, "marts"):
-        assert node.config.materialized == "external", node.name
+        assert node.config.materialized == "delta", node.name
         assert node.config.get("plugin") == "gold", node.name
 
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('erp', 'stock_movements') }}
+    {{ incremental_window_filter() }}
 
 ),
 
@@ -46,11 +47,40 @@ renamed as (
 
 ),
 
+-- on an incremental run, the window's rows compete with the versions already kept for
+-- the same movement ids, so the latest version wins whatever order batches arrive in
+candidates as (
+
+    select * from renamed
+
+    {% if is_incremental() %}
+    union all
+
+    select
+        movement_id,
+        item_id,
+        depot_id,
+        tower_id,
+        movement_type,
+        quantity,
+        movement_date,
+        updated_at,
+        _row_id,
+        _batch_id,
+        _ingested_at
+
+    from {{ this }}
+
+    where movement_id in (select movement_id from renamed)
+    {% endif %}
+
+),
+
 -- exact double postings share the movement_id and collapse here; a corrected
 -- posting (same movement_id, later updated_at) replaces the earlier one
 latest as (
 
-    {{ latest_per_key('renamed', ['movement_id']) }}
+    {{ latest_per_key('candidates', ['movement_id']) }}
 
 ),
 
@@ -65,6 +95,7 @@ final as (
         quantity,
         movement_date,
         updated_at,
+        _row_id,
         _batch_id,
         _ingested_at
 
