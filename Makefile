@@ -23,23 +23,23 @@ install: uv
 	$(UV) sync --frozen
 
 demo: install
-	$(UV) run nova demo --end-date $(DEMO_END)
-	$(UV) run nova backfill --start $(DEMO_START) --end $(DEMO_BACKFILL_END)
-	$(UV) run nova run --date $(DEMO_END)
-	$(UV) run nova gold
+	$(UV) run --no-sync nova demo --end-date $(DEMO_END)
+	$(UV) run --no-sync nova backfill --start $(DEMO_START) --end $(DEMO_BACKFILL_END)
+	$(UV) run --no-sync nova run --date $(DEMO_END)
+	$(UV) run --no-sync nova gold
 
 lint: install
-	$(UV) run ruff check .
-	$(UV) run ruff format --check .
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
 
 typecheck: install
-	$(UV) run mypy
+	$(UV) run --no-sync mypy
 
 test: lint typecheck
-	$(UV) run pytest -n 2 $(PYTEST_ARGS)
+	$(UV) run --no-sync pytest -n 2 $(PYTEST_ARGS)
 
 bench: install
-	$(UV) run python benchmarks/pipeline.py
+	$(UV) run --no-sync python benchmarks/pipeline.py
 
 clean:
 	rm -rf .lake .warehouse .demo dbt/target dbt/logs

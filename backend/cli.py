@@ -83,21 +83,23 @@ def print_report(report: dict[str, Any]) -> None:
         f"\n[bold]Run {report['run_id']}[/] ({report['kind']} {report['start']}..{report['end']}): "
         f"[{status_colour}]{report['status']}[/] in {report['seconds']:.1f}s"
     )
-    steps = Table("step", "seconds", "status", title="Steps")
+    steps = Table("step", "seconds", "rows", "rows/s", "status", title="Steps")
     for step in report["steps"]:
-        steps.add_row(step["name"], f"{step['seconds']:.2f}", step["status"])
+        steps.add_row(
+            step["name"],
+            f"{step['seconds']:.2f}",
+            f"{step.get('rows', 0):,}",
+            f"{step.get('rows_per_second', 0):,.0f}",
+            step["status"],
+        )
     console.print(steps)
-    tables = Table("table", "read", "written", "quarantined", "rows/s", title="Tables")
-    seconds = {s["name"]: s["seconds"] for s in report["steps"]}
+    tables = Table("table", "read", "written", "quarantined", title="Tables")
     for name, stats in sorted(report["tables"].items()):
-        step = "extract" if name.startswith("bronze.") else "transform"
-        rate = stats["rows_written"] / seconds[step] if seconds.get(step) else 0
         tables.add_row(
             name,
             f"{stats['rows_read']:,}",
             f"{stats['rows_written']:,}",
             f"{stats['rows_quarantined']:,}",
-            f"{rate:,.0f}",
         )
     console.print(tables)
     if report.get("layers"):

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = REPO_ROOT / "dbt"
     dbt_target: Literal["duckdb", "spark"] = "duckdb"
     dbt_threads: int = 2
+    gold_retention_hours: int = Field(
+        default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
+    )
     extract_chunk_rows: int = 250_000
 
     # Services: each is optional in the embedded default.
@@ -59,6 +62,7 @@ class Settings(BaseSettings):
             "NOVA_LAKE_ROOT": self.lake_uri,
             "NOVA_WAREHOUSE_DIR": str(self.warehouse_path),
             "NOVA_DBT_THREADS": str(self.dbt_threads),
+            "NOVA_GOLD_RETENTION_HOURS": str(self.gold_retention_hours),
         }
 
 

@@ -27,25 +27,14 @@ from backend.settings import Settings
 console = Console()
 
 
-def _rows_per_second(report: RunReport) -> dict[str, tuple[int, float, float]]:
-    """Rows handled and rows/s per step: extract and validate count bronze rows, the dbt
-    build counts the rows of the gold tables it publishes."""
-    seconds = {step.name: step.seconds for step in report.steps}
-    bronze = sum(s.rows_written for name, s in report.tables.items() if name.startswith("bronze."))
-    gold = sum(s.rows_written for name, s in report.tables.items() if name.startswith("gold."))
-    rows = {"extract": bronze, "validate": bronze, "transform": gold}
-    return {
-        name: (rows.get(name, 0), secs, rows.get(name, 0) / secs if secs else 0.0)
-        for name, secs in seconds.items()
-    }
-
-
 def _print_run(title: str, wall: float, report: RunReport, target: float) -> None:
     verdict = "[green]meets[/]" if wall < target else "[red]misses[/]"
     console.print(f"\n[bold]{title}[/]: {wall:.1f} s wall ({verdict} the {target:.0f} s target)")
     table = Table("step", "seconds", "rows", "rows/s")
-    for name, (rows, secs, rate) in _rows_per_second(report).items():
-        table.add_row(name, f"{secs:.2f}", f"{rows:,}", f"{rate:,.0f}")
+    for step in report.steps:
+        table.add_row(
+            step.name, f"{step.seconds:.2f}", f"{step.rows:,}", f"{step.rows_per_second:,.0f}"
+        )
     console.print(table)
     layers = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(report.layers.items()))
     console.print(f"dbt node time by layer (summed over threads): {layers}")

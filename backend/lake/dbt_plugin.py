@@ -27,7 +27,7 @@ from typing import Any
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from duckdb import DuckDBPyConnection
 
 from backend.lake.duck import load_extensions
@@ -49,6 +49,7 @@ class Plugin(BasePlugin):
     """Publish ``delta`` models to ``<lake_root>/gold/<identifier>`` as Delta tables."""
 
     lake_root: str
+    retention_hours: int
     storage_options: dict[str, str] | None
     _conn: DuckDBPyConnection | None = None
 
@@ -63,6 +64,9 @@ class Plugin(BasePlugin):
             self.lake_root = lake_root.rstrip("/")
         else:
             self.lake_root = str(Path(lake_root).expanduser().resolve())
+        # Every publish rewrites the table; files older than this are vacuumed after it,
+        # so time travel reaches back this far and the lake stops growing beyond it.
+        self.retention_hours = int(plugin_config.get("retention_hours", 168))
         options = plugin_config.get("storage_options")
         self.storage_options = {str(k): str(v) for k, v in options.items()} if options else None
 
@@ -116,6 +120,11 @@ class Plugin(BasePlugin):
             cursor.execute(
                 f"create or replace view {target_config.relation} as "
                 f"select * from delta_scan('{_sql_string(uri)}')"
+            )
+            DeltaTable(uri, storage_options=self.storage_options).vacuum(
+                retention_hours=self.retention_hours,
+                enforce_retention_duration=False,
+                dry_run=False,
             )
         finally:
             cursor.close()

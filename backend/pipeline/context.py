@@ -29,6 +29,11 @@ class StepResult:
     seconds: float
     status: Literal["success", "failed", "skipped"]
     detail: dict[str, Any] = field(default_factory=dict)
+    rows: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
 
 
 @dataclass
@@ -49,6 +54,12 @@ class RunReport:
     def table(self, name: str) -> TableStats:
         return self.tables.setdefault(name, TableStats())
 
+    def rows_of_step(self, step: str) -> int:
+        """Rows a step handled: bronze rows for extract and validate, gold rows published
+        for the dbt build."""
+        layer = "gold." if step == "transform" else "bronze."
+        return sum(s.rows_written for name, s in self.tables.items() if name.startswith(layer))
+
     @property
     def seconds(self) -> float:
         return sum(step.seconds for step in self.steps)
@@ -56,6 +67,8 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["seconds"] = round(self.seconds, 3)
+        for step, result in zip(payload["steps"], self.steps, strict=True):
+            step["rows_per_second"] = round(result.rows_per_second, 1)
         return payload
 
 

@@ -61,7 +61,9 @@ def run(ctx: RunContext, observer: RunObserver | None = None) -> RunContext:
                 report.status = "failed"
                 report.errors.append(f"{name}: {exc}")
                 raise
-            result = StepResult(name, time.perf_counter() - began, "success")
+            result = StepResult(
+                name, time.perf_counter() - began, "success", rows=report.rows_of_step(name)
+            )
             report.steps.append(result)
             observer.step_finished(name, result)
         if report.status == "running":

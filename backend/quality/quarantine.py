@@ -64,14 +64,18 @@ def failing_rows(
         return QUARANTINE_SCHEMA.empty_table()
     conn = connect()
     try:
-        for referenced, key in references_of(rules):
+        # Referenced keys are read by the same query (one DuckDB scan of just the key
+        # column), faster than loading those tables through deltalake first.
+        ref_ctes, ref_params = [], []
+        for referenced, key in sorted(references_of(rules)):
             uri = bronze_uri(source, referenced, settings)
-            keys = (
-                delta.read_table(uri, columns=[key])
-                if delta.table_exists(uri)
-                else pa.table({key: pa.array([], pa.string())})
-            )
-            conn.register(f"ref_{referenced}", keys)
+            if delta.table_exists(uri):
+                ref_ctes.append(f'ref_{referenced} as (select "{key}" from delta_scan(?))')
+                ref_params.append(uri)
+            else:
+                ref_ctes.append(
+                    f'ref_{referenced} as (select null::varchar as "{key}" where false)'
+                )
         conn.register(
             "rules",
             pa.table(
@@ -96,7 +100,7 @@ def failing_rows(
         )
         record = ", ".join(f'"{c}" := "{c}"' for c in raw)
         query = f"""
-            with flagged as (
+            with {"".join(cte + ", " for cte in ref_ctes)}flagged as (
                 select *, list_filter([{flags}], x -> x is not null) as broken
                 from {scan}
                 where {delta.PARTITION_COLUMN} between ? and ?
@@ -111,7 +115,9 @@ def failing_rows(
             from failed f join rules r using (rule_index)
             order by f.{delta.PARTITION_COLUMN}, f._row_id, r.rule
         """
-        result = conn.execute(query, [*params, start, end, source, entity]).to_arrow_table()
+        result = conn.execute(
+            query, [*ref_params, *params, start, end, source, entity]
+        ).to_arrow_table()
     finally:
         conn.close()
     return result.cast(QUARANTINE_SCHEMA)

@@ -88,3 +88,17 @@ def test_lake_root_is_required() -> None:
 def test_object_store_roots_are_kept_as_uris() -> None:
     plugin = Plugin(name="gold", plugin_config={"lake_root": "s3://bucket/prefix/"})
     assert plugin.table_uri("dim_items") == "s3://bucket/prefix/gold/dim_items"
+
+
+def test_publishing_vacuums_versions_older_than_the_retention(tmp_path, conn):
+    plugin = Plugin(
+        name="gold", plugin_config={"lake_root": str(tmp_path / "lake"), "retention_hours": 0}
+    )
+    plugin.configure_connection(conn)
+    conn.execute("create view v as select * from range(10) t(key)")
+    for _ in range(3):
+        plugin.store(_target("dim_thing", "v"))
+
+    table_dir = tmp_path / "lake" / "gold" / "dim_thing"
+    assert len(list(table_dir.glob("*.parquet"))) == 1
+    assert DeltaTable(str(table_dir)).to_pyarrow_table().num_rows == 10
