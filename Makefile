@@ -36,7 +36,7 @@ typecheck: install
 	$(UV) run --no-sync mypy
 
 test: lint typecheck
-	$(UV) run --no-sync pytest -n 2 $(PYTEST_ARGS)
+	$(UV) run --no-sync pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(UV) run --no-sync python benchmarks/pipeline.py
