@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     gold_retention_hours: int = Field(
         default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
     )
-    extract_chunk_rows: int = 250_000
 
     # Services: each is optional in the embedded default.
     redis_url: str | None = None

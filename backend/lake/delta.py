@@ -10,7 +10,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 
 from backend.settings import Settings, get_settings
 
@@ -67,23 +66,6 @@ def overwrite_partitions(uri: str, data: pa.Table, start: date, end: date) -> in
     return data.num_rows
 
 
-def overwrite_table(uri: str, data: pa.Table) -> int:
-    write_deltalake(
-        uri, data, mode="overwrite", schema_mode="overwrite", storage_options=storage_options()
-    )
-    return data.num_rows
-
-
-def read_partitions(uri: str, start: date, end: date) -> pa.Table:
-    try:
-        table = DeltaTable(uri, storage_options=storage_options())
-    except TableNotFoundError:
-        return pa.table({})
-    return table.to_pyarrow_table(
-        filters=[(PARTITION_COLUMN, ">=", start), (PARTITION_COLUMN, "<=", end)]
-    )
-
-
 def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.FileSystem.from_uri(uri)
 
@@ -94,9 +76,3 @@ def write_json(uri: str, payload: Mapping[str, Any]) -> None:
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with fs.open_output_stream(path) as out:
         out.write(json.dumps(payload, indent=2, default=str).encode())
-
-
-def read_json(uri: str) -> Any:
-    fs, path = _filesystem(uri)
-    with fs.open_input_stream(path) as stream:
-        return json.loads(stream.read())

@@ -59,11 +59,11 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
                 results[name] = future.result()
             except Exception as exc:
                 failures.append(str(exc))
-    ctx.report.errors.extend(failures)
     if failures:
         # The ERP feeds every mart: without it the run cannot go on.
         if "erp" not in results:
             raise SourceError("; ".join(failures))
+        ctx.report.errors.extend(failures)
         ctx.report.status = "degraded"
     return results
 

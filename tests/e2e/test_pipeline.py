@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from deltalake import DeltaTable, write_deltalake
 
 from backend.demo.erp import DemoConfig, generate_demo
+from backend.ingest.base import bronze_uri
 from backend.lake import delta
 from backend.lake.duck import connect
 from backend.lake.gold import content_hash, gold_tables, latest_report
-from backend.pipeline import runner
+from backend.pipeline import runner, steps
 from backend.pipeline.context import RunContext
 from backend.settings import Settings
 
@@ -173,3 +177,33 @@ def test_invalid_rows_are_quarantined_and_kept_out_of_gold(lake: Settings):
         [sorted(bad_items)],
     )
     assert found == [(0,)]
+
+
+def test_a_failing_dbt_test_stops_the_run_and_gold_keeps_its_last_good_version(
+    lake: Settings, tmp_path: Path
+):
+    # Work on a copy: the other tests share the module's lake.
+    root = Path(lake.lake_root).parent
+    shutil.copytree(root, tmp_path / "copy")
+    copy = lake.model_copy(
+        update={
+            "lake_root": str(tmp_path / "copy" / "lake"),
+            "warehouse_dir": tmp_path / "copy" / "warehouse",
+        }
+    )
+    day = NEXT + timedelta(days=1)
+    movements = DeltaTable(bronze_uri("erp", "stock_movements", copy))
+    bad = movements.to_pyarrow_table().slice(0, 1).to_pylist()[0]
+    # A row that skipped validation (written straight into bronze) with a type dbt rejects.
+    bad.update(movement_id=99_500_000, movement_type="theft", _ingest_date=day)
+    schema = pa.schema(movements.schema().to_arrow())
+    write_deltalake(movements.table_uri, pa.Table.from_pylist([bad], schema=schema), mode="append")
+    fct = delta.table_uri("gold", "fct_daily_demand", settings=copy)
+    version = DeltaTable(fct).version()
+
+    ctx = RunContext(start=day, end=day, settings=copy)
+    with pytest.raises(steps.DbtBuildError, match="accepted_values_stg_erp__stock_movements"):
+        steps.transform(ctx)
+
+    assert ctx.report.dbt_tests["fail"] >= 1
+    assert DeltaTable(fct).version() == version

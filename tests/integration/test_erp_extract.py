@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from deltalake import DeltaTable
 
 from backend.demo.erp import DemoConfig, generate_demo
 from backend.ingest.base import bronze_uri
-from backend.lake import delta
 from backend.lake.gold import content_hash
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext
@@ -89,8 +89,8 @@ def test_next_run_reads_only_rows_updated_since_the_watermark(erp_settings: Sett
 
     assert written["items"] == 1
     assert written["suppliers"] == 0
-    day = delta.read_partitions(
-        bronze_uri("erp", "items", erp_settings), date(2026, 11, 1), date(2026, 11, 1)
+    day = DeltaTable(bronze_uri("erp", "items", erp_settings)).to_pyarrow_table(
+        filters=[("_ingest_date", "=", date(2026, 11, 1))]
     )
     assert day["item_id"].to_pylist() == ["ITM-00001"]
     assert day["unit_cost"].to_pylist() == [999.5]

@@ -2,7 +2,7 @@ from datetime import date
 
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from backend.lake import delta
 from backend.lake.gold import content_hash
@@ -46,10 +46,16 @@ def test_date_predicate_accepts_only_dates():
 
 def test_content_hash_ignores_order_and_audit_columns(tmp_path):
     first, second = str(tmp_path / "a"), str(tmp_path / "b")
-    delta.overwrite_table(first, pa.table({"k": [1, 2], "v": ["x", "y"], "_run": ["r1", "r1"]}))
-    delta.overwrite_table(second, pa.table({"k": [2, 1], "v": ["y", "x"], "_run": ["r2", "r2"]}))
+    write_deltalake(
+        first, pa.table({"k": [1, 2], "v": ["x", "y"], "_run": ["r1", "r1"]}), mode="overwrite"
+    )
+    write_deltalake(
+        second, pa.table({"k": [2, 1], "v": ["y", "x"], "_run": ["r2", "r2"]}), mode="overwrite"
+    )
     assert content_hash(first) == content_hash(second)
     assert content_hash(first)[0] == 2
 
-    delta.overwrite_table(second, pa.table({"k": [2, 1], "v": ["y", "z"], "_run": ["r2", "r2"]}))
+    write_deltalake(
+        second, pa.table({"k": [2, 1], "v": ["y", "z"], "_run": ["r2", "r2"]}), mode="overwrite"
+    )
     assert content_hash(first) != content_hash(second)
