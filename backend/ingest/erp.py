@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from deltalake import write_deltalake
 
 from backend.ingest.base import EntityExtract, ExtractWindow, Source, register
 from backend.ingest.sql_readers import conform, open_reader
@@ -126,27 +127,36 @@ class ErpSource(Source):
     def __init__(self, *, generic_reader: bool = False) -> None:
         self.generic_reader = generic_reader
 
-    def low_water_mark(self, entity: str, before: date, settings: Settings) -> datetime | None:
-        """The high-water mark recorded for the last run day before ``before``."""
+    def low_water_marks(self, before: date, settings: Settings) -> dict[str, datetime]:
+        """Per entity, the high-water mark recorded for the last run day before ``before``
+        (no entry: never extracted, so the next read is a full load)."""
         uri = state_uri(settings)
         if not delta.table_exists(uri):
-            return None
+            return {}
         state = delta.read_table(uri)
-        mask = pc.and_(
-            pc.and_(pc.equal(state["source"], self.name), pc.equal(state["entity"], entity)),
-            pc.less(state["run_date"], pa.scalar(before, pa.date32())),
+        earlier = state.filter(
+            pc.and_(
+                pc.equal(state["source"], self.name),
+                pc.less(state["run_date"], pa.scalar(before, pa.date32())),
+            )
         )
-        marks = pc.filter(state["high_water_mark"], mask)
-        value = pc.max(marks).as_py() if len(marks) else None
-        return value if isinstance(value, datetime) else None
+        marks = earlier.group_by("entity").aggregate([("high_water_mark", "max")])
+        return {
+            entity: mark
+            for entity, mark in zip(
+                marks["entity"].to_pylist(), marks["high_water_mark_max"].to_pylist(), strict=True
+            )
+            if isinstance(mark, datetime)
+        }
 
     def extract(self, window: ExtractWindow) -> list[EntityExtract]:
         settings = window.settings
         upper = _day_start(window.end + timedelta(days=1))
+        lower_marks = self.low_water_marks(window.start, settings)
         extracts = []
         with open_reader(settings.erp_url, generic=self.generic_reader) as reader:
             for entity, schema in self.schemas.items():
-                lower = self.low_water_mark(entity, window.start, settings)
+                lower = lower_marks.get(entity)
                 try:
                     raw = reader.read(entity, schema.names, lower, upper)
                 except Exception as exc:
@@ -188,11 +198,8 @@ class ErpSource(Source):
                 records["rows_extracted"].append(day_rows)
                 records["_batch_id"].append(window.batch_id)
         state = pa.table(records, schema=STATE_SCHEMA)
-        uri = state_uri(window.settings)
-        from deltalake import write_deltalake
-
         write_deltalake(
-            uri,
+            state_uri(window.settings),
             state,
             mode="overwrite",
             predicate=(
