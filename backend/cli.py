@@ -36,14 +36,21 @@ class ProgressObserver:
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
         self.done: dict[str, int] = {}
+        self.totals: dict[str, int] = {}
 
     def step_started(self, name: str, total: int | None) -> None:
         self.done[name] = 0
         self.tasks[name] = self.progress.add_task(name, total=total, status="")
 
+    def step_total(self, name: str, total: int) -> None:
+        self.totals[name] = total
+        self.progress.update(self.tasks[name], total=total)
+
     def step_advanced(self, name: str, label: str) -> None:
         self.done[name] += 1
-        self.progress.update(self.tasks[name], advance=1, status=f"{self.done[name]} done, {label}")
+        total = self.totals.get(name)
+        count = f"{self.done[name]}/{total}" if total else f"{self.done[name]}"
+        self.progress.update(self.tasks[name], advance=1, status=f"{count} {label}")
 
     def step_finished(self, name: str, result: StepResult) -> None:
         task = self.tasks[name]

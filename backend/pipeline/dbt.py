@@ -86,13 +86,22 @@ def run_dbt(
     run_date: date | None = None,
     run_start: date | None = None,
     on_node: Callable[[str, str], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     extra: list[str] | None = None,
 ) -> DbtOutcome:
-    """Invoke dbt; ``on_node(name, status)`` is called as each node finishes."""
+    """Invoke dbt; ``on_node(name, status)`` is called as each node finishes, and
+    ``on_total(n)`` once dbt knows how many nodes it will run."""
     from dbt.cli.main import dbtRunner
 
+    announced = False
+
     def callback(event: Any) -> None:
-        if on_node is not None and event.info.name == "NodeFinished":
+        nonlocal announced
+        name = event.info.name
+        if on_total is not None and not announced and name == "LogStartLine":
+            announced = True
+            on_total(int(event.data.total))
+        if on_node is not None and name == "NodeFinished":
             info = event.data.node_info
             on_node(info.node_name, info.node_status)
 

@@ -14,12 +14,16 @@ class RunObserver(Protocol):
     """What the CLI's progress display (or a test) hears from the runner."""
 
     def step_started(self, name: str, total: int | None) -> None: ...
+    def step_total(self, name: str, total: int) -> None: ...
     def step_advanced(self, name: str, label: str) -> None: ...
     def step_finished(self, name: str, result: StepResult) -> None: ...
 
 
 class SilentObserver:
     def step_started(self, name: str, total: int | None) -> None:
+        pass
+
+    def step_total(self, name: str, total: int) -> None:
         pass
 
     def step_advanced(self, name: str, label: str) -> None:
@@ -38,7 +42,12 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
     return [
         ("extract", lambda: steps.extract(ctx)),
         ("validate", lambda: steps.validate(ctx)),
-        ("transform", lambda: steps.transform(ctx, node_done("transform"))),
+        (
+            "transform",
+            lambda: steps.transform(
+                ctx, node_done("transform"), lambda n: observer.step_total("transform", n)
+            ),
+        ),
     ]
 
 

@@ -80,7 +80,11 @@ def validate(ctx: RunContext) -> dict[str, int]:
     return quarantined
 
 
-def transform(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcome:
+def transform(
+    ctx: RunContext,
+    on_node: NodeCallback | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> DbtOutcome:
     """One dbt build of silver (staging, intermediate) and gold (marts) with their tests.
 
     One invocation rather than one per layer: dbt's start-up and parse cost about 5 s
@@ -93,6 +97,7 @@ def transform(ctx: RunContext, on_node: NodeCallback | None = None) -> DbtOutcom
         run_date=ctx.end,
         run_start=ctx.start,
         on_node=on_node,
+        on_total=on_total,
         extra=DAILY_EXCLUDE,
     )
     for status in ctx.report.dbt_tests:

@@ -72,8 +72,21 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+class RecordingObserver(runner.SilentObserver):
+    def __init__(self) -> None:
+        self.totals: dict[str, int] = {}
+        self.advances: dict[str, int] = {}
+
+    def step_total(self, name: str, total: int) -> None:
+        self.totals[name] = total
+
+    def step_advanced(self, name: str, label: str) -> None:
+        self.advances[name] = self.advances.get(name, 0) + 1
+
+
 def test_backfill_and_daily_run_publish_every_mart(lake: Settings):
-    ctx = _run(lake, END, END)
+    observer = RecordingObserver()
+    ctx = runner.run(RunContext(start=END, end=END, settings=lake), observer)
 
     report = ctx.report
     assert report.status == "success"
@@ -84,6 +97,8 @@ def test_backfill_and_daily_run_publish_every_mart(lake: Settings):
     saved = latest_report(lake)
     assert saved is not None and saved["run_id"] == ctx.run_id
     assert saved["tables"]["gold.fct_daily_demand"]["rows_written"] > 10_000
+    # The progress bar of the dbt step knows its total and ticks once per node.
+    assert observer.totals["transform"] == observer.advances["transform"] > 50
     # Every stocked pair has one row per day up to the run date.
     (last_day,) = _query(lake, "fct_daily_demand", "select max(demand_date) from {table}", [])[0]
     assert last_day == END
