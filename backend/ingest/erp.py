@@ -10,6 +10,8 @@ arrived late with an older ``updated_at``) and overwrites that day's partition.
 
 from __future__ import annotations
 
+import time as time_module
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
@@ -17,6 +19,7 @@ import pyarrow.compute as pc
 from deltalake import write_deltalake
 
 from backend.ingest.base import EntityExtract, ExtractWindow, Source, register
+from backend.ingest.retry import RetryPolicy, retry_call
 from backend.ingest.sql_readers import conform, open_reader
 from backend.lake import delta
 from backend.settings import Settings
@@ -116,6 +119,19 @@ def state_uri(settings: Settings) -> str:
     return delta.table_uri("state", "watermarks", settings=settings)
 
 
+def is_transient_db_error(exc: BaseException) -> bool:
+    """PEP 249's OperationalError: the database's operation failed (connection refused or
+    lost, server shutting down), not our query; a later try may succeed."""
+    if isinstance(exc, ErpReadError):
+        exc = exc.__cause__ or exc
+    return type(exc).__name__ == "OperationalError"
+
+
+class ErpReadError(RuntimeError):
+    def __init__(self, entity: str, cause: BaseException) -> None:
+        super().__init__(f"erp.{entity}: reading the window failed: {cause}")
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
@@ -124,8 +140,16 @@ class ErpSource(Source):
     name = "erp"
     schemas = ERP_SCHEMAS
 
-    def __init__(self, *, generic_reader: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        generic_reader: bool = False,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time_module.sleep,
+    ) -> None:
         self.generic_reader = generic_reader
+        self.retry = retry or RetryPolicy(attempts=4, base_delay=1.0)
+        self.sleep = sleep
 
     def low_water_marks(self, before: date, settings: Settings) -> dict[str, datetime]:
         """Per entity, the high-water mark recorded for the last run day before ``before``
@@ -150,6 +174,16 @@ class ErpSource(Source):
         }
 
     def extract(self, window: ExtractWindow) -> list[EntityExtract]:
+        """Read the window; a lost or refused connection is retried with backoff."""
+        return retry_call(
+            lambda: self._extract_once(window),
+            what=f"erp extract {window.start}..{window.end}",
+            transient=is_transient_db_error,
+            policy=self.retry,
+            sleep=self.sleep,
+        )
+
+    def _extract_once(self, window: ExtractWindow) -> list[EntityExtract]:
         settings = window.settings
         upper = _day_start(window.end + timedelta(days=1))
         lower_marks = self.low_water_marks(window.start, settings)
@@ -160,7 +194,7 @@ class ErpSource(Source):
                 try:
                     raw = reader.read(entity, schema.names, lower, upper)
                 except Exception as exc:
-                    raise RuntimeError(f"erp.{entity}: reading the window failed: {exc}") from exc
+                    raise ErpReadError(entity, exc) from exc
                 rows = conform(raw, schema, source=self.name, entity=entity)
                 extracts.append(self._assign_partitions(entity, rows, lower, window))
         return extracts

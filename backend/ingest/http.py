@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from backend.ingest.retry import RetryPolicy
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -31,17 +33,6 @@ class SourceHTTPError(RuntimeError):
         super().__init__(
             f"{source}: GET {url} failed after {attempts} attempt(s), {status_text}: {reason}"
         )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full-jitter exponential backoff for the ``attempt``-th retry (1-based)."""
-        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
