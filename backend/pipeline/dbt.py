@@ -71,10 +71,17 @@ def dbt_environment(
 
 
 def dbt_args(command: str, settings: Settings) -> list[str]:
+    """Project, profile and target, with dbt's artifacts (manifest, partial parse, logs)
+    beside the warehouse they describe: two lakes never share them, and neither do two
+    runs on different lakes at once (dbt/target stays the analysts')."""
     project = str(settings.dbt_project_dir)
     args = [command, "--project-dir", project, "--profiles-dir", project]
     if command not in ("deps", "clean"):
         args += ["--target", settings.dbt_target]
+    args += [
+        "--target-path", str(settings.warehouse_path / "dbt-target"),
+        "--log-path", str(settings.warehouse_path / "dbt-logs"),
+    ]  # fmt: skip
     return args
 
 

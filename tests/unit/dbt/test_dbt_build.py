@@ -248,7 +248,7 @@ def gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake = work_dir / "lake"
     _build_bronze(lake)
     settings = Settings(lake_root=str(lake), warehouse_dir=work_dir / "warehouse")
-    result = invoke_dbt(["build", "--vars", f"{{run_date: '{RUN_DATE}'}}"], settings, work_dir)
+    result = invoke_dbt(["build", "--vars", f"{{run_date: '{RUN_DATE}'}}"], settings)
     assert result.success, [
         (r.node.name, r.status, r.message) for r in (result.result or []) if r.status != "pass"
     ] or result.exception

@@ -16,7 +16,7 @@ from tests.unit.dbt.runner import invoke_dbt
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     work_dir = tmp_path_factory.mktemp("dbt_parse")
     settings = Settings(lake_root=str(work_dir / "lake"), warehouse_dir=work_dir / "warehouse")
-    result = invoke_dbt(["parse"], settings, work_dir)
+    result = invoke_dbt(["parse"], settings)
     assert result.success, result.exception
     yield result.result
 
