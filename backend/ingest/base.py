@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from backend.lake import delta
 from backend.lake.duck import connect
+from backend.lake.sql import quote_name
 from backend.settings import Settings
 
 AUDIT_COLUMNS = ("_source", "_batch_id", "_ingested_at", "_row_id", delta.PARTITION_COLUMN)
@@ -97,7 +98,7 @@ def with_audit_columns(
     conn = connect()
     try:
         conn.register("raw_rows", rows)
-        raw = ", ".join(f'"{name}"' for name in rows.column_names)
+        raw = ", ".join(quote_name(name) for name in rows.column_names)
         # DuckDB's 64-bit hash of every raw column, nulls included: 0.7 s for 3M rows,
         # where md5 over the text of each row takes 2-7 s.
         row_ids = conn.execute(

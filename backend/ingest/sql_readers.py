@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 import sqlalchemy as sa
 
+from backend.lake.sql import quote_name
+
 # How SQLAlchemy stores DateTime in SQLite (text), so bounds compare as the stored values.
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -30,12 +32,6 @@ class WindowReader(Protocol):
     ) -> pa.Table: ...
 
 
-def _quote(identifier: str) -> str:
-    if not identifier.replace("_", "").isalnum():
-        raise ValueError(f"not a plain identifier: {identifier!r}")
-    return f'"{identifier}"'
-
-
 def window_sql(
     table: str, columns: list[str], *, has_lower: bool, placeholder: str
 ) -> tuple[str, list[str]]:
@@ -47,7 +43,7 @@ def window_sql(
         order.append("lower")
     marks = {name: placeholder.format(n=i + 1) for i, name in enumerate(order)}
     sql = (
-        f"select {', '.join(_quote(c) for c in columns)} from {_quote(table)} "
+        f"select {', '.join(quote_name(c) for c in columns)} from {quote_name(table)} "
         f"where {' and '.join(w.format(**marks) for w in where)}"
     )
     return sql, order

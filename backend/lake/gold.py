@@ -10,6 +10,7 @@ from deltalake import DeltaTable
 
 from backend.lake import delta
 from backend.lake.duck import connect
+from backend.lake.sql import quote_name
 from backend.settings import Settings
 
 
@@ -71,7 +72,7 @@ def content_hash(uri: str) -> tuple[int, str]:
         columns = [
             row[0] for row in conn.execute("describe select * from delta_scan(?)", [uri]).fetchall()
         ]
-        content = ", ".join(f'"{c}"' for c in columns if not c.startswith("_"))
+        content = ", ".join(quote_name(c) for c in columns if not c.startswith("_"))
         row = conn.execute(
             f"select count(*), coalesce(md5(string_agg(h, ',' order by h)), '') from "
             f"(select md5(to_json(struct_pack({content}))::varchar) as h from delta_scan(?))",

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def _quote(identifier: str) -> str:
-    if not identifier.replace("_", "").isalnum():
-        raise ValueError(f"not a plain identifier: {identifier!r}")
-    return f'"{identifier}"'
+from backend.lake.sql import quote_name
 
 
 def _literal(value: str | float | int) -> str:
@@ -29,7 +25,7 @@ class Rule:
 
 
 def not_null(column: str) -> Rule:
-    return Rule(f"not_null:{column}", f"{column} is missing", f"{_quote(column)} is null")
+    return Rule(f"not_null:{column}", f"{column} is missing", f"{quote_name(column)} is null")
 
 
 def accepted_values(column: str, values: tuple[str, ...]) -> Rule:
@@ -37,16 +33,16 @@ def accepted_values(column: str, values: tuple[str, ...]) -> Rule:
     return Rule(
         f"accepted_values:{column}",
         f"{column} is not one of {', '.join(values)}",
-        f"{_quote(column)} is not null and {_quote(column)} not in ({listed})",
+        f"{quote_name(column)} is not null and {quote_name(column)} not in ({listed})",
     )
 
 
 def in_range(column: str, low: float | None = None, high: float | None = None) -> Rule:
     checks = []
     if low is not None:
-        checks.append(f"{_quote(column)} < {_literal(low)}")
+        checks.append(f"{quote_name(column)} < {_literal(low)}")
     if high is not None:
-        checks.append(f"{_quote(column)} > {_literal(high)}")
+        checks.append(f"{quote_name(column)} > {_literal(high)}")
     bounds = f"[{'' if low is None else low}, {'' if high is None else high}]"
     return Rule(f"range:{column}", f"{column} outside {bounds}", " or ".join(checks))
 
@@ -60,8 +56,8 @@ def references(column: str, entity: str, key: str) -> Rule:
     return Rule(
         f"relationship:{column}->{entity}.{key}",
         f"{column} not found in {entity}",
-        f"{_quote(column)} is not null and {_quote(column)} not in "
-        f"(select {_quote(key)} from ref_{entity})",
+        f"{quote_name(column)} is not null and {quote_name(column)} not in "
+        f"(select {quote_name(key)} from ref_{entity})",
     )
 
 

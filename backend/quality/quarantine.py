@@ -15,6 +15,7 @@ from deltalake import write_deltalake
 from backend.ingest.base import bronze_uri
 from backend.lake import delta
 from backend.lake.duck import connect
+from backend.lake.sql import plain_name, quote_name
 from backend.quality.contracts import CONTRACTS, Rule, references_of
 from backend.settings import Settings
 
@@ -70,11 +71,14 @@ def failing_rows(
         for referenced, key in sorted(references_of(rules)):
             uri = bronze_uri(source, referenced, settings)
             if delta.table_exists(uri):
-                ref_ctes.append(f'ref_{referenced} as (select "{key}" from delta_scan(?))')
+                ref_ctes.append(
+                    f"ref_{plain_name(referenced)} as (select {quote_name(key)} from delta_scan(?))"
+                )
                 ref_params.append(uri)
             else:
                 ref_ctes.append(
-                    f'ref_{referenced} as (select null::varchar as "{key}" where false)'
+                    f"ref_{plain_name(referenced)} as "
+                    f"(select null::varchar as {quote_name(key)} where false)"
                 )
         conn.register(
             "rules",
@@ -98,7 +102,7 @@ def failing_rows(
         flags = ", ".join(
             f"case when {rule.broken_when} then {i} end" for i, rule in enumerate(rules)
         )
-        record = ", ".join(f'"{c}" := "{c}"' for c in raw)
+        record = ", ".join(f"{quote_name(c)} := {quote_name(c)}" for c in raw)
         query = f"""
             with {"".join(cte + ", " for cte in ref_ctes)}flagged as (
                 select *, list_filter([{flags}], x -> x is not null) as broken
@@ -135,7 +139,7 @@ def validate_window(
             continue
         failed = failing_rows(source, entity, uri, start, end, settings)
         predicate = (
-            f"source = '{_plain(source)}' AND entity = '{_plain(entity)}' AND "
+            f"source = '{plain_name(source)}' AND entity = '{plain_name(entity)}' AND "
             + delta.date_range_predicate(start, end)
         )
         write_deltalake(
@@ -148,9 +152,3 @@ def validate_window(
         )
         counts[entity] = failed.num_rows
     return counts
-
-
-def _plain(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"not a plain name: {name!r}")
-    return name
