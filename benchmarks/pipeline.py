@@ -22,32 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from backend.cli import print_report
 from backend.demo.erp import DemoConfig, generate_demo
 from backend.lake.gold import latest_report
-from backend.pipeline.context import RunReport, StepResult
 from backend.settings import Settings
 
 console = Console()
 
 
-def _print_run(title: str, wall: float, report: RunReport, target: float) -> None:
+def _print_run(title: str, wall: float, report: dict[str, Any], target: float) -> None:
     verdict = "[green]meets[/]" if wall < target else "[red]misses[/]"
     console.print(f"\n[bold]{title}[/]: {wall:.1f} s wall ({verdict} the {target:.0f} s target)")
-    table = Table("step", "seconds", "rows", "rows/s")
-    for step in report.steps:
-        table.add_row(
-            step.name, f"{step.seconds:.2f}", f"{step.rows:,}", f"{step.rows_per_second:,.0f}"
-        )
-    console.print(table)
-    layers = ", ".join(f"{k} {v:.1f}s" for k, v in sorted(report.layers.items()))
-    console.print(f"dbt node time by layer (summed over threads): {layers}")
-    tests = report.dbt_tests
-    console.print(f"dbt tests: {tests['pass']} passed, {tests['fail'] + tests['error']} failed")
+    print_report(report)
 
 
-def _nova(args: list[str], env: dict[str, str], settings: Settings) -> tuple[float, RunReport]:
+def _nova(args: list[str], env: dict[str, str], settings: Settings) -> tuple[float, dict[str, Any]]:
     """Run `nova ARGS` in a fresh process; its wall time and the report it saved."""
     began = time.perf_counter()
     subprocess.run(
@@ -56,20 +46,7 @@ def _nova(args: list[str], env: dict[str, str], settings: Settings) -> tuple[flo
     wall = time.perf_counter() - began
     saved = latest_report(settings)
     assert saved is not None, "the run saved no report"
-    return wall, _report_from(saved)
-
-
-def _report_from(saved: dict[str, Any]) -> RunReport:
-    report = RunReport(
-        run_id=saved["run_id"], kind=saved["kind"], start=saved["start"], end=saved["end"]
-    )
-    report.steps = [
-        StepResult(s["name"], s["seconds"], s["status"], s["detail"], s["rows"])
-        for s in saved["steps"]
-    ]
-    report.layers = saved["layers"]
-    report.dbt_tests = saved["dbt_tests"]
-    return report
+    return wall, saved
 
 
 def main() -> None:

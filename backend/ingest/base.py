@@ -15,8 +15,6 @@ from backend.lake.duck import connect
 from backend.lake.sql import quote_name
 from backend.settings import Settings
 
-AUDIT_COLUMNS = ("_source", "_batch_id", "_ingested_at", "_row_id", delta.PARTITION_COLUMN)
-
 
 @dataclass(frozen=True)
 class ExtractWindow:
@@ -69,9 +67,13 @@ def register(name: str) -> Callable[[Callable[[], Source]], Callable[[], Source]
     return wrap
 
 
-def get_source(name: str) -> Source:
-    import backend.ingest.erp  # noqa: F401  (registers itself)
+def _load_sources() -> None:
+    """Import every source module: each registers itself."""
+    import backend.ingest.erp  # noqa: F401
 
+
+def get_source(name: str) -> Source:
+    _load_sources()
     try:
         return SOURCES[name]()
     except KeyError:
@@ -79,8 +81,7 @@ def get_source(name: str) -> Source:
 
 
 def registered_sources() -> list[str]:
-    import backend.ingest.erp  # noqa: F401
-
+    _load_sources()
     return sorted(SOURCES)
 
 
