@@ -54,7 +54,9 @@ class ProgressObserver:
 
     def step_finished(self, name: str, result: StepResult) -> None:
         task = self.tasks[name]
-        mark = "[green]ok[/]" if result.status == "success" else "[red]failed[/]"
+        mark = {"success": "[green]ok[/]", "skipped": "[yellow]skipped[/]"}.get(
+            result.status, "[red]failed[/]"
+        )
         self.progress.update(task, total=1, completed=1, status=f"{mark} {result.seconds:.1f}s")
 
 
@@ -121,6 +123,8 @@ def print_report(report: dict[str, Any]) -> None:
     )
     for error in report["errors"]:
         console.print(f"[red]error:[/] {error}")
+    for note in report.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
 
 
 @app.command()
@@ -249,6 +253,62 @@ def report(
         console.print("no run report yet")
         raise typer.Exit(1)
     print_report(payload)
+
+
+@app.command()
+def forecast(
+    input_: Annotated[
+        Path, typer.Option("--input", help="CSV or Parquet long table: unique_id, ds, y.")
+    ],
+    output: Annotated[Path, typer.Option(help="Where to write the forecasts (.csv or .parquet).")],
+    freq: Annotated[str, typer.Option(help="Frequency of the series: D, W or M.")] = "D",
+    horizon: Annotated[int, typer.Option(min=1, help="Periods to forecast.")] = 90,
+    windows: Annotated[int, typer.Option(min=1, help="Backtest windows.")] = 3,
+    expensive: Annotated[
+        bool, typer.Option(help="Also backtest ETS, ARIMA, Theta and Prophet (slow).")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+) -> None:
+    """Backtest every candidate on a long table, learn the ensemble, forecast, and print
+    the backtest (model x demand class x metric)."""
+    from backend.forecast_cli import run_forecast_command
+
+    if freq not in ("D", "W", "M"):
+        raise typer.BadParameter(f"{freq!r}: use D, W or M", param_hint="--freq")
+    if output.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("write .csv or .parquet", param_hint="--output")
+    try:
+        run_forecast_command(
+            console,
+            input_=input_,
+            output=output,
+            freq=freq,
+            horizon=horizon,
+            windows=windows,
+            expensive=expensive,
+            jobs=jobs,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]forecast failed:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def train(
+    date_: Annotated[
+        str | None, typer.Option("--date", help="Train on demand up to this date (default: all).")
+    ] = None,
+) -> None:
+    """Backtest the candidates on gold demand, log to MLflow, register the ensemble as
+    `demand-forecaster` (alias challenger) and promote it to champion if it wins."""
+    from backend.forecast_cli import run_train_command
+
+    day = _parse_date(date_, "--date") if date_ else None
+    try:
+        run_train_command(console, get_settings(), day)
+    except FileNotFoundError as exc:
+        console.print(f"[red]train failed:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

@@ -39,6 +39,31 @@ class Settings(BaseSettings):
         default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
     )
 
+    # Forecasting (issue 4)
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking and registry URI; default sqlite:///<warehouse_dir>/mlflow.db.",
+    )
+    mlflow_experiment: str = Field(
+        default="demand-forecasting", description="MLflow experiment of `nova train` runs."
+    )
+    forecast_horizon: int = Field(default=90, ge=1, description="Days forecast by the daily run.")
+    forecast_history_days: int = Field(
+        default=730, ge=60, description="Days of demand history the forecasters see."
+    )
+    forecast_jobs: int = Field(default=2, ge=1, description="Worker processes for forecasting.")
+    forecast_budget_seconds: float = Field(
+        default=100.0,
+        gt=0,
+        description="Training keeps the ensemble's estimated daily local-model time under this.",
+    )
+    train_sample_per_class: int = Field(
+        default=300, ge=10, description="Series per demand class in `nova train`'s backtest."
+    )
+    train_windows: int = Field(
+        default=3, ge=1, description="Rolling-origin windows of `nova train`'s backtest."
+    )
+
     # Services: each is optional in the embedded default.
     redis_url: str | None = None
     kafka_bootstrap: str | None = None
@@ -53,6 +78,16 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse_dir.expanduser().resolve()
+
+    @property
+    def mlflow_uri(self) -> str:
+        """The tracking URI: the setting, or a SQLite store beside the warehouse."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.warehouse_path / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_dir(self) -> Path:
+        """Artifact root of the local store's experiments."""
+        return self.warehouse_path / "mlartifacts"
 
     @property
     def dbt_env(self) -> dict[str, str]:

@@ -50,6 +50,7 @@ class RunReport:
     )
     layers: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> TableStats:
         return self.tables.setdefault(name, TableStats())
@@ -57,8 +58,17 @@ class RunReport:
     def rows_of_step(self, step: str) -> int:
         """Rows a step handled: bronze rows for extract and validate, gold rows published
         for the dbt build."""
+        if step == "forecast":
+            return sum(s.rows_written for name, s in self.tables.items() if name.startswith("ml."))
+        forecast_marts = {f"gold.{m}" for m in ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")}
+        if step == "transform_forecasts":
+            return sum(s.rows_written for name, s in self.tables.items() if name in forecast_marts)
         layer = "gold." if step == "transform" else "bronze."
-        return sum(s.rows_written for name, s in self.tables.items() if name.startswith(layer))
+        return sum(
+            s.rows_written
+            for name, s in self.tables.items()
+            if name.startswith(layer) and name not in forecast_marts
+        )
 
     @property
     def seconds(self) -> float:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
+from backend.pipeline.forecast import StepSkipped
 
 
 class RunObserver(Protocol):
@@ -48,6 +49,15 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
                 ctx, node_done("transform"), lambda n: observer.step_total("transform", n)
             ),
         ),
+        ("forecast", lambda: steps.forecast(ctx)),
+        (
+            "transform_forecasts",
+            lambda: steps.transform_forecasts(
+                ctx,
+                node_done("transform_forecasts"),
+                lambda n: observer.step_total("transform_forecasts", n),
+            ),
+        ),
     ]
 
 
@@ -61,6 +71,15 @@ def run(ctx: RunContext, observer: RunObserver | None = None) -> RunContext:
             began = time.perf_counter()
             try:
                 call()
+            except StepSkipped as skip:
+                # Not a failure: the report says why and what to run (e.g. `nova train`).
+                result = StepResult(
+                    name, time.perf_counter() - began, "skipped", {"reason": str(skip)}
+                )
+                report.steps.append(result)
+                observer.step_finished(name, result)
+                report.notes.append(f"{name} skipped: {skip}")
+                continue
             except Exception as exc:
                 result = StepResult(
                     name, time.perf_counter() - began, "failed", {"error": str(exc)}

@@ -19,6 +19,9 @@ NodeCallback = Callable[[str, str], None]
 # Unit tests check the models' logic, not the day's data: CI runs them (tests/unit/dbt),
 # the daily run skips them.
 DAILY_EXCLUDE = ["--exclude-resource-type", "unit_test"]
+# The forecast marts read the forecast step's output, so they build after it.
+FORECAST_TAG = "tag:forecast"
+FORECAST_MARTS = ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")
 
 
 class SourceError(RuntimeError):
@@ -91,14 +94,48 @@ def transform(
     each time, and one DAG lets gold models start while other silver tests still run.
     The dbt plugin publishes each mart to gold Delta as it is built.
     """
+    return _build(ctx, on_node, on_total, extra=[*DAILY_EXCLUDE, "--exclude", FORECAST_TAG])
+
+
+def forecast(ctx: RunContext) -> int:
+    """The champion model forecasts every item x depot -> ``<lake>/ml/ml_forecasts``."""
+    from backend.pipeline.forecast import run_forecast
+
+    return run_forecast(ctx)
+
+
+def transform_forecasts(
+    ctx: RunContext,
+    on_node: NodeCallback | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> DbtOutcome:
+    """dbt build of the forecast marts: fct_forecasts, fct_reorder_points, fct_stock_alerts."""
+    from backend.pipeline.forecast import StepSkipped, forecasts_uri
+
+    if any(s.name == "forecast" and s.status == "skipped" for s in ctx.report.steps):
+        raise StepSkipped("the forecast step was skipped: no fresh forecasts to build on")
+    if not delta.table_exists(forecasts_uri(ctx)):
+        raise StepSkipped("no forecasts in the lake yet (ml/ml_forecasts): run `nova train`")
+    return _build(ctx, on_node, on_total, select=[FORECAST_TAG], extra=DAILY_EXCLUDE)
+
+
+def _build(
+    ctx: RunContext,
+    on_node: NodeCallback | None,
+    on_total: Callable[[int], None] | None,
+    *,
+    extra: list[str],
+    select: list[str] | None = None,
+) -> DbtOutcome:
     outcome = run_dbt(
         "build",
         ctx.settings,
+        select=select,
         run_date=ctx.end,
         run_start=ctx.start,
         on_node=on_node,
         on_total=on_total,
-        extra=DAILY_EXCLUDE,
+        extra=extra,
     )
     for status in ctx.report.dbt_tests:
         ctx.report.dbt_tests[status] += outcome.count("test", status)

@@ -1,0 +1,122 @@
+"""The daily forecast step: the champion model forecasts every item x depot.
+
+Loads ``models:/demand-forecaster@champion`` from the MLflow registry, forecasts the
+horizon from gold ``fct_daily_demand`` up to the run date D, and overwrites D's partition
+of ``<lake>/ml/ml_forecasts`` (so re-running D replaces, never duplicates).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from backend.pipeline.context import RunContext
+
+ML_FORECASTS = ("ml", "ml_forecasts")
+
+
+class StepSkipped(Exception):  # noqa: N818 - a signal, not an error
+    """The step had nothing to do; the message says why and what to run."""
+
+
+def forecasts_uri(ctx: RunContext) -> str:
+    from backend.lake import delta
+
+    return delta.table_uri(*ML_FORECASTS, settings=ctx.settings)
+
+
+def run_forecast(ctx: RunContext) -> int:
+    """Forecast every series for the run date; rows written to ``ml/ml_forecasts``."""
+    from ml import registry
+    from ml.data import load_gold_demand
+
+    settings = ctx.settings
+    registry.configure(settings.mlflow_uri)
+    if registry.champion_version() is None:
+        raise StepSkipped(
+            f"no champion model of {registry.MODEL_NAME!r} in the registry at "
+            f"{settings.mlflow_uri}: run `nova train` first; forecasts, reorder points and "
+            "alerts were not produced"
+        )
+    model, version = registry.load(registry.CHAMPION)
+    history = load_gold_demand(
+        settings, end=ctx.end.isoformat(), days=settings.forecast_history_days
+    )
+    forecasts = model.predict(
+        history[["unique_id", "ds", "y"]],
+        settings.forecast_horizon,
+        n_jobs=settings.forecast_jobs,
+    )
+    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
+    table = to_table(forecasts.merge(pairs, on="unique_id"), ctx.end, version)
+    write_forecasts(forecasts_uri(ctx), table, ctx.end)
+    stats = ctx.report.table("ml.ml_forecasts")
+    stats.rows_read = len(history)
+    stats.rows_written = table.num_rows
+    failures = getattr(model, "last_failures_", {})
+    if failures:
+        ctx.report.errors.append(f"forecast: fallback used {failures}")
+    return table.num_rows
+
+
+def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
+    import pandas as pd
+    import pyarrow as pa
+
+    assert isinstance(frame, pd.DataFrame)
+    out = pd.DataFrame(
+        {
+            "forecast_date": forecast_date,
+            "unique_id": frame["unique_id"].astype(str),
+            "item_id": frame["item_id"].astype(str),
+            "depot_id": frame["depot_id"].astype(str),
+            "target_date": pd.to_datetime(frame["ds"]).dt.date,
+            "horizon_day": frame["step"].astype("int32"),
+            "yhat": frame["yhat"].astype(float),
+            "yhat_lo_80": frame["yhat_lo_80"].astype(float),
+            "yhat_hi_80": frame["yhat_hi_80"].astype(float),
+            "yhat_lo_95": frame["yhat_lo_95"].astype(float),
+            "yhat_hi_95": frame["yhat_hi_95"].astype(float),
+            "demand_class": frame["demand_class"].astype(str),
+            "model_name": frame["model_name"].astype(str),
+            "model_version": version,
+        }
+    )
+    schema = pa.schema(
+        [
+            ("forecast_date", pa.date32()),
+            ("unique_id", pa.string()),
+            ("item_id", pa.string()),
+            ("depot_id", pa.string()),
+            ("target_date", pa.date32()),
+            ("horizon_day", pa.int32()),
+            ("yhat", pa.float64()),
+            ("yhat_lo_80", pa.float64()),
+            ("yhat_hi_80", pa.float64()),
+            ("yhat_lo_95", pa.float64()),
+            ("yhat_hi_95", pa.float64()),
+            ("demand_class", pa.string()),
+            ("model_name", pa.string()),
+            ("model_version", pa.string()),
+        ]
+    )
+    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+
+
+def write_forecasts(uri: str, table: pa.Table, forecast_date: date) -> None:
+    """Replace exactly ``forecast_date``'s partition (idempotent re-runs)."""
+    from deltalake import write_deltalake
+
+    from backend.lake import delta
+
+    write_deltalake(
+        uri,
+        table,
+        mode="overwrite",
+        partition_by=["forecast_date"],
+        predicate=delta.date_range_predicate(forecast_date, forecast_date, "forecast_date"),
+        storage_options=delta.storage_options(),
+    )

@@ -1,0 +1,100 @@
+"""Loaders of long-format series tables: ``unique_id, ds, y`` (+ exogenous columns)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+from backend.settings import Settings
+
+FREQ_ALIASES = {"D": "D", "W": "W-SUN", "M": "MS"}
+
+
+def load_carparts(
+    path: str | Path, *, missing: Literal["drop_series", "trim"] = "drop_series"
+) -> pd.DataFrame:
+    """The carparts data set (``part_id, month, demand``) as a monthly long table.
+
+    An empty demand is a month nobody recorded, not a month without demand: it is never
+    read as zero. In this data set all 165 series with empty months stop being recorded
+    in early 1999 and never resume. ``drop_series`` (default, the usual choice in the
+    literature: 2,509 complete series) leaves those series out; ``trim`` keeps each series
+    up to its last recorded month (they then have no hold-out to score).
+    """
+    import pandas as pd
+
+    raw = pd.read_csv(path, dtype={"part_id": str, "month": str, "demand": float})
+    missing_columns = {"part_id", "month", "demand"} - set(raw.columns)
+    if missing_columns:
+        raise ValueError(f"{path}: missing columns {sorted(missing_columns)}")
+    df = pd.DataFrame(
+        {
+            "unique_id": raw["part_id"],
+            "ds": pd.to_datetime(raw["month"], format="%Y-%m"),
+            "y": raw["demand"],
+        }
+    )
+    has_gap = df.groupby("unique_id")["y"].transform(lambda s: s.isna().any())
+    if missing == "drop_series":
+        df = df[~has_gap]
+    else:
+        df = df.dropna(subset=["y"])
+    return df.sort_values(["unique_id", "ds"], ignore_index=True)
+
+
+def load_gold_demand(
+    settings: Settings, *, end: str | None = None, days: int | None = None
+) -> pd.DataFrame:
+    """Daily demand per item x depot from gold ``fct_daily_demand``, as a long table with
+    ``unique_id = item_id|depot_id``, ``item_id``, ``depot_id``, ``ds``, ``y``.
+
+    ``end`` (YYYY-MM-DD) cuts the history at that day, ``days`` keeps only its last N days.
+    """
+    from datetime import date, timedelta
+
+    from backend.lake import delta
+    from backend.lake.duck import connect
+
+    uri = delta.table_uri("gold", "fct_daily_demand", settings=settings)
+    if not delta.table_exists(uri):
+        raise FileNotFoundError(f"no gold fct_daily_demand at {uri}: run the pipeline first")
+    conn = connect()
+    last = date.fromisoformat(end) if end else None
+    if last is None:
+        row = conn.execute("select max(demand_date) from delta_scan(?)", [uri]).fetchone()
+        last = row[0] if row else None
+        if last is None:
+            raise ValueError("gold fct_daily_demand is empty")
+    first = last - timedelta(days=days - 1) if days else date(1900, 1, 1)
+    df = conn.execute(
+        """
+        select item_id || '|' || depot_id as unique_id, item_id, depot_id,
+               cast(demand_date as timestamp) as ds, cast(demand_qty as double) as y
+        from delta_scan(?)
+        where demand_date between ? and ?
+        order by unique_id, ds
+        """,
+        [uri, first, last],
+    ).df()
+    return df
+
+
+def read_long_table(path: str | Path) -> pd.DataFrame:
+    """A CSV or Parquet long table with at least ``unique_id, ds, y``."""
+    import pandas as pd
+
+    path = Path(path)
+    if path.suffix in (".parquet", ".pq"):
+        df = pd.read_parquet(path)
+    else:
+        df = pd.read_csv(path)
+    missing = {"unique_id", "ds", "y"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: missing columns {sorted(missing)} (need unique_id, ds, y)")
+    df["unique_id"] = df["unique_id"].astype(str)
+    df["ds"] = pd.to_datetime(df["ds"])
+    df["y"] = pd.to_numeric(df["y"], errors="coerce")
+    return df.sort_values(["unique_id", "ds"], ignore_index=True)

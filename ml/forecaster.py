@@ -1,0 +1,258 @@
+"""The forecasting engine: config in the constructor, data in the call.
+
+    Forecaster(models=[SBA(), TSB(), LightGBMGlobal()], freq="M", n_jobs=2).forecast(df, h=6)
+
+``df`` is a long table ``unique_id, ds, y`` (+ exogenous columns); the result has one row
+per series and future period with one column per model alias. Local models run over the
+series in parallel worker processes; a model that raises (or returns non-finite values)
+on a series is replaced there by the fallback model, and the failure is counted in
+``failures_`` rather than stopping the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ml.models.base import GlobalModel, LocalModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PANDAS_FREQ = {"D": "D", "W": "W-SUN", "M": "MS"}
+
+
+def pandas_freq(freq: str) -> str:
+    """Our frequency letters (D, W, M) to pandas offsets; other pandas aliases pass."""
+    return PANDAS_FREQ.get(freq, freq)
+
+
+def future_dates(last: pd.Timestamp, h: int, freq: str) -> pd.DatetimeIndex:
+    import pandas as pd
+
+    return pd.date_range(last, periods=h + 1, freq=pandas_freq(freq))[1:]
+
+
+def _run_local_chunk(
+    models: Sequence[LocalModel],
+    fallback: LocalModel,
+    series: list[np.ndarray],
+    h: int,
+    allowed: list[frozenset[str] | None] | None = None,
+) -> tuple[dict[str, np.ndarray], Counter[str], dict[str, float]]:
+    """Forecast a chunk of series with every local model (runs in a worker process);
+    ``allowed[i]`` limits series i to some aliases (the others stay NaN)."""
+    out = {m.alias: np.full((len(series), h), np.nan) for m in models}
+    failures: Counter[str] = Counter()
+    seconds = dict.fromkeys(out, 0.0)
+    for i, y in enumerate(series):
+        backup: np.ndarray | None = None
+        only = allowed[i] if allowed is not None else None
+        for model in models:
+            if only is not None and model.alias not in only:
+                continue
+            began = time.perf_counter()
+            try:
+                f = np.asarray(model.forecast(y, h), dtype=float)
+                if f.shape != (h,) or not np.all(np.isfinite(f)):
+                    raise ValueError("non-finite or misshaped forecast")
+            except Exception:
+                failures[model.alias] += 1
+                if backup is None:
+                    backup = _safe_fallback(fallback, y, h)
+                f = backup
+            seconds[model.alias] += time.perf_counter() - began
+            out[model.alias][i] = f
+    return out, failures, seconds
+
+
+def _safe_fallback(fallback: LocalModel, y: np.ndarray, h: int) -> np.ndarray:
+    try:
+        f = np.asarray(fallback.forecast(y, h), dtype=float)
+        if f.shape == (h,) and np.all(np.isfinite(f)):
+            return f
+    except Exception:
+        pass
+    # Last resort: the mean of what was seen (zero for an empty series).
+    return np.full(h, float(np.nanmean(y)) if len(y) else 0.0)
+
+
+class Forecaster:
+    """Runs a set of candidate models over many series.
+
+    Parameters: ``models`` (local and global; aliases must be unique), ``freq`` (D, W, M
+    or a pandas alias), ``model_sets`` (optional: demand class -> the aliases run on that
+    class's series; the others are left NaN there), ``fallback`` (a cheap local model used where another fails),
+    ``n_jobs`` (worker processes for local models), ``nonnegative`` (demand cannot be
+    negative: forecasts are clipped at 0).
+    """
+
+    def __init__(
+        self,
+        models: Sequence[LocalModel | GlobalModel],
+        freq: str,
+        *,
+        fallback: LocalModel | None = None,
+        n_jobs: int = 1,
+        nonnegative: bool = True,
+        model_sets: dict[str, Sequence[str]] | None = None,
+    ) -> None:
+        aliases = [m.alias for m in models]
+        duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate model aliases: {duplicates}")
+        if not models:
+            raise ValueError("no models")
+        if fallback is None:
+            from ml.models.baselines import HistoricAverage
+
+            fallback = HistoricAverage(alias="Fallback")
+        self.models = list(models)
+        self.freq = freq
+        self.fallback = fallback
+        self.n_jobs = max(1, n_jobs)
+        self.nonnegative = nonnegative
+        self.model_sets = {k: frozenset(v) for k, v in (model_sets or {}).items()}
+        self.failures_: Counter[str] = Counter()
+        self.seconds_: dict[str, float] = {}
+        self.errors_: list[str] = []
+
+    @property
+    def aliases(self) -> list[str]:
+        return [m.alias for m in self.models]
+
+    def forecast(
+        self,
+        df: pd.DataFrame,
+        h: int,
+        *,
+        X_future: pd.DataFrame | None = None,
+        classes: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Forecasts ``h`` periods past each series' last date: ``unique_id, ds, <aliases>``.
+
+        ``classes`` (``unique_id, demand_class``) selects the models per series when the
+        forecaster has ``model_sets``."""
+        import pandas as pd
+
+        if h < 1:
+            raise ValueError("h must be >= 1")
+        df = df.sort_values(["unique_id", "ds"], ignore_index=True)
+        self.failures_ = Counter()
+        self.seconds_ = {}
+        self.errors_ = []
+        groups = df.groupby("unique_id", sort=True, observed=True)
+        uids = list(groups.groups.keys())
+        series = [g["y"].to_numpy(dtype=float) for _, g in groups]
+        lasts = groups["ds"].max()
+        result = pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.asarray(uids, dtype=object), h),
+                "ds": np.concatenate([future_dates(lasts[u], h, self.freq) for u in uids])
+                if uids
+                else np.array([], dtype="datetime64[ns]"),
+            }
+        )
+        allowed: list[frozenset[str] | None] | None = None
+        if self.model_sets and classes is not None:
+            cls = classes.set_index("unique_id")["demand_class"].reindex(uids)
+            allowed = [self.model_sets.get(str(c)) for c in cls]
+        local = [m for m in self.models if isinstance(m, LocalModel)]
+        if local:
+            for alias, values in self._run_local(local, series, h, allowed).items():
+                result[alias] = values.reshape(-1)
+        for model in self.models:
+            if isinstance(model, GlobalModel):
+                keep = np.array(
+                    [a is None or model.alias in a for a in (allowed or [None] * len(uids))]
+                )
+                result[model.alias] = self._run_global(
+                    model, df, h, result, series, X_future, keep, uids
+                )
+        if self.nonnegative:
+            for alias in self.aliases:
+                result[alias] = result[alias].clip(lower=0.0)  # NaN (not run) stays NaN
+        return result[["unique_id", "ds", *self.aliases]]
+
+    def _run_local(
+        self,
+        models: list[LocalModel],
+        series: list[np.ndarray],
+        h: int,
+        allowed: list[frozenset[str] | None] | None,
+    ) -> dict[str, np.ndarray]:
+        chunks = _chunks(len(series), self.n_jobs * 4 if self.n_jobs > 1 else 1)
+        if self.n_jobs == 1 or len(series) < 50:
+            parts = [_run_local_chunk(models, self.fallback, series, h, allowed)]
+        else:
+            # Warm the models up (numba compiles on first call) before forking, so the
+            # workers inherit compiled code instead of compiling it each.
+            _run_local_chunk(models, self.fallback, series[:1], h)
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(self.n_jobs, mp_context=ctx) as pool:
+                futures = [
+                    pool.submit(
+                        _run_local_chunk,
+                        models,
+                        self.fallback,
+                        series[a:b],
+                        h,
+                        allowed[a:b] if allowed is not None else None,
+                    )
+                    for a, b in chunks
+                ]
+                parts = [f.result() for f in futures]
+        out: dict[str, np.ndarray] = {}
+        for m in models:
+            out[m.alias] = np.concatenate([p[0][m.alias] for p in parts]) if parts else np.empty((0, h))
+            self.seconds_[m.alias] = sum(p[2][m.alias] for p in parts)
+        for p in parts:
+            self.failures_.update(p[1])
+        return out
+
+    def _run_global(
+        self,
+        model: GlobalModel,
+        df: pd.DataFrame,
+        h: int,
+        frame: pd.DataFrame,
+        series: list[np.ndarray],
+        X_future: pd.DataFrame | None,
+        keep: np.ndarray,
+        uids: list[Any],
+    ) -> np.ndarray:
+        began = time.perf_counter()
+        values = np.full(len(frame), np.nan)
+        if not keep.any():
+            return values
+        try:
+            subset = df if keep.all() else df[df["unique_id"].isin(np.asarray(uids)[keep])]
+            out = model.forecast(subset, h, self.freq, X_future=X_future)
+            merged = frame[["unique_id", "ds"]].merge(out, on=["unique_id", "ds"], how="left")
+            values = merged[model.alias].to_numpy(dtype=float)
+        except Exception as exc:
+            self.errors_.append(f"{model.alias}: {type(exc).__name__}: {exc}")
+        bad = ~np.isfinite(values.reshape(-1, h)).all(axis=1) & keep
+        if bad.any():
+            self.failures_[model.alias] += int(bad.sum())
+            grid = values.reshape(-1, h)
+            for i in np.flatnonzero(bad):
+                grid[i] = _safe_fallback(self.fallback, series[i], h)
+            values = grid.reshape(-1)
+        self.seconds_[model.alias] = time.perf_counter() - began
+        return values
+
+
+def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
+    size = max(1, -(-n // max(1, parts)))
+    return [(a, min(n, a + size)) for a in range(0, n, size)]
+
+
+def describe(models: Sequence[Any]) -> dict[str, str]:
+    return {m.alias: repr(m) for m in models}

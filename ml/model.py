@@ -1,0 +1,354 @@
+"""The trained demand forecaster: candidate models, per-class ensemble weights learnt on a
+rolling-origin backtest, and conformal intervals. This object is what MLflow stores.
+
+    result = train_ensemble(df, freq="M", h=6, candidates=default_candidates("M"))
+    forecasts = result.model.predict(df, h=6)   # unique_id, ds, step, yhat, yhat_lo_80 ...
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ml.classify import CLASSES, classify
+from ml.conformal import SCALES, apply_intervals, coverage, fit_quantiles, horizon_buckets, interval_scale
+from ml.ensemble import Method, combine, fit_weights
+from ml.forecaster import Forecaster
+from ml.metrics import naive_scales
+from ml.models.base import GlobalModel, LocalModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEVELS = (80, 95)
+SEASON = {"D": 7, "W": 52, "M": 12}
+ENSEMBLE = "Ensemble"
+
+
+def default_candidates(
+    freq: str, *, n_jobs: int = 2, expensive: bool = True
+) -> list[LocalModel | GlobalModel]:
+    """Every candidate family: naive baselines, intermittent methods, ETS/ARIMA/Theta,
+    the global LightGBM, and (daily and weekly data) Prophet."""
+    from ml.models.baselines import HistoricAverage, Naive, SeasonalNaive, WindowAverage, Zero
+    from ml.models.gbm import LightGBMGlobal
+    from ml.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonSBA
+    from ml.models.prophet import Prophet
+    from ml.models.statistical import AutoARIMA, AutoETS, AutoTheta
+
+    season = SEASON.get(freq, 1)
+    models: list[LocalModel | GlobalModel] = [
+        Naive(),
+        SeasonalNaive(season),
+        HistoricAverage(),
+        WindowAverage(season, alias="WindowAverage"),
+        Zero(),
+        CrostonClassic(),
+        CrostonSBA(),
+        TSB(0.1, 0.1),
+        ADIDA(),
+        IMAPA(),
+        LightGBMGlobal(n_jobs=n_jobs),
+    ]
+    if expensive:
+        models += [AutoETS(1), AutoARIMA(1), AutoTheta(1), Prophet(n_jobs=n_jobs)]
+    return models
+
+
+BASELINES = ("Naive", "SeasonalNaive", "HistoricAverage", "WindowAverage", "Zero")
+
+
+@dataclass
+class DemandForecaster:
+    """Everything a daily forecast needs; ``predict`` refits the local models on the
+    latest history (they are cheap) and reuses nothing else but the learnt weights,
+    intervals and the global model's settings."""
+
+    freq: str
+    h: int
+    models: list[Any]
+    model_sets: dict[str, list[str]]
+    weights: dict[str, dict[str, float]]
+    intervals: dict[str, dict[str, list[float]]]
+    edges: list[int]
+    levels: tuple[int, ...] = LEVELS
+    interval_scale: str = "forecast"
+    backtest_score: float = float("nan")
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def members(self, demand_class: str) -> list[str]:
+        return list(self.weights.get(demand_class, self.weights["all"]))
+
+    def predict(
+        self,
+        df: pd.DataFrame,
+        h: int | None = None,
+        *,
+        n_jobs: int = 2,
+        classes: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """``unique_id, ds, step, demand_class, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95,
+        yhat_hi_95, model_name`` for every series, ``h`` periods ahead."""
+        h = h or self.h
+        classes = classes if classes is not None else classify(df)
+        sets = {c: self.members(c) for c in (*CLASSES, "all")}
+        used = {a for s in sets.values() for a in s}
+        models = [m for m in self.models if m.alias in used]
+        for m in models:
+            if hasattr(m, "n_jobs"):
+                m.n_jobs = n_jobs
+        fc = Forecaster(models, self.freq, n_jobs=n_jobs, model_sets=sets)
+        wide = fc.forecast(df, h, classes=classes)
+        self.last_failures_ = dict(fc.failures_)
+        self.last_seconds_ = dict(fc.seconds_)
+        out = wide[["unique_id", "ds"]].copy()
+        out["step"] = np.tile(np.arange(1, h + 1), len(wide) // h)
+        out = out.merge(classes[["unique_id", "demand_class"]], on="unique_id", how="left")
+        out["yhat"] = combine(wide.fillna(0.0), classes, self.weights)
+        scales = series_scales(df)
+        s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
+        scale = interval_scale(
+            self.interval_scale,
+            yhat_mean=out.groupby("unique_id")["yhat"].transform("mean").to_numpy(),
+            scale_mse=s["scale_mse"].to_numpy(),
+            level=s["level"].to_numpy(),
+        )
+        bands = apply_intervals(
+            out["yhat"].to_numpy(),
+            out["step"].to_numpy(),
+            out["demand_class"].to_numpy(),
+            scale,
+            self.intervals,
+            self.levels,
+            self.edges,
+        )
+        for level in self.levels:
+            out[f"yhat_lo_{level}"] = bands[f"lo-{level}"]
+            out[f"yhat_hi_{level}"] = bands[f"hi-{level}"]
+        names = {c: "+".join(self.members(c)) for c in (*CLASSES, "all")}
+        out["model_name"] = out["demand_class"].map(names).fillna(names["all"])
+        return out
+
+
+def series_scales(df: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    g = df.groupby("unique_id", sort=True)["y"]
+    sc = g.agg(lambda s: naive_scales(s.to_numpy()))
+    return pd.DataFrame(
+        {
+            "unique_id": sc.index,
+            "scale_mse": [v[0] for v in sc],
+            "scale_mae": [v[1] for v in sc],
+            "level": g.mean().to_numpy(),
+        }
+    )
+
+
+@dataclass
+class TrainResult:
+    model: DemandForecaster
+    cv: pd.DataFrame
+    scales: pd.DataFrame
+    classes: pd.DataFrame
+    per_series: pd.DataFrame
+    by_class: pd.DataFrame
+    failures: dict[str, int]
+    seconds_per_series: dict[str, float]
+
+
+def train_ensemble(
+    df: pd.DataFrame,
+    *,
+    freq: str,
+    h: int,
+    candidates: Sequence[LocalModel | GlobalModel],
+    n_windows: int = 3,
+    step: int | None = None,
+    n_jobs: int = 2,
+    method: Method = "rmsse",
+    model_sets: dict[str, Sequence[str]] | None = None,
+    levels: Sequence[int] = LEVELS,
+    budget_seconds: float | None = None,
+    population: dict[str, int] | None = None,
+) -> TrainResult:
+    """Backtest every candidate, learn per-class weights, calibrate the intervals.
+
+    ``budget_seconds`` caps the estimated daily inference time of the models for
+    ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
+    cores, from each model's measured seconds per series in the backtest: while the
+    estimate is over budget, the costliest member of the costliest class is dropped and
+    that class's weights are learnt again without it. So an expensive model stays only
+    where the backtest gives it weight and the budget leaves it room.
+    """
+    from ml.backtest import class_scores, cross_validation, series_scores
+
+    classes = classify(df)
+    fc = Forecaster(candidates, freq, n_jobs=n_jobs, model_sets=model_sets)
+    failures: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+
+    def run(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
+        out = fc.forecast(train, horizon, classes=classes)
+        for k, v in fc.failures_.items():
+            failures[k] = failures.get(k, 0) + v
+        for k, v in fc.seconds_.items():
+            seconds[k] = seconds.get(k, 0.0) + v
+        return out
+
+    cv, scales = cross_validation(run, df, h=h, n_windows=n_windows, freq=freq, step=step)
+    aliases = [m.alias for m in candidates]
+    weights = fit_weights(cv, scales, classes, aliases, method=method, sets=model_sets)
+    n_series = df["unique_id"].nunique() * n_windows
+    per_series_seconds = {k: v / max(n_series, 1) for k, v in seconds.items()}
+    dropped: list[str] = []
+    if budget_seconds is not None:
+        counts = population or classes["demand_class"].value_counts().to_dict()
+        # backtest seconds of a model per series of the classes it ran on
+        ran_on = {
+            a: sum(
+                n
+                for c, n in classes["demand_class"].value_counts().items()
+                if not model_sets or a in model_sets.get(str(c), aliases)
+            )
+            for a in aliases
+        }
+        # every model's measured seconds per series (Prophet's and LightGBM's included)
+        cost = {
+            m.alias: seconds.get(m.alias, 0.0) / max(ran_on[m.alias] * n_windows, 1)
+            for m in candidates
+            if not getattr(m, "trained_once", False)
+        }
+        sets = {c: list(w) for c, w in weights.items()}
+        while True:
+            per_class = {
+                c: counts.get(c, 0) * sum(cost.get(a, 0.0) for a in sets[c])
+                for c in sets
+                if c != "all"
+            }
+            estimate = sum(per_class.values()) / max(n_jobs, 1)
+            if estimate <= budget_seconds or not per_class:
+                break
+            worst = max(per_class, key=lambda c: per_class[c])
+            member = max(sets[worst], key=lambda a: cost.get(a, 0.0))
+            if cost.get(member, 0.0) == 0.0:
+                break
+            sets[worst].remove(member)
+            dropped.append(f"{member}@{worst}")
+            weights.update(_refit_class(cv, scales, classes, worst, sets[worst], method))
+    cv[ENSEMBLE] = combine(cv.fillna({a: 0.0 for a in aliases}), classes, weights)
+    edges = horizon_buckets(h)
+    kind, table, cal_report = calibrate_intervals(cv, scales, classes, levels, edges)
+    data = _calibration_frame(cv, scales, classes)
+    bands = apply_intervals(
+        data[ENSEMBLE].to_numpy(),
+        data["step"].to_numpy(),
+        data["demand_class"].to_numpy(),
+        _scale(kind, data),
+        table,
+        levels,
+        edges,
+    )
+    for level in levels:
+        cv[f"{ENSEMBLE}-lo-{level}"] = bands[f"lo-{level}"]
+        cv[f"{ENSEMBLE}-hi-{level}"] = bands[f"hi-{level}"]
+    per_series = series_scores(cv, scales, [*aliases, ENSEMBLE], levels)
+    by_class = class_scores(per_series, classes)
+    score = float(by_class.query("model == @ENSEMBLE and demand_class == 'all'")["rmsse"].iloc[0])
+    model = DemandForecaster(
+        freq=freq,
+        h=h,
+        models=list(candidates),
+        model_sets={k: list(v) for k, v in (model_sets or {}).items()},
+        weights=weights,
+        intervals=table,
+        edges=edges,
+        levels=tuple(levels),
+        interval_scale=kind,
+        backtest_score=score,
+        info={
+            "n_windows": n_windows,
+            "method": method,
+            "seconds": time.perf_counter() - began,
+            "interval_scale_choice": cal_report,
+            "dropped_for_budget": dropped,
+        },
+    )
+    return TrainResult(
+        model, cv, scales, classes, per_series, by_class, failures, per_series_seconds
+    )
+
+
+def _calibration_frame(cv: pd.DataFrame, scales: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    data = cv.merge(scales, on=["unique_id", "cutoff"], how="left").merge(
+        classes[["unique_id", "demand_class"]], on="unique_id", how="left"
+    )
+    data["yhat_mean"] = data.groupby(["unique_id", "cutoff"])[ENSEMBLE].transform("mean")
+    return data
+
+
+def _scale(kind: str, data: pd.DataFrame) -> np.ndarray:
+    return interval_scale(
+        kind,
+        yhat_mean=data["yhat_mean"].to_numpy(),
+        scale_mse=data["scale_mse"].to_numpy(),
+        level=data["level"].to_numpy(),
+    )
+
+
+def calibrate_intervals(
+    cv: pd.DataFrame,
+    scales: pd.DataFrame,
+    classes: pd.DataFrame,
+    levels: Sequence[int],
+    edges: list[int],
+) -> tuple[str, dict[str, dict[str, list[float]]], dict[str, float]]:
+    """Pick the residual scale whose intervals, calibrated on every backtest window but
+    the last, cover the last window closest to nominal; then calibrate on all windows.
+    Returns the scale, the quantile table and each scale's coverage error."""
+    data = _calibration_frame(cv, scales, classes)
+    last = data["cutoff"].max()
+    cal, ev = data[data["cutoff"] < last], data[data["cutoff"] == last]
+    report: dict[str, float] = {}
+    if len(cal):
+        for kind in SCALES:
+            table = fit_quantiles(
+                cal["y"].to_numpy(), cal[ENSEMBLE].to_numpy(), cal["step"].to_numpy(),
+                cal["demand_class"].to_numpy(), _scale(kind, cal), levels, edges,
+            )  # fmt: skip
+            bands = apply_intervals(
+                ev[ENSEMBLE].to_numpy(), ev["step"].to_numpy(), ev["demand_class"].to_numpy(),
+                _scale(kind, ev), table, levels, edges,
+            )  # fmt: skip
+            report[kind] = float(
+                sum(
+                    abs(coverage(ev["y"].to_numpy(), bands[f"lo-{lv}"], bands[f"hi-{lv}"]) - lv / 100)
+                    for lv in levels
+                )
+            )
+    kind = min(report, key=lambda k: report[k]) if report else "naive_rms"
+    table = fit_quantiles(
+        data["y"].to_numpy(), data[ENSEMBLE].to_numpy(), data["step"].to_numpy(),
+        data["demand_class"].to_numpy(), _scale(kind, data), levels, edges,
+    )  # fmt: skip
+    return kind, table, report
+
+
+def _refit_class(
+    cv: pd.DataFrame,
+    scales: pd.DataFrame,
+    classes: pd.DataFrame,
+    demand_class: str,
+    members: list[str],
+    method: Method,
+) -> dict[str, dict[str, float]]:
+    if not members:
+        return {demand_class: {}}
+    part = classes[classes["demand_class"] == demand_class]
+    fitted = fit_weights(cv, scales, part, members, method=method, min_rows=1)
+    return {demand_class: fitted.get(demand_class, fitted["all"])}

@@ -1,0 +1,299 @@
+"""`nova train`: backtest the candidates on gold daily demand, log everything to MLflow,
+register the ensemble and promote it to champion only if it beats the current one.
+
+To keep training to a few minutes on the default demo, the backtest runs on a sample of
+series stratified by demand class (``train_sample_per_class`` each) and the expensive
+models run only where they can earn their place (ETS on smooth and erratic series,
+Prophet on smooth ones). Challenger and champion are compared on the same evaluation
+window: the last ``h`` days, which the challenger's weights never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from backend.settings import Settings
+    from ml.model import DemandForecaster, TrainResult
+
+Log = Callable[[str], None]
+
+
+def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, list[str]]]:
+    """Candidates for daily item x depot demand and the models each class runs."""
+    from ml.models.baselines import HistoricAverage, Naive, SeasonalNaive, WindowAverage, Zero
+    from ml.models.gbm import LightGBMGlobal
+    from ml.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonSBA
+    from ml.models.prophet import Prophet
+    from ml.models.statistical import AutoETS
+
+    cheap = [
+        Naive(),
+        SeasonalNaive(7),
+        HistoricAverage(),
+        WindowAverage(28, alias="WindowAverage"),
+        Zero(),
+        CrostonClassic(),
+        CrostonSBA(),
+        TSB(0.1, 0.1),
+        ADIDA(),
+        IMAPA(),
+        LightGBMGlobal(n_jobs=n_jobs, max_train_rows=400_000, num_boost_round=150),
+    ]
+    expensive = [AutoETS(1), Prophet(n_jobs=n_jobs)]
+    names = [m.alias for m in cheap]
+    sets = {
+        "smooth": [*names, "ETS", "Prophet"],
+        "erratic": [*names, "ETS"],
+        "intermittent": names,
+        "lumpy": names,
+    }
+    return [*cheap, *expensive], sets
+
+
+def stratified_sample(classes: pd.DataFrame, per_class: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    picked: list[str] = []
+    for _, part in classes.groupby("demand_class"):
+        ids = part["unique_id"].to_numpy()
+        picked += list(rng.choice(ids, min(per_class, len(ids)), replace=False))
+    return sorted(picked)
+
+
+def eval_score(forecasts: pd.DataFrame, actuals: pd.DataFrame, history: pd.DataFrame) -> float:
+    """Mean RMSSE over series of ``yhat`` against the actuals (scales from ``history``)."""
+    from ml.model import series_scales
+
+    data = forecasts.merge(actuals, on=["unique_id", "ds"]).merge(
+        series_scales(history), on="unique_id"
+    )
+    err = (data["yhat"] - data["y"]) ** 2
+    per = err.groupby(data["unique_id"]).mean() / data.groupby("unique_id")["scale_mse"].first()
+    return float(np.sqrt(per).replace([np.inf], np.nan).dropna().mean())
+
+
+@dataclass
+class TrainSummary:
+    run_id: str
+    version: str
+    challenger_score: float
+    champion_version: str | None
+    champion_score: float | None
+    promoted: bool
+    by_class: pd.DataFrame
+    weights: dict[str, dict[str, float]]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def train(
+    settings: Settings,
+    *,
+    run_date: date | None = None,
+    log: Log = print,
+    df: pd.DataFrame | None = None,
+) -> TrainSummary:
+    import time
+
+    import mlflow
+
+    from ml import registry
+    from ml.classify import classify
+    from ml.data import load_gold_demand
+    from ml.model import train_ensemble
+
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    h = settings.forecast_horizon
+    if df is None:
+        df = load_gold_demand(
+            settings,
+            end=run_date.isoformat() if run_date else None,
+            days=settings.forecast_history_days,
+        )
+    df = df[["unique_id", "ds", "y"]]
+    classes = classify(df)
+    population = classes["demand_class"].value_counts().to_dict()
+    sample = stratified_sample(classes, settings.train_sample_per_class)
+    data = df[df["unique_id"].isin(sample)]
+    last = data["ds"].max()
+    cut = last - np.timedelta64(h, "D")
+    history, actuals = data[data["ds"] <= cut], data[data["ds"] > cut]
+    timings["load"] = time.perf_counter() - began
+    log(
+        f"{df['unique_id'].nunique():,} series ({population}); backtest on {len(sample):,} "
+        f"sampled, {settings.train_windows} windows of {h} days, evaluation window after {cut:%Y-%m-%d}"
+    )
+
+    candidates, sets = daily_candidates(settings.forecast_jobs)
+    step = time.perf_counter()
+    result = train_ensemble(
+        history,
+        freq="D",
+        h=h,
+        candidates=candidates,
+        n_windows=settings.train_windows,
+        n_jobs=settings.forecast_jobs,
+        model_sets=sets,
+        budget_seconds=settings.forecast_budget_seconds,
+        population=population,
+    )
+    timings["backtest"] = time.perf_counter() - step
+    model = result.model
+    log(f"backtest done in {timings['backtest']:.0f}s; dropped for the time budget: "
+        f"{model.info['dropped_for_budget']}")
+
+    step = time.perf_counter()
+    challenger_fc = model.predict(history, h, n_jobs=settings.forecast_jobs)
+    challenger_score = eval_score(challenger_fc, actuals, history)
+    timings["evaluate"] = time.perf_counter() - step
+    # The global model was just trained on the latest sampled history: the daily run
+    # reuses that booster and only predicts.
+    for m in model.models:
+        if getattr(m, "trained_once", False):
+            m.frozen = True
+
+    registry.configure(settings.mlflow_uri, settings.mlflow_artifact_dir)
+    experiment_id = registry.experiment(settings.mlflow_experiment, settings.mlflow_artifact_dir)
+    champion_version = registry.champion_version()
+    champion_score: float | None = None
+    champion: DemandForecaster | None = None
+    if champion_version is not None:
+        try:
+            champion, _ = registry.load(registry.CHAMPION)
+            champion_fc = champion.predict(history, h, n_jobs=settings.forecast_jobs)
+            champion_score = eval_score(champion_fc, actuals, history)
+        except Exception as exc:  # a champion that cannot run is beaten by any that can
+            log(f"current champion v{champion_version} could not be scored: {exc}")
+    promoted = registry.should_promote(challenger_score, champion_score)
+
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        _log_run(result, settings, len(sample), h, population)
+        mlflow.log_metric("eval.rmsse.challenger", challenger_score)
+        if champion_score is not None:
+            mlflow.log_metric("eval.rmsse.champion", champion_score)
+        _log_plots(result, history, actuals, challenger_fc)
+        version = registry.register(model, run_id=run.info.run_id)
+        decision = registry.Decision(
+            version, challenger_score, champion_version, champion_score, promoted
+        )
+        mlflow.log_params(decision.as_params())
+        mlflow.set_tag(
+            "decision",
+            (
+                f"challenger v{version} RMSSE {challenger_score:.4f} vs champion "
+                f"{'v' + champion_version if champion_version else 'none'} "
+                f"{'' if champion_score is None else f'{champion_score:.4f}'}: "
+                f"{'promoted' if promoted else 'kept the champion'}"
+            ),
+        )
+        if promoted:
+            registry.promote(version)
+        timings["total"] = time.perf_counter() - began
+        mlflow.log_metrics({f"seconds.{k}": v for k, v in timings.items()})
+    return TrainSummary(
+        run.info.run_id,
+        version,
+        challenger_score,
+        champion_version,
+        champion_score,
+        promoted,
+        result.by_class,
+        model.weights,
+        timings,
+    )
+
+
+def _log_run(
+    result: TrainResult, settings: Settings, n_sample: int, h: int, population: dict[str, int]
+) -> None:
+    import mlflow
+
+    model = result.model
+    params: dict[str, Any] = {
+        "freq": model.freq,
+        "horizon": h,
+        "windows": settings.train_windows,
+        "sample_per_class": settings.train_sample_per_class,
+        "sample_series": n_sample,
+        "history_days": settings.forecast_history_days,
+        "weights_method": model.info["method"],
+        "interval_scale": model.interval_scale,
+        "budget_seconds": settings.forecast_budget_seconds,
+        "candidates": ",".join(m.alias for m in model.models),
+        "dropped_for_budget": ",".join(model.info["dropped_for_budget"]) or "none",
+    }
+    for c, n in population.items():
+        params[f"series.{c}"] = n
+    mlflow.log_params(params)
+    metrics: dict[str, float] = {}
+    for row in result.by_class.itertuples():
+        for metric in ("rmsse", "mase", "bias", "cov80", "cov95"):
+            value = getattr(row, metric, None)
+            if value is not None and np.isfinite(value):
+                metrics[f"{metric}.{row.model}.{row.demand_class}"] = float(value)
+    for alias, count in result.failures.items():
+        metrics[f"failures.{alias}"] = float(count)
+    for alias, secs in result.seconds_per_series.items():
+        metrics[f"seconds_per_series.{alias}"] = secs
+    mlflow.log_metrics(metrics)
+    mlflow.log_dict(model.weights, "weights.json")
+    mlflow.log_dict(model.intervals, "intervals.json")
+    mlflow.log_text(result.by_class.to_string(index=False), "backtest_by_class.txt")
+
+
+def _log_plots(
+    result: TrainResult, history: pd.DataFrame, actuals: pd.DataFrame, fc: pd.DataFrame
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    from ml.model import ENSEMBLE
+
+    classes = result.classes
+    # forecast vs actuals: two sample series per class on the evaluation window
+    picks = classes.groupby("demand_class").head(2)
+    fig, axes = plt.subplots(len(picks), 1, figsize=(10, 2.2 * len(picks)), squeeze=False)
+    for ax, row in zip(axes[:, 0], picks.itertuples(), strict=False):
+        hist = history[history["unique_id"] == row.unique_id].tail(120)
+        act = actuals[actuals["unique_id"] == row.unique_id]
+        f = fc[fc["unique_id"] == row.unique_id]
+        ax.plot(hist["ds"], hist["y"], color="0.5", lw=0.8, label="history")
+        ax.plot(act["ds"], act["y"], color="black", lw=0.8, label="actual")
+        ax.plot(f["ds"], f["yhat"], color="tab:blue", label="forecast")
+        ax.fill_between(f["ds"], f["yhat_lo_80"], f["yhat_hi_80"], alpha=0.3, label="80%")
+        ax.set_title(f"{row.unique_id} ({row.demand_class})", fontsize=9)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    mlflow.log_figure(fig, "plots/forecast_vs_actuals.png")
+    plt.close(fig)
+
+    by = result.by_class[result.by_class["demand_class"] != "all"]
+    pivot = by.pivot_table(index="model", columns="demand_class", values="rmsse")
+    fig, ax = plt.subplots(figsize=(10, 4))
+    pivot.plot.bar(ax=ax)
+    ax.set_ylabel("backtest RMSSE")
+    ax.set_title("error by model and demand class")
+    fig.tight_layout()
+    mlflow.log_figure(fig, "plots/error_by_class.png")
+    plt.close(fig)
+
+    ens = by[by["model"] == ENSEMBLE].set_index("demand_class")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ens[["cov80", "cov95"]].plot.bar(ax=ax)
+    ax.axhline(0.80, color="tab:blue", ls="--", lw=0.8)
+    ax.axhline(0.95, color="tab:orange", ls="--", lw=0.8)
+    ax.set_ylim(0, 1)
+    ax.set_title("ensemble interval coverage (backtest)")
+    fig.tight_layout()
+    mlflow.log_figure(fig, "plots/coverage.png")
+    plt.close(fig)

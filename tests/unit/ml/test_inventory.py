@@ -1,0 +1,50 @@
+"""Reorder-policy formulas against cases computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ml import inventory
+
+
+def test_z_scores_of_common_service_levels():
+    assert inventory.z_score(0.95) == pytest.approx(1.644854, abs=1e-6)
+    assert inventory.z_score(0.98) == pytest.approx(2.053749, abs=1e-6)
+    with pytest.raises(ValueError):
+        inventory.z_score(1.0)
+
+
+def test_safety_stock_with_demand_and_lead_time_variability():
+    # d = 2/day, sigma_d = 1.5/day, L = 9 days, sigma_L = 2 days, z = 1.645
+    # L sigma_d^2 = 9 * 2.25 = 20.25; d^2 sigma_L^2 = 4 * 4 = 16; sqrt(36.25) = 6.0208
+    std = inventory.demand_std_lead_time(2.0, 1.5, 9.0, 2.0)
+    assert std == pytest.approx(math.sqrt(36.25))
+    assert std == pytest.approx(6.020797, abs=1e-6)
+    ss = inventory.safety_stock(1.645, 2.0, 1.5, 9.0, 2.0)
+    assert ss == pytest.approx(9.904211, abs=1e-6)  # 1.645 * 6.020797
+    rop = inventory.reorder_point(2.0, 9.0, ss)
+    assert rop == pytest.approx(27.904211, abs=1e-6)  # 18 + 9.904211
+    assert inventory.order_up_to(rop, 2.0, 30) == pytest.approx(87.904211, abs=1e-6)
+
+
+def test_without_lead_time_variability_it_is_the_classic_formula():
+    # z sigma_d sqrt(L): 2 * 3 * sqrt(16) = 24
+    assert inventory.safety_stock(2.0, 5.0, 3.0, 16.0, 0.0) == pytest.approx(24.0)
+
+
+def test_daily_error_std_from_the_80_band():
+    assert inventory.daily_error_std(1.0, 1.0 + 1.2816 * 0.5) == pytest.approx(0.5)
+    assert inventory.daily_error_std(1.0, 0.5) == 0.0
+
+
+def test_suggested_order_rounds_up_to_the_minimum_order_quantity():
+    # position 10 <= rop 27.9: order 87.9 - 10 = 77.9 -> 80 in multiples of 20
+    assert inventory.suggested_order(10.0, 27.9, 87.9, 20.0) == 80.0
+    # exactly at the reorder point still orders
+    assert inventory.suggested_order(27.9, 27.9, 87.9, 1.0) == 60.0
+    # above the reorder point: nothing
+    assert inventory.suggested_order(28.0, 27.9, 87.9, 20.0) == 0.0
+    # a MOQ of 0 in the ERP means 1
+    assert inventory.suggested_order(0.0, 5.0, 7.5, 0.0) == 8.0
