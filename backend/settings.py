@@ -58,10 +58,10 @@ class Settings(BaseSettings):
         description="Training keeps the ensemble's estimated daily local-model time under this.",
     )
     train_sample_per_class: int = Field(
-        default=300, ge=10, description="Series per demand class in `nova train`'s backtest."
+        default=100, ge=10, description="Series per demand class in `nova train`'s backtest."
     )
     train_windows: int = Field(
-        default=3, ge=1, description="Rolling-origin windows of `nova train`'s backtest."
+        default=2, ge=1, description="Rolling-origin windows of `nova train`'s backtest."
     )
 
     # Services: each is optional in the embedded default.

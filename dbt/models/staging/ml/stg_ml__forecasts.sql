@@ -10,7 +10,8 @@ source as (
 
 bounds as (
 
-    select {{ run_date('max(forecast_date)') }} as run_date
+    -- one row: max() also when run_date() is the constant D
+    select max({{ run_date('forecast_date') }}) as run_date
 
     from source
 
