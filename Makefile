@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: help uv install demo test lint typecheck unit dbt-parse bench clean
 
 help:
-	@echo "make demo   install, generate the demo ERP, backfill 3 years, run the last day, list gold"
+	@echo "make demo   install, generate the demo ERP, backfill 3 years, train the forecaster, run the last day, list gold"
 	@echo "make test   install, lint, type-check and run the whole test suite"
 	@echo "make bench  run every benchmark under benchmarks/"
 
@@ -25,6 +25,7 @@ install: uv
 demo: install
 	$(UV) run --no-sync nova demo --end-date $(DEMO_END)
 	$(UV) run --no-sync nova backfill --start $(DEMO_START) --end $(DEMO_BACKFILL_END)
+	$(UV) run --no-sync nova train --date $(DEMO_BACKFILL_END)
 	$(UV) run --no-sync nova run --date $(DEMO_END)
 	$(UV) run --no-sync nova gold
 
@@ -40,6 +41,7 @@ test: lint typecheck
 
 bench: install
 	$(UV) run --no-sync python benchmarks/pipeline.py
+	$(UV) run --no-sync python benchmarks/forecast_accuracy.py
 
 clean:
 	rm -rf .lake .warehouse .demo dbt/target dbt/logs

@@ -20,11 +20,13 @@ def backtest_table(by_class: pd.DataFrame, title: str) -> object:
     """A rich table: one row per model, columns class x metric, best RMSSE first."""
     from rich.table import Table
 
-    classes = [c for c in ("all", "smooth", "erratic", "intermittent", "lumpy") if c in set(by_class["demand_class"])]
+    classes = [
+        c
+        for c in ("all", "smooth", "erratic", "intermittent", "lumpy")
+        if c in set(by_class["demand_class"])
+    ]
     table = Table("model", "class", "series", *METRICS, title=title)
-    order = (
-        by_class[by_class["demand_class"] == "all"].sort_values("rmsse")["model"].tolist()
-    )
+    order = by_class[by_class["demand_class"] == "all"].sort_values("rmsse")["model"].tolist()
     for model in order:
         part = by_class[by_class["model"] == model].set_index("demand_class")
         for i, c in enumerate(classes):

@@ -106,9 +106,11 @@ def main() -> None:
         )
     console.print(table)
     by_class = scores.pivot_table(index="model", columns="demand_class", values="rmsse")
-    console.print("RMSSE by demand class (series: "
-                  + ", ".join(f"{k} {v}" for k, v in result.classes["demand_class"].value_counts().items())
-                  + ")")
+    console.print(
+        "RMSSE by demand class (series: "
+        + ", ".join(f"{k} {v}" for k, v in result.classes["demand_class"].value_counts().items())
+        + ")"
+    )
     console.print(by_class.loc[aliases].round(4).to_string())
     singles = overall.drop(index=ENSEMBLE)
     best = singles["rmsse"].idxmin()

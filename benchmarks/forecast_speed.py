@@ -35,16 +35,16 @@ def main() -> None:
     fc = model.predict(history[["unique_id", "ds", "y"]], h, n_jobs=settings.forecast_jobs)
     done = time.perf_counter()
     n = fc["unique_id"].nunique()
-    console.print(
-        f"champion v{version}: {n:,} series x {h} days, {settings.forecast_jobs} workers"
-    )
+    console.print(f"champion v{version}: {n:,} series x {h} days, {settings.forecast_jobs} workers")
     counts = fc.drop_duplicates("unique_id")["demand_class"].value_counts().to_dict()
     split = Table("class", "series", "models (weight)", title="Models per demand class")
     for c in CLASSES:
         w = model.weights.get(c, model.weights["all"])
         split.add_row(c, f"{counts.get(c, 0):,}", ", ".join(f"{k} {v:.2f}" for k, v in w.items()))
     console.print(split)
-    per_model = Table("model", "series", "seconds (CPU, all workers)", "series/s", title="Per model")
+    per_model = Table(
+        "model", "series", "seconds (CPU, all workers)", "series/s", title="Per model"
+    )
     runs = {
         a: sum(counts.get(c, 0) for c in CLASSES if a in model.weights.get(c, model.weights["all"]))
         for a in model.last_seconds_

@@ -52,9 +52,7 @@ def cross_validation(
         merged = merged[merged["y"].notna()]
         merged.insert(1, "cutoff", cutoff)
         frames.append(merged)
-        sc = train.groupby("unique_id", sort=True)["y"].agg(
-            lambda s: naive_scales(s.to_numpy())
-        )
+        sc = train.groupby("unique_id", sort=True)["y"].agg(lambda s: naive_scales(s.to_numpy()))
         scales.append(
             pd.DataFrame(
                 {
@@ -102,7 +100,7 @@ def series_scores(
         per_window["rmsse"] = np.sqrt(per_window["se"] / per_window["scale_mse"])
         per_window["mase"] = per_window["ae"] / per_window["scale_mae"]
         per_window["bias"] = per_window["e"] / per_window["scale_mae"]
-        cols = ["rmsse", "mase", "bias", *[c for c in per_window if c.startswith("cov")]]
+        cols = ["rmsse", "mase", "bias", *[str(c) for c in per_window if str(c).startswith("cov")]]
         per_series = per_window.groupby("unique_id")[cols].mean().reset_index()
         per_series.insert(0, "model", model)
         rows.append(per_series)
@@ -116,7 +114,7 @@ def class_scores(per_series: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFram
 
     data = per_series.merge(classes[["unique_id", "demand_class"]], on="unique_id", how="left")
     metrics = [c for c in ("rmsse", "mase", "bias") if c in data] + sorted(
-        c for c in data if c.startswith("cov")
+        str(c) for c in data if str(c).startswith("cov")
     )
     by_class = data.groupby(["model", "demand_class"])[metrics].mean().reset_index()
     overall = data.groupby("model")[metrics].mean().reset_index()

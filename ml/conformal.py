@@ -14,13 +14,14 @@ interval covers the nominal share of the calibration residuals.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import numpy as np
 
 
 def horizon_buckets(h: int, n: int = 3) -> list[int]:
     """Upper step of each of ``n`` (at most h) buckets of the horizon."""
     n = max(1, min(n, h))
-    return [int(round(h * (i + 1) / n)) for i in range(n)]
+    return [round(h * (i + 1) / n) for i in range(n)]
 
 
 def bucket_of(steps: np.ndarray, edges: Sequence[int]) -> np.ndarray:

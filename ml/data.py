@@ -38,10 +38,7 @@ def load_carparts(
         }
     )
     has_gap = df.groupby("unique_id")["y"].transform(lambda s: s.isna().any())
-    if missing == "drop_series":
-        df = df[~has_gap]
-    else:
-        df = df.dropna(subset=["y"])
+    df = df[~has_gap] if missing == "drop_series" else df.dropna(subset=["y"])
     return df.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
@@ -87,10 +84,7 @@ def read_long_table(path: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     path = Path(path)
-    if path.suffix in (".parquet", ".pq"):
-        df = pd.read_parquet(path)
-    else:
-        df = pd.read_csv(path)
+    df = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
     missing = {"unique_id", "ds", "y"} - set(df.columns)
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)} (need unique_id, ds, y)")

@@ -68,7 +68,7 @@ def fit_weights(
             best = mean.nsmallest(top_k)
             w = np.zeros(len(names))
             for alias, value in best.items():
-                w[names.index(alias)] = 1.0 / max(value, 1e-9)
+                w[names.index(str(alias))] = 1.0 / max(value, 1e-9)
             w = w / w.sum()
         weights[str(name)] = {m: float(x) for m, x in zip(names, w, strict=True) if x > 1e-6}
     if "all" not in weights:
@@ -114,7 +114,6 @@ def _min_mean_rmsse(part: pd.DataFrame, names: list[str]) -> np.ndarray:
         coef = -(1.0 / root)[groups] * r / denom[groups]
         return float(root.mean()), (f.T @ coef) / n_groups
 
-    k = len(names)
     live = np.abs(f).sum(axis=0) > 0  # an all-zero member (the Zero model) adds nothing
     start = np.where(live, 1.0 / max(live.sum(), 1), 0.0)
     bounds = [(0.0, None) if ok else (0.0, 0.0) for ok in live]

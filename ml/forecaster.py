@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +101,7 @@ class Forecaster:
         fallback: LocalModel | None = None,
         n_jobs: int = 1,
         nonnegative: bool = True,
-        model_sets: dict[str, Sequence[str]] | None = None,
+        model_sets: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         aliases = [m.alias for m in models]
         duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
@@ -148,7 +148,7 @@ class Forecaster:
         self.seconds_ = {}
         self.errors_ = []
         groups = df.groupby("unique_id", sort=True, observed=True)
-        uids = list(groups.groups.keys())
+        uids: list[Any] = list(groups.groups.keys())
         series = [g["y"].to_numpy(dtype=float) for _, g in groups]
         lasts = groups["ds"].max()
         result = pd.DataFrame(
@@ -210,7 +210,9 @@ class Forecaster:
                 parts = [f.result() for f in futures]
         out: dict[str, np.ndarray] = {}
         for m in models:
-            out[m.alias] = np.concatenate([p[0][m.alias] for p in parts]) if parts else np.empty((0, h))
+            out[m.alias] = (
+                np.concatenate([p[0][m.alias] for p in parts]) if parts else np.empty((0, h))
+            )
             self.seconds_[m.alias] = sum(p[2][m.alias] for p in parts)
         for p in parts:
             self.failures_.update(p[1])

@@ -37,9 +37,7 @@ def daily_error_std(yhat: float, yhat_hi_80: float) -> float:
 def demand_std_lead_time(
     avg_daily_demand: float, daily_std: float, lead_time_days: float, lead_time_std_days: float
 ) -> float:
-    return math.sqrt(
-        lead_time_days * daily_std**2 + avg_daily_demand**2 * lead_time_std_days**2
-    )
+    return math.sqrt(lead_time_days * daily_std**2 + avg_daily_demand**2 * lead_time_std_days**2)
 
 
 def safety_stock(

@@ -8,14 +8,21 @@ rolling-origin backtest, and conformal intervals. This object is what MLflow sto
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ml.classify import CLASSES, classify
-from ml.conformal import SCALES, apply_intervals, coverage, fit_quantiles, horizon_buckets, interval_scale
+from ml.conformal import (
+    SCALES,
+    apply_intervals,
+    coverage,
+    fit_quantiles,
+    horizon_buckets,
+    interval_scale,
+)
 from ml.ensemble import Method, combine, fit_weights
 from ml.forecaster import Forecaster
 from ml.metrics import naive_scales
@@ -138,10 +145,13 @@ def series_scales(df: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     g = df.groupby("unique_id", sort=True)["y"]
-    sc = g.agg(lambda s: naive_scales(s.to_numpy()))
+    keys, sc = [], []
+    for key, values in g:
+        keys.append(key)
+        sc.append(naive_scales(values.to_numpy()))
     return pd.DataFrame(
         {
-            "unique_id": sc.index,
+            "unique_id": keys,
             "scale_mse": [v[0] for v in sc],
             "scale_mae": [v[1] for v in sc],
             "level": g.mean().to_numpy(),
@@ -171,10 +181,10 @@ def train_ensemble(
     step: int | None = None,
     n_jobs: int = 2,
     method: Method = "rmsse",
-    model_sets: dict[str, Sequence[str]] | None = None,
+    model_sets: Mapping[str, Sequence[str]] | None = None,
     levels: Sequence[int] = LEVELS,
     budget_seconds: float | None = None,
-    population: dict[str, int] | None = None,
+    population: Mapping[str, int] | None = None,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
 
@@ -190,15 +200,15 @@ def train_ensemble(
     classes = classify(df)
     fc = Forecaster(candidates, freq, n_jobs=n_jobs, model_sets=model_sets)
     failures: dict[str, int] = {}
-    seconds: dict[str, float] = {}
+    seconds: dict[str, float] = {}  # summed over windows
     began = time.perf_counter()
 
     def run(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
         out = fc.forecast(train, horizon, classes=classes)
         for k, v in fc.failures_.items():
             failures[k] = failures.get(k, 0) + v
-        for k, v in fc.seconds_.items():
-            seconds[k] = seconds.get(k, 0.0) + v
+        for alias, secs in fc.seconds_.items():
+            seconds[alias] = seconds.get(alias, 0.0) + secs
         return out
 
     cv, scales = cross_validation(run, df, h=h, n_windows=n_windows, freq=freq, step=step)
@@ -284,7 +294,9 @@ def train_ensemble(
     )
 
 
-def _calibration_frame(cv: pd.DataFrame, scales: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+def _calibration_frame(
+    cv: pd.DataFrame, scales: pd.DataFrame, classes: pd.DataFrame
+) -> pd.DataFrame:
     data = cv.merge(scales, on=["unique_id", "cutoff"], how="left").merge(
         classes[["unique_id", "demand_class"]], on="unique_id", how="left"
     )
@@ -327,7 +339,10 @@ def calibrate_intervals(
             )  # fmt: skip
             report[kind] = float(
                 sum(
-                    abs(coverage(ev["y"].to_numpy(), bands[f"lo-{lv}"], bands[f"hi-{lv}"]) - lv / 100)
+                    abs(
+                        coverage(ev["y"].to_numpy(), bands[f"lo-{lv}"], bands[f"hi-{lv}"])
+                        - lv / 100
+                    )
                     for lv in levels
                 )
             )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import mlflow.pyfunc
     import pandas as pd
 
     from ml.model import DemandForecaster
@@ -60,7 +59,9 @@ def experiment(name: str, artifact_root: Path | None) -> str:
 def _python_model_class() -> type:
     import mlflow.pyfunc
 
-    class ForecasterModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    base: Any = mlflow.pyfunc.PythonModel
+
+    class ForecasterModel(base):
         """pyfunc wrapper: input is the long history (unique_id, ds, y); params: h."""
 
         def __init__(self, forecaster: DemandForecaster) -> None:

@@ -10,7 +10,7 @@ window: the last ``h`` days, which the challenger's weights never saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 Log = Callable[[str], None]
 
 
-def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, list[str]]]:
+def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
     """Candidates for daily item x depot demand and the models each class runs."""
     from ml.models.baselines import HistoricAverage, Naive, SeasonalNaive, WindowAverage, Zero
     from ml.models.gbm import LightGBMGlobal
@@ -34,7 +34,7 @@ def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, list[str]]]:
     from ml.models.prophet import Prophet
     from ml.models.statistical import AutoETS
 
-    cheap = [
+    cheap: list[Any] = [
         Naive(),
         SeasonalNaive(7),
         HistoricAverage(),
@@ -49,7 +49,7 @@ def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, list[str]]]:
     ]
     expensive = [AutoETS(1), Prophet(n_jobs=n_jobs)]
     names = [m.alias for m in cheap]
-    sets = {
+    sets: dict[str, Sequence[str]] = {
         "smooth": [*names, "ETS", "Prophet"],
         "erratic": [*names, "ETS"],
         "intermittent": names,
@@ -76,7 +76,8 @@ def eval_score(forecasts: pd.DataFrame, actuals: pd.DataFrame, history: pd.DataF
     )
     err = (data["yhat"] - data["y"]) ** 2
     per = err.groupby(data["unique_id"]).mean() / data.groupby("unique_id")["scale_mse"].first()
-    return float(np.sqrt(per).replace([np.inf], np.nan).dropna().mean())
+    per = (per**0.5).replace([np.inf], np.nan).dropna()
+    return float(per.mean())
 
 
 @dataclass
@@ -119,7 +120,7 @@ def train(
         )
     df = df[["unique_id", "ds", "y"]]
     classes = classify(df)
-    population = classes["demand_class"].value_counts().to_dict()
+    population = {str(k): int(v) for k, v in classes["demand_class"].value_counts().items()}
     sample = stratified_sample(classes, settings.train_sample_per_class)
     data = df[df["unique_id"].isin(sample)]
     last = data["ds"].max()
@@ -146,8 +147,10 @@ def train(
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
-    log(f"backtest done in {timings['backtest']:.0f}s; dropped for the time budget: "
-        f"{model.info['dropped_for_budget']}")
+    log(
+        f"backtest done in {timings['backtest']:.0f}s; dropped for the time budget: "
+        f"{model.info['dropped_for_budget']}"
+    )
 
     step = time.perf_counter()
     challenger_fc = model.predict(history, h, n_jobs=settings.forecast_jobs)
@@ -211,7 +214,7 @@ def train(
 
 
 def _log_run(
-    result: TrainResult, settings: Settings, n_sample: int, h: int, population: dict[str, int]
+    result: TrainResult, settings: Settings, n_sample: int, h: int, population: Mapping[str, int]
 ) -> None:
     import mlflow
 

@@ -60,7 +60,9 @@ class RunReport:
         for the dbt build."""
         if step == "forecast":
             return sum(s.rows_written for name, s in self.tables.items() if name.startswith("ml."))
-        forecast_marts = {f"gold.{m}" for m in ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")}
+        forecast_marts = {
+            f"gold.{m}" for m in ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")
+        }
         if step == "transform_forecasts":
             return sum(s.rows_written for name, s in self.tables.items() if name in forecast_marts)
         layer = "gold." if step == "transform" else "bronze."

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 ML_FORECASTS = ("ml", "ml_forecasts")
 
 
-class StepSkipped(Exception):  # noqa: N818 - a signal, not an error
+class StepSkipped(Exception):
     """The step had nothing to do; the message says why and what to run."""
 
 

@@ -96,8 +96,8 @@ class LightGBMGlobal(GlobalModel):
         future = pd.date_range(calendar[-1], periods=h + 1, freq=pandas_freq(freq))[1:]
         dates = calendar.append(future)
         uids = np.sort(df["unique_id"].unique())
-        row = pd.Index(uids).get_indexer(df["unique_id"])
-        col = dates.get_indexer(df["ds"])
+        row = pd.Index(uids).get_indexer(pd.Index(df["unique_id"]))
+        col = dates.get_indexer(pd.Index(df["ds"]))
         if (col < 0).any():
             raise ValueError("dates off the frequency's calendar")
         t_hist = len(calendar)
@@ -109,14 +109,14 @@ class LightGBMGlobal(GlobalModel):
         for k, c in enumerate(exog):
             ex[k, row, col] = df[c].to_numpy(dtype=float)
             if X_future is not None:
-                fr = pd.Index(uids).get_indexer(X_future["unique_id"])
-                fc = dates.get_indexer(pd.to_datetime(X_future["ds"]))
+                fr = pd.Index(uids).get_indexer(pd.Index(X_future["unique_id"]))
+                fc = dates.get_indexer(pd.DatetimeIndex(X_future["ds"]))
                 ok = (fr >= 0) & (fc >= 0)
                 ex[k, fr[ok], fc[ok]] = X_future[c].to_numpy(dtype=float)[ok]
         scale = np.nanmean(m[:, :t_hist], axis=1)
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         z = m / scale[:, None]
-        cal = _calendar(dates, key)
+        cal = _calendar(pd.DatetimeIndex(dates), key)
 
         if self.frozen and self.booster_ is not None:
             return self._predict(self.booster_, z, ex, cal, t_hist, h, lags, windows, scale,
@@ -157,7 +157,9 @@ class LightGBMGlobal(GlobalModel):
         }
         booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=self.num_boost_round)
         self.booster_ = booster
-        return self._predict(booster, z, ex, cal, t_hist, h, lags, windows, scale, ends, uids, future)
+        return self._predict(
+            booster, z, ex, cal, t_hist, h, lags, windows, scale, ends, uids, future
+        )
 
     def _predict(
         self,
@@ -195,9 +197,9 @@ class LightGBMGlobal(GlobalModel):
 
 def _calendar(dates: pd.DatetimeIndex, key: str) -> np.ndarray:
     if key == "D":
-        return np.stack(
-            [dates.dayofweek, dates.month, dates.dayofyear, dates.day], axis=1
-        ).astype(float)
+        return np.stack([dates.dayofweek, dates.month, dates.dayofyear, dates.day], axis=1).astype(
+            float
+        )
     if key == "W":
         return np.stack([dates.isocalendar().week.to_numpy(), dates.month], axis=1).astype(float)
     return np.asarray(dates.month, dtype=float)[:, None]

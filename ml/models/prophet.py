@@ -45,7 +45,7 @@ class Prophet(GlobalModel):
         items = []
         for uid, g in df.groupby("unique_id", sort=True):
             fut = X_future[X_future["unique_id"] == uid] if exog and X_future is not None else None
-            items.append((uid, g[["ds", "y", *exog]], fut))
+            items.append((str(uid), g[["ds", "y", *exog]], fut))
         args = (h, freq, exog, self.country_holidays)
         if self.n_jobs > 1 and len(items) > 20:
             ctx = multiprocessing.get_context("fork")

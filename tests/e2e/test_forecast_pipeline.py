@@ -75,10 +75,15 @@ def test_train_then_daily_run_forecasts_every_pair_idempotently(lake: Settings):
     ctx = runner.run(RunContext(start=END, end=END, settings=lake))
     assert ctx.report.status == "success", ctx.report.errors
     uri = delta.table_uri(*ML_FORECASTS, settings=lake)
-    pairs = _count(lake, "gold", "fct_daily_demand") and connect().execute(
-        "select count(distinct item_id || depot_id) from delta_scan(?)",
-        [delta.table_uri("gold", "fct_daily_demand", settings=lake)],
-    ).fetchone()[0]
+    pairs = (
+        _count(lake, "gold", "fct_daily_demand")
+        and connect()
+        .execute(
+            "select count(distinct item_id || depot_id) from delta_scan(?)",
+            [delta.table_uri("gold", "fct_daily_demand", settings=lake)],
+        )
+        .fetchone()[0]
+    )
     assert _count(lake, *ML_FORECASTS) == pairs * 14
     before = {t: content_hash(delta.table_uri("gold", t, settings=lake)) for t in
               ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")}  # fmt: skip

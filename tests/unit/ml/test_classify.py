@@ -35,10 +35,12 @@ def test_classify_a_long_table():
         {
             "unique_id": ["a"] * 6 + ["b"] * 6 + ["c"] * 6 + ["d"] * 6,
             "ds": list(pd.date_range("2024-01-01", periods=6, freq="D")) * 4,
-            "y": [5, 5, 6, 5, 5, 6]  # smooth
-            + [1, 9, 1, 12, 1, 9]  # erratic: every period, sizes vary a lot
-            + [0, 0, 3, 0, 0, 3]  # intermittent
-            + [0, 0, 1, 0, 0, 20],  # lumpy
+            "y": [
+                *[5, 5, 6, 5, 5, 6],  # smooth
+                *[1, 9, 1, 12, 1, 9],  # erratic: every period, sizes vary a lot
+                *[0, 0, 3, 0, 0, 3],  # intermittent
+                *[0, 0, 1, 0, 0, 20],  # lumpy
+            ],
         }
     )
     out = classify(df).set_index("unique_id")["demand_class"].to_dict()
