@@ -69,7 +69,8 @@ def _fit_one(
     try:
         from prophet import Prophet as _Prophet
 
-        logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
+        # cmdstanpy logs two INFO lines per fit through its own handler
+        logging.getLogger("cmdstanpy").disabled = True
         logging.getLogger("prophet").setLevel(logging.ERROR)
         if hist["y"].notna().sum() < 3:
             raise ValueError("too short")
