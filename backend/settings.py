@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,46 @@ class Settings(BaseSettings):
         default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
     )
 
+    # External sources (backend/ingest): INMET, BACEN, Anatel, the supplier API.
+    sources_mode: Literal["live", "recorded"] | None = Field(
+        default=None,
+        description=(
+            "live: call the real APIs; recorded: serve the demo's recorded responses "
+            "(backend/demo/recorded.py), no network. Unset: recorded when the ERP is a "
+            "SQLite file (the embedded demo), live otherwise."
+        ),
+    )
+    inmet_base_url: str = Field(
+        default="https://apitempo.inmet.gov.br", description="INMET's weather API."
+    )
+    inmet_token: SecretStr | None = Field(
+        default=None, description="INMET API token (needed for station observations, live)."
+    )
+    inmet_stations_per_depot: int = Field(
+        default=2, ge=1, description="Nearest automatic weather stations read per depot."
+    )
+    bacen_base_url: str = Field(
+        default="https://api.bcb.gov.br", description="BACEN's SGS time-series API."
+    )
+    anatel_csv_url: str = Field(
+        default="https://dados.anatel.gov.br/estacoes-licenciadas/BA.csv",
+        description="Anatel's open-data CSV of licensed stations (one state).",
+    )
+    suppliers_base_url: str = Field(
+        default="https://suppliers.novacorrente.example",
+        description="The supplier quotes REST API.",
+    )
+    suppliers_api_key: SecretStr | None = Field(
+        default=None, description="Bearer token of the supplier API."
+    )
+    http_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to connect.")
+    http_read_timeout: float = Field(default=30.0, gt=0, description="Seconds to read.")
+    http_attempts: int = Field(default=5, ge=1, description="Tries per request (retries + 1).")
+    http_backoff_base: float = Field(
+        default=0.5, ge=0, description="First retry waits up to this (doubling, jittered)."
+    )
+    http_max_concurrency: int = Field(default=4, ge=1, description="Requests in flight per source.")
+
     # Services: each is optional in the embedded default.
     redis_url: str | None = None
     kafka_bootstrap: str | None = None
@@ -49,6 +89,12 @@ class Settings(BaseSettings):
         if "://" in self.lake_root:
             return self.lake_root.rstrip("/")
         return str(Path(self.lake_root).expanduser().resolve())
+
+    @property
+    def effective_sources_mode(self) -> Literal["live", "recorded"]:
+        if self.sources_mode is not None:
+            return self.sources_mode
+        return "recorded" if self.erp_url.startswith("sqlite") else "live"
 
     @property
     def warehouse_path(self) -> Path:
