@@ -30,12 +30,12 @@ from backend.lake.sql import quote_name
 if TYPE_CHECKING:
     import pandas as pd
 
-DECIMAL = r"^-?\d+(\.\d+)?$"
-BR_DECIMAL = r"^-?\d{1,3}(\.?\d{3})*(,\d+)?$"
+DECIMAL = r"^-?\d+(?:\.\d+)?$"
+BR_DECIMAL = r"^-?\d{1,3}(?:\.?\d{3})*(?:,\d+)?$"
 INTEGER = r"^\d+$"
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 BR_DATE = r"^\d{2}/\d{2}/\d{4}$"
-ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$"
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,10 @@ def suite(source: str, entity: str) -> Any:
     contract = SUITES[source][entity]
     return gx.ExpectationSuite(
         name=f"{source}.{entity}",
-        expectations=[getattr(gxe, e.kind)(**e.kwargs) for e in contract.expectations],
+        # meta names each expectation's rule: GE does not return results in suite order
+        expectations=[
+            getattr(gxe, e.kind)(**e.kwargs, meta={"rule": e.rule}) for e in contract.expectations
+        ],
     )
 
 
@@ -290,8 +293,10 @@ def failing_positions(rows: pa.Table, source: str, entity: str) -> list[tuple[in
         batch_parameters={"dataframe": frame}
     )
     result = batch.validate(suite(source, entity), result_format={"result_format": "COMPLETE"})
+    by_rule = {e.rule: e for e in contract.expectations}
     failures = []
-    for expectation, outcome in zip(contract.expectations, result.results, strict=True):
+    for outcome in result.results:
+        expectation = by_rule[outcome.expectation_config.meta["rule"]]
         if outcome.success:
             continue
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
