@@ -40,6 +40,7 @@ test: lint typecheck
 
 bench: install
 	$(UV) run --no-sync python benchmarks/pipeline.py
+	$(UV) run --no-sync python benchmarks/extract.py
 
 clean:
 	rm -rf .lake .warehouse .demo dbt/target dbt/logs

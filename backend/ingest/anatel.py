@@ -3,9 +3,11 @@
 Anatel publishes the licensed stations as a CSV: ``;``-separated, Latin-1, Brazilian
 numbers (``-12,971800``), one row per station and transmit frequency, with the IBGE code
 of the municipality (``CodMunicipio``), the technology and the licensing dates. The file
-is a full snapshot, so a run keeps the rows licensed inside its window; the first load
-(no earlier bronze partition) keeps every row licensed up to the window's end. dbt
-counts stations per municipality, technology and month.
+is a full snapshot of the current licences, so a row is dated by its station's first
+licence (``DataPrimeiroLicenciamento``; a renewal moves ``DataLicenciamento`` but the
+station was on air before): a run keeps the rows first licensed inside its window, the
+first load (no earlier bronze partition) every row first licensed up to the window's end.
+dbt counts stations per municipality, technology and month.
 
 Encoding: the file is declared Latin-1, but a UTF-8 file (valid UTF-8 with accents) is
 read as UTF-8 rather than turned into mojibake; anything else (UTF-16, binary) stops the
@@ -99,7 +101,7 @@ class AnatelSource(Source):
         text, encoding = decode_csv(response.content, url)
         rows = parse_csv(text, url)
         first_load = not loaded_before(bronze_uri(self.name, "stations", settings), window.start)
-        days = [parse_date(d) for d in rows["DataLicenciamento"].to_pylist()]
+        days = [parse_date(d) for d in rows["DataPrimeiroLicenciamento"].to_pylist()]
         keep = [d is None or (d <= window.end and (first_load or d >= window.start)) for d in days]
         kept = rows.filter(pa.array(keep))
         return [

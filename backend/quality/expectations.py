@@ -188,6 +188,7 @@ SUITES: dict[str, dict[str, Contract]] = {
                 not_null("CodMunicipio"),
                 not_null("Tecnologia"),
                 not_null("DataLicenciamento"),
+                not_null("DataPrimeiroLicenciamento"),
                 matches("NumEstacao", INTEGER, "a station number"),
                 matches("CodMunicipio", r"^\d{7}$", "an IBGE municipality code"),
                 one_of("Tecnologia", ("GSM", "WCDMA", "LTE", "NR")),

@@ -56,24 +56,25 @@ def test_demo_backfill_run_and_gold(nova_env: Path):
 
 def _assert_features_filled(root: Path, first: date, last: date) -> None:
     """Every depot-day of the range has its weather, economic and 5G columns."""
-    conn = duckdb.connect(str(root / "warehouse" / "nova.duckdb"), read_only=True)
+    query = """
+        select count(*), count(distinct depot_id), min(date_day)::varchar,
+            max(date_day)::varchar, count(precipitation_mm), count(temperature_max_c),
+            count(temperature_min_c), count(humidity_pct), count(wind_speed_ms),
+            count(rain_7d_mm), count(rain_30d_mm), count(usd_brl), count(selic_target_pct),
+            count(ipca_monthly_pct), count(stations_5g), max(stations_5g)
+        from int_demand_features
+    """
+    # dbt ran in this process and keeps its connection to the warehouse open: DuckDB
+    # allows a second one only with the same (default) configuration, not read-only.
+    conn = duckdb.connect(str(root / "warehouse" / "nova.duckdb"))
     try:
-        rows = conn.execute(
-            """
-            select count(*), count(distinct depot_id), min(date_day), max(date_day),
-                count(precipitation_mm), count(temperature_max_c), count(temperature_min_c),
-                count(humidity_pct), count(wind_speed_ms), count(rain_7d_mm),
-                count(rain_30d_mm), count(usd_brl), count(selic_target_pct),
-                count(ipca_monthly_pct), count(stations_5g), max(stations_5g)
-            from int_demand_features
-            """
-        ).fetchone()
+        rows = conn.execute(query).fetchone()
     finally:
         conn.close()
     assert rows is not None
     days = (last - first).days + 1
     total, depots, low, high, *filled, most_5g = rows
-    assert (depots, low, high) == (2, first, last)
+    assert (depots, low, high) == (2, first.isoformat(), last.isoformat())
     assert total == depots * days
     assert filled == [total] * len(filled)
     assert most_5g > 0

@@ -107,13 +107,21 @@ def test_bacen_splits_a_long_window_into_ten_year_requests(served):
     assert len(usd) == 3  # 21.8 years: 10 + 10 + 1.8
 
 
-def test_anatel_first_load_keeps_every_licence_up_to_the_window_end(served):
+def test_anatel_first_load_keeps_every_station_licensed_by_the_window_end(served):
     _, settings = served
     (stations,) = _extract("anatel", settings)
 
-    licensed = [row[21] for row in recorded.anatel_rows()]
-    assert stations.rows.num_rows == sum(1 for d in licensed if d <= END.isoformat())
+    first_licensed = [row[22] for row in recorded.anatel_rows()]
+    assert stations.rows.num_rows == sum(1 for d in first_licensed if d <= END.isoformat())
     assert stations.details["encoding"] == "latin-1" and stations.details["first_load"]
+
+    # Later runs keep only the stations first licensed in their window.
+    ctx = RunContext(START, END, settings, sources=("anatel",))
+    steps.extract(ctx)
+    day = date(2026, 10, 31)
+    (later,) = _extract("anatel", settings, day, day)
+    assert later.rows.num_rows == sum(1 for d in first_licensed if d == day.isoformat()) == 2
+    assert not later.details["first_load"]
     names = set(stations.rows["NomeMunicipio"].to_pylist())
     assert "Vitória da Conquista" in names and "Camaçari" in names  # Latin-1 decoded
 
