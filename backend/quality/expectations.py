@@ -2,9 +2,9 @@
 
 Bronze holds the APIs' values as text. Each contract declares, per entity, which text
 columns are numbers (and in which format) or dates; the validated frame carries each such
-column twice: the raw text (checked for its format) and a typed copy ``<col>__num`` /
-``<col>__date`` (checked for its range), so a value that does not parse fails the format
-rule only. Every expectation is row-level, so GE returns the failing rows' indexes, and
+column with typed copies: ``<col>__num`` / ``<col>__date`` (checked for its range) and
+``<col>__ok`` (the text is null or parses), so a value that does not parse fails the
+parse rule only. Every expectation is row-level, so GE returns the failing rows' indexes, and
 each failing (row, expectation) becomes a quarantine row with the rule and a reason.
 
 Why GE here and DuckDB predicates for the ERP (backend/quality/contracts.py): the ERP's
@@ -22,6 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from backend.lake import delta
 from backend.lake.duck import connect
@@ -30,11 +31,7 @@ from backend.lake.sql import quote_name
 if TYPE_CHECKING:
     import pandas as pd
 
-DECIMAL = r"^-?\d+(?:\.\d+)?$"
-BR_DECIMAL = r"^-?\d{1,3}(?:\.?\d{3})*(?:,\d+)?$"
 INTEGER = r"^\d+$"
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-BR_DATE = r"^\d{2}/\d{2}/\d{4}$"
 ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$"
 
 
@@ -45,9 +42,12 @@ class Expect:
     kind: str  # class name in great_expectations.expectations
     reason: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the rule's name, when the derived one would be unclear
 
     @property
     def rule(self) -> str:
+        if self.name:
+            return self.name
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", self.kind).lower()
         target = self.kwargs.get("column") or "+".join(
             self.kwargs.get("column_list")
@@ -119,8 +119,21 @@ class Contract:
     dates: dict[str, str] = field(default_factory=dict)  # column -> "iso" | "br"
 
 
-def _numeric(column: str, regex: str = DECIMAL) -> Expect:
-    return matches(column, regex, "a number")
+def parses(column: str, what: str) -> Expect:
+    """The text parses as the contract's number or date format (or is null). Checked on
+    the typed copy's ``__ok`` flag: a vectorised check, where GE's regex expectation maps
+    a Python regex over every row (25 s for three years of hourly weather)."""
+    kind = "date" if "date" in what else "number"
+    return Expect(
+        "ExpectColumnValuesToBeInSet",
+        f"{column} is not {what}",
+        {"column": f"{column}__ok", "value_set": [True]},
+        name=f"parses_as_{kind}:{column}",
+    )
+
+
+def _numeric(column: str) -> Expect:
+    return parses(column, "a number")
 
 
 _HOURS = tuple(f"{h:02d}00" for h in range(24))
@@ -156,7 +169,7 @@ SUITES: dict[str, dict[str, Contract]] = {
                 not_null("CD_ESTACAO"),
                 not_null("DT_MEDICAO"),
                 not_null("HR_MEDICAO"),
-                matches("DT_MEDICAO", ISO_DATE, "a date (YYYY-MM-DD)"),
+                parses("DT_MEDICAO", "a date (YYYY-MM-DD)"),
                 one_of("HR_MEDICAO", _HOURS),
                 unique("CD_ESTACAO", "DT_MEDICAO", "HR_MEDICAO"),
                 *(_numeric(c) for c in _WEATHER_RANGES),
@@ -164,6 +177,7 @@ SUITES: dict[str, dict[str, Contract]] = {
                 not_after("TEM_MIN__num", "TEM_MAX__num"),
             ),
             numbers=dict.fromkeys(_WEATHER_RANGES, "decimal"),
+            dates={"DT_MEDICAO": "iso"},
         ),
     },
     "bacen": {
@@ -173,12 +187,13 @@ SUITES: dict[str, dict[str, Contract]] = {
                 not_null("data"),
                 not_null("valor"),
                 one_of("series_code", ("433", "1", "432")),
-                matches("data", BR_DATE, "a date (dd/MM/yyyy)"),
+                parses("data", "a date (dd/MM/yyyy)"),
                 _numeric("valor"),
                 between("valor__num", -10, 1000),
                 unique("series_code", "data"),
             ),
             numbers={"valor": "decimal"},
+            dates={"data": "br"},
         )
     },
     "anatel": {
@@ -192,14 +207,14 @@ SUITES: dict[str, dict[str, Contract]] = {
                 matches("NumEstacao", INTEGER, "a station number"),
                 matches("CodMunicipio", r"^\d{7}$", "an IBGE municipality code"),
                 one_of("Tecnologia", ("GSM", "WCDMA", "LTE", "NR")),
-                matches("FreqTxMHz", BR_DECIMAL, "a number (Brazilian format)"),
+                parses("FreqTxMHz", "a number (Brazilian format)"),
                 between("FreqTxMHz__num", 0, 100_000, " MHz"),
-                matches("Latitude", BR_DECIMAL, "a number (Brazilian format)"),
-                matches("Longitude", BR_DECIMAL, "a number (Brazilian format)"),
+                parses("Latitude", "a number (Brazilian format)"),
+                parses("Longitude", "a number (Brazilian format)"),
                 between("Latitude__num", -34, 6, " deg"),
                 between("Longitude__num", -74, -28, " deg"),
-                matches("DataLicenciamento", ISO_DATE, "a date (YYYY-MM-DD)"),
-                matches("DataPrimeiroLicenciamento", ISO_DATE, "a date (YYYY-MM-DD)"),
+                parses("DataLicenciamento", "a date (YYYY-MM-DD)"),
+                parses("DataPrimeiroLicenciamento", "a date (YYYY-MM-DD)"),
                 not_after("DataPrimeiroLicenciamento__date", "DataLicenciamento__date"),
                 unique("NumEstacao", "FreqTxMHz"),
             ),
@@ -223,9 +238,10 @@ SUITES: dict[str, dict[str, Contract]] = {
                 between("lead_time_days__num", 0, 365, " days"),
                 matches("min_order_qty", INTEGER, "a whole number"),
                 matches("quoted_at", ISO_TIMESTAMP, "an ISO timestamp"),
-                matches("valid_until", ISO_DATE, "a date (YYYY-MM-DD)"),
+                parses("valid_until", "a date (YYYY-MM-DD)"),
             ),
             numbers={"unit_price": "decimal", "lead_time_days": "decimal"},
+            dates={"valid_until": "iso"},
         )
     },
 }
@@ -250,20 +266,34 @@ def suite(source: str, entity: str) -> Any:
     )
 
 
-def typed_frame(rows: pa.Table, contract: Contract) -> pd.DataFrame:
-    """The raw text columns plus the typed copies the range rules read."""
-    import pandas as pd
+NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
-    frame = rows.to_pandas()
+
+def typed_frame(rows: pa.Table, contract: Contract) -> pd.DataFrame:
+    """The raw text columns plus the typed copies the rules read, computed in Arrow
+    (pandas' to_numeric over Python strings took 4 s for three years of weather)."""
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {n: rows[n] for n in rows.column_names}
     for column, style in contract.numbers.items():
-        text = frame[column]
-        if style == "br":
-            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        frame[f"{column}__num"] = pd.to_numeric(text, errors="coerce")
+        text = pc.utf8_trim_whitespace(rows[column])
+        if style == "br":  # 1.842,500 -> 1842.500
+            text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+        readable = pc.match_substring_regex(text, NUMBER)
+        number = pc.if_else(readable, text, pa.scalar(None, pa.string())).cast(pa.float64())
+        columns[f"{column}__num"] = number
+        columns[f"{column}__ok"] = pc.or_(pc.is_null(rows[column]), pc.is_valid(number))
     for column, style in contract.dates.items():
         fmt = "%Y-%m-%d" if style == "iso" else "%d/%m/%Y"
-        frame[f"{column}__date"] = pd.to_datetime(frame[column], format=fmt, errors="coerce")
-    return frame.reset_index(drop=True)
+        parsed = pc.strptime(rows[column], format=fmt, unit="s", error_is_null=True)
+        columns[f"{column}__date"] = parsed
+        columns[f"{column}__ok"] = pc.or_(pc.is_null(rows[column]), pc.is_valid(parsed))
+    # GE filters the whole frame once per expectation: keep only the columns rules read.
+    used = {
+        name
+        for e in contract.expectations
+        for key in ("column", "column_A", "column_B")
+        if (name := e.kwargs.get(key))
+    } | {name for e in contract.expectations for name in e.kwargs.get("column_list", [])}
+    return pa.table({n: c for n, c in columns.items() if n in used}).to_pandas()
 
 
 def _context() -> Any:
@@ -314,12 +344,12 @@ QUARANTINE_COLUMNS = ("_row_id", "_batch_id", "_ingested_at", delta.PARTITION_CO
 
 
 def window_rows(uri: str, start: date, end: date) -> pa.Table:
-    """The bronze rows of the window's partitions, in a stable order."""
+    """The bronze rows of the window's partitions."""
     conn = connect()
     try:
         return conn.execute(
             f"select * from delta_scan(?) where {quote_name(delta.PARTITION_COLUMN)} "
-            f"between ? and ? order by {quote_name(delta.PARTITION_COLUMN)}, _row_id",
+            "between ? and ?",
             [uri, start, end],
         ).to_arrow_table()
     finally:

@@ -265,8 +265,8 @@ def test_rows_that_break_a_contract_are_quarantined_with_rule_and_reason(served)
     quarantine = delta.read_table(quarantine_uri(settings)).to_pylist()
     bacen = sorted((q["rule"], q["reason"]) for q in quarantine if q["source"] == "bacen")
     assert bacen == [
-        ("expect_column_values_to_match_regex:data", "data is not a date (dd/MM/yyyy)"),
-        ("expect_column_values_to_match_regex:valor", "valor is not a number"),
+        ("parses_as_date:data", "data is not a date (dd/MM/yyyy)"),
+        ("parses_as_number:valor", "valor is not a number"),
     ]
     supplier_rules = sorted(q["rule"] for q in quarantine if q["source"] == "suppliers")
     assert supplier_rules == [

@@ -19,6 +19,7 @@ def test_each_contract_is_a_ge_suite_over_the_bronze_columns(source: str, entity
     assert len(rules) == len(set(rules))  # results map back to rules by name
     columns = set(get_source(source).schemas[entity].names)
     typed = {f"{c}__num" for c in contract.numbers} | {f"{c}__date" for c in contract.dates}
+    typed |= {f"{c}__ok" for c in [*contract.numbers, *contract.dates]}
     for expectation in contract.expectations:
         named = [expectation.kwargs.get(k) for k in ("column", "column_A", "column_B")] + list(
             expectation.kwargs.get("column_list", [])
@@ -48,5 +49,5 @@ def test_failing_rows_are_reported_per_rule_and_row():
         (1, "expect_column_values_to_be_between:CHUVA__num"),
         (2, "expect_column_pair_values_a_to_be_greater_than_b:TEM_MAX__num+TEM_MIN__num"),
         (3, "expect_column_values_to_be_in_set:HR_MEDICAO"),
-        (3, "expect_column_values_to_match_regex:UMD_INS"),
+        (3, "parses_as_number:UMD_INS"),
     ]
