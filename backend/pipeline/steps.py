@@ -20,6 +20,7 @@ from backend.ingest.base import (
 from backend.lake import delta
 from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
+from backend.quality.expectations import has_suite
 from backend.quality.quarantine import validate_window
 
 NodeCallback = Callable[[str, str], None]
@@ -59,8 +60,6 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
 def _preload_expectations(ctx: RunContext) -> None:
     """Import Great Expectations (5-7 s) in the background while the sources extract, so
     the validate step does not wait for it."""
-    from backend.quality.expectations import has_suite
-
     if any(has_suite(name) for name in ctx.sources):
         threading.Thread(
             target=importlib.import_module, args=("great_expectations",), daemon=True
@@ -93,7 +92,8 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
 def validate(ctx: RunContext) -> dict[str, int]:
     """Check the window's bronze against the contracts; failing rows go to quarantine."""
     quarantined: dict[str, int] = {}
-    for name in ctx.sources:
+    # Sources checked by DuckDB first: Great Expectations may still be importing.
+    for name in sorted(ctx.sources, key=has_suite):
         source = get_source(name)
         counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
         for entity, count in counts.items():
