@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('inmet', 'observations') }}
+    {{ incremental_window_filter() }}
 
 ),
 
@@ -33,6 +34,7 @@ renamed as (
         {{ text_to_double('UMD_MIN') }} as humidity_min_pct,
         {{ text_to_double('VEN_VEL') }} as wind_speed_ms,
         {{ text_to_double('VEN_RAJ') }} as wind_gust_ms,
+        _ingest_date,
         _row_id,
         _batch_id,
         _ingested_at
@@ -41,9 +43,19 @@ renamed as (
 
 ),
 
+-- A run replaces whole days: bronze partitions hold the records of their own date
+-- (requests are by date), so a day's rows all come from one partition.
+dated as (
+
+    select * from renamed
+
+    where observation_date = _ingest_date
+
+),
+
 latest as (
 
-    {{ latest_per_key('renamed', ['station_id', 'observation_date', 'observation_hour_utc'], order_by=['_ingested_at desc', '_row_id desc']) }}
+    {{ latest_per_key('dated', ['station_id', 'observation_date', 'observation_hour_utc'], order_by=['_ingested_at desc', '_row_id desc']) }}
 
 ),
 
