@@ -1,0 +1,80 @@
+"""The API's view of gold: queries in a worker pool, responses through the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from backend.api.cache import Cache, cache_key
+from backend.lake.reader import GoldReader, read_gold_version
+from backend.settings import Settings
+
+T = TypeVar("T")
+NO_VERSION = "none"
+
+
+class GoldVersion:
+    """The published gold version, re-read at most every ``poll_seconds``."""
+
+    def __init__(self, settings: Settings, poll_seconds: float) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self._value: dict[str, Any] | None = None
+        self._read_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def current(self, pool: ThreadPoolExecutor) -> dict[str, Any] | None:
+        if time.monotonic() - self._read_at < self.poll_seconds:
+            return self._value
+        async with self._lock:
+            if time.monotonic() - self._read_at >= self.poll_seconds:
+                loop = asyncio.get_running_loop()
+                self._value = await loop.run_in_executor(pool, read_gold_version, self.settings)
+                self._read_at = time.monotonic()
+        return self._value
+
+
+class GoldLake:
+    """What route handlers use: ``await lake.cached(...)`` and ``await lake.run(...)``."""
+
+    def __init__(self, settings: Settings, cache: Cache, *, workers: int = 4) -> None:
+        self.settings = settings
+        self.reader = GoldReader(settings)
+        self.cache = cache
+        # A few threads: DuckDB parallelises each query itself, and the API must not
+        # queue dozens of scans on a small machine.
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gold")
+        self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+
+    async def version(self) -> str:
+        payload = await self.versions.current(self.pool)
+        return str(payload["version"]) if payload else NO_VERSION
+
+    async def run(self, fn: Callable[[GoldReader], T]) -> T:
+        """Run a blocking query off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, fn, self.reader)
+
+    async def cached(
+        self, route: str, params: dict[str, Any], build: Callable[[GoldReader], BaseModel]
+    ) -> Response:
+        """The JSON of ``build(reader)``, cache-aside under the current gold version.
+
+        Serialised once in the worker thread; a hit returns the stored bytes as they are.
+        """
+        key = cache_key(await self.version(), route, params)
+
+        async def load() -> bytes:
+            return await self.run(lambda reader: build(reader).model_dump_json().encode())
+
+        body = await self.cache.get_or_load(key, load)
+        return Response(content=body, media_type="application/json")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
