@@ -119,6 +119,8 @@ def print_report(report: dict[str, Any]) -> None:
         f"dbt tests: {tests['pass']} passed, {tests['warn']} warned, "
         f"{tests['fail']} failed, {tests['error']} errored"
     )
+    for note in report.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
     for error in report["errors"]:
         console.print(f"[red]error:[/] {error}")
 
