@@ -113,6 +113,9 @@ class AlertFeed:
                         else:
                             ALERTS_FANNED.inc()
                             self.sink.publish(alert)
+                            # Let every client's sender run between alerts: a burst must
+                            # not fill the queues of clients that keep up.
+                            await asyncio.sleep(0)
                 lag = 0
                 for tp in tps:
                     high = consumer.highwater(tp)

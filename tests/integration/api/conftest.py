@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -9,6 +11,7 @@ import httpx
 import pytest
 
 from backend.api.auth import create_key
+from backend.events.kafka import ensure_topics
 from backend.settings import Settings
 from tests.services.api import ApiServer, api_server
 from tests.services.gold import build_gold
@@ -42,10 +45,12 @@ def api(
         redis_url=redis.url,
         kafka_bootstrap=kafka_bootstrap,
         gold_version_poll_seconds=0.1,
-        ws_queue_size=8,
+        ws_queue_size=64,
         ws_heartbeat_seconds=1.0,
         cors_origins=["https://dashboard.example"],
+        alerts_topic=f"stock-alerts-{uuid.uuid4().hex[:8]}",
     )
+    asyncio.run(ensure_topics(kafka_bootstrap, settings.alerts_topic))
     build_gold(settings, version=f"v-{root.name}")
     _, viewer = create_key(settings.api_keys_path, role="viewer", name="test viewer")
     _, admin = create_key(settings.api_keys_path, role="admin", name="test admin")
