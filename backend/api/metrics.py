@@ -8,6 +8,10 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.events.metrics import ALERTS_FANNED, CONSUMER_LAG
+
+__all__ = ["ALERTS_FANNED", "CONSUMER_LAG", "LATENCY", "REQUESTS", "WS_CLIENTS", "WS_DROPPED"]
+
 REQUESTS = Counter(
     "nova_api_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
 )
@@ -19,10 +23,6 @@ LATENCY = Histogram(
 )
 WS_CLIENTS = Gauge("nova_ws_clients", "Connected WebSocket clients of /ws/alerts")
 WS_DROPPED = Counter("nova_ws_dropped_total", "WebSocket clients dropped for a full queue")
-ALERTS_FANNED = Counter("nova_alerts_received_total", "Alerts received from Kafka by the API")
-CONSUMER_LAG = Gauge(
-    "nova_kafka_consumer_lag", "Messages behind the end of the topic", ["consumer", "topic"]
-)
 
 
 class MetricsMiddleware:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
-from backend.api.metrics import ALERTS_FANNED, CONSUMER_LAG
+from backend.events.metrics import ALERTS_FANNED, CONSUMER_LAG
 from backend.events.kafka import decode
 
 log = logging.getLogger(__name__)
