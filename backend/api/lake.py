@@ -49,8 +49,16 @@ class GoldLake:
         self.cache = cache
         # A few threads: DuckDB parallelises each query itself, and the API must not
         # queue dozens of scans on a small machine.
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gold")
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Made on first use, so an app whose lifespan ended (tests) can start again."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gold")
+        return self._pool
 
     async def version(self) -> str:
         payload = await self.versions.current(self.pool)
@@ -77,4 +85,6 @@ class GoldLake:
         return Response(content=body, media_type="application/json")
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -9,20 +9,20 @@ from fastapi import APIRouter
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
+    STRICT,
     EndDate,
     Limit,
     Offset,
     StartDate,
     Text,
     category_filter,
-    check_range,
     columns,
     paged,
 )
 from backend.api.schemas import AlertPublic, AlertsPublic, Severity
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERRORS)
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERRORS, dependencies=STRICT)
 SELECT = (
     f"select {columns(AlertPublic, skip=['source'])}, 'daily' as source "
     "from delta_scan($t_fct_stock_alerts)"
@@ -43,7 +43,6 @@ async def list_alerts(
     offset: Offset = 0,
 ):
     """Alerts with alert dates in [start, end], newest first."""
-    check_range(start, end)
     params: dict[str, Any] = {
         "item_id": item_id,
         "depot_id": depot_id,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Query, status
-from pydantic import BaseModel
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator
 
 from backend.api.schemas import Message, PageOf
 from backend.lake.reader import GoldReader, Where
@@ -17,21 +19,42 @@ from backend.lake.sql import plain_name, quote_name
 Text = Annotated[str | None, Query(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page.")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
-StartDate = Annotated[date | None, Query(description="First date, inclusive (YYYY-MM-DD).")]
-EndDate = Annotated[date | None, Query(description="Last date, inclusive (YYYY-MM-DD).")]
+
+
+def _iso_date(value: object) -> object:
+    """Dates as YYYY-MM-DD only: pydantic alone would read "0" as 1970-01-01."""
+    if isinstance(value, str) and not ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+StartDate = Annotated[IsoDate | None, Query(description="First date, inclusive (YYYY-MM-DD).")]
+EndDate = Annotated[IsoDate | None, Query(description="Last date, inclusive (YYYY-MM-DD).")]
+
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A query parameter the route does not declare is a 422, not silently ignored."""
+    route: Any = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if route is not None else set()
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [{"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown query parameter",
+              "input": request.query_params[name]} for name in unknown]
+        )  # fmt: skip
+
+
+STRICT = [Depends(reject_unknown_query)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Message, "description": "Inconsistent parameters."},
     401: {"model": Message, "description": "Missing or invalid API key."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "No such row."}}
 
 P = TypeVar("P", bound=PageOf[Any])
-
-
-def check_range(start: date | None, end: date | None) -> None:
-    if start and end and end < start:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"end {end} is before start {start}")
 
 
 def columns(model: type[BaseModel], alias: str = "", skip: Sequence[str] = ()) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
+    STRICT,
     NOT_FOUND,
     Limit,
     Offset,
@@ -21,7 +22,7 @@ from backend.api.routes.common import (
 from backend.api.schemas import DepotPublic, DepotsPublic
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/depots", tags=["depots"], responses=ERRORS)
+router = APIRouter(prefix="/depots", tags=["depots"], responses=ERRORS, dependencies=STRICT)
 SELECT = f"select {columns(DepotPublic)} from delta_scan($t_dim_depots)"
 
 

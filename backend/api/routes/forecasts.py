@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -10,13 +9,14 @@ from fastapi import APIRouter, Query
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
+    STRICT,
+    IsoDate,
     EndDate,
     Limit,
     Offset,
     StartDate,
     Text,
     category_filter,
-    check_range,
     columns,
     paged,
 )
@@ -29,8 +29,8 @@ from backend.api.schemas import (
 )
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=ERRORS)
-accuracy_router = APIRouter(prefix="/forecast-accuracy", tags=["forecasts"], responses=ERRORS)
+router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=ERRORS, dependencies=STRICT)
+accuracy_router = APIRouter(prefix="/forecast-accuracy", tags=["forecasts"], responses=ERRORS, dependencies=STRICT)
 
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
@@ -43,7 +43,7 @@ GROUPS = {
     "horizon_day": "cast(horizon_day as varchar)",
 }
 ForecastDate = Annotated[
-    date | None, Query(description="Forecast run date D; default: the latest run.")
+    IsoDate | None, Query(description="Forecast run date D; default: the latest run.")
 ]
 
 
@@ -73,7 +73,6 @@ async def list_forecasts(
     offset: Offset = 0,
 ):
     """Forecast points of one run (the latest by default), target dates in [start, end]."""
-    check_range(start, end)
     params: dict[str, Any] = {
         "item_id": item_id,
         "depot_id": depot_id,
@@ -169,7 +168,6 @@ async def forecast_accuracy(
     end: EndDate = None,
 ):
     """Forecast error by group over target dates in [start, end] with known actuals."""
-    check_range(start, end)
     params: dict[str, Any] = {
         "group_by": group_by,
         "item_id": item_id,

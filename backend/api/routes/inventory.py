@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentKey, LakeDep
-from backend.api.routes.common import ERRORS, Limit, Offset, Text, paged
+from backend.api.routes.common import ERRORS, STRICT, IsoDate, Limit, Offset, Text, paged
 from backend.api.schemas import InventoryPublic
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERRORS)
+router = APIRouter(prefix="/inventory", tags=["inventory"], responses=ERRORS, dependencies=STRICT)
 
 SELECT = """
 select s.item_id, s.depot_id, s.snapshot_date, i.category, s.on_hand, s.on_order,
@@ -30,7 +29,7 @@ async def list_inventory(
     depot_id: Text = None,
     category: Text = None,
     snapshot_date: Annotated[
-        date | None, Query(description="Snapshot date; default: the latest.")
+        IsoDate | None, Query(description="Snapshot date; default: the latest.")
     ] = None,
     limit: Limit = 100,
     offset: Offset = 0,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
+    STRICT,
     NOT_FOUND,
     Limit,
     Offset,
@@ -21,7 +22,7 @@ from backend.api.routes.common import (
 from backend.api.schemas import ItemPublic, ItemsPublic
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/items", tags=["items"], responses=ERRORS)
+router = APIRouter(prefix="/items", tags=["items"], responses=ERRORS, dependencies=STRICT)
 SELECT = f"select {columns(ItemPublic)} from delta_scan($t_dim_items)"
 
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 
 from backend.api import auth
 from backend.api.deps import AdminKey, SettingsDep
-from backend.api.routes.common import ERRORS
+from backend.api.routes.common import ERRORS, STRICT
 from backend.api.schemas import ApiKeyPublic, ApiKeysPublic, Message
 
 router = APIRouter(
     prefix="/keys",
     tags=["admin"],
     responses={**ERRORS, 403: {"model": Message, "description": "Needs an admin key."}},
+    dependencies=STRICT,
 )
 
 

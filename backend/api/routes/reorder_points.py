@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,8 @@ from fastapi import APIRouter, Query
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
+    STRICT,
+    IsoDate,
     Limit,
     Offset,
     Text,
@@ -20,7 +21,7 @@ from backend.api.routes.common import (
 from backend.api.schemas import DemandClass, ReorderPointPublic, ReorderPointsPublic
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/reorder-points", tags=["reorder points"], responses=ERRORS)
+router = APIRouter(prefix="/reorder-points", tags=["reorder points"], responses=ERRORS, dependencies=STRICT)
 SELECT = f"select {columns(ReorderPointPublic)} from delta_scan($t_fct_reorder_points)"
 
 
@@ -32,7 +33,7 @@ async def list_reorder_points(
     depot_id: Text = None,
     category: Text = None,
     demand_class: DemandClass | None = None,
-    as_of_date: Annotated[date | None, Query(description="Default: the latest.")] = None,
+    as_of_date: Annotated[IsoDate | None, Query(description="Default: the latest.")] = None,
     needs_order: Annotated[
         bool | None, Query(description="Only positions with a suggested order > 0.")
     ] = None,

@@ -108,6 +108,8 @@ def test_auth(api: Api) -> None:
         ("/api/v1/items", {"limit": "ten"}),
         ("/api/v1/items", {"category": "x" * 65}),
         ("/api/v1/forecasts", {"start": "2026-13-01"}),
+        ("/api/v1/forecasts", {"start": "0"}),
+        ("/api/v1/items", {"colour": "red"}),
         ("/api/v1/forecasts", {"demand_class": "weird"}),
         ("/api/v1/alerts", {"severity": "panic"}),
         ("/api/v1/forecast-accuracy", {"group_by": "item_name; drop table x"}),
@@ -122,11 +124,11 @@ def test_invalid_input_is_a_clear_4xx(api: Api, path: str, params: dict[str, obj
     assert response.json()["message"].startswith("invalid query.")
 
 
-def test_end_before_start_is_400(api: Api) -> None:
+def test_an_empty_date_range_is_an_empty_page(api: Api) -> None:
     with api.client() as client:
         response = client.get("/api/v1/alerts", params={"start": "2026-10-02", "end": "2026-10-01"})
-    assert response.status_code == 400
-    assert response.json() == {"detail": "end 2026-10-01 is before start 2026-10-02"}
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
 
 
 INJECTIONS = [
