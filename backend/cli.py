@@ -255,10 +255,13 @@ def report(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind (default: NOVA_API_HOST).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: NOVA_API_HOST).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: NOVA_API_PORT).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the /ws/alerts WebSocket with uvicorn."""
     import uvicorn
@@ -271,11 +274,14 @@ def serve(
         port=settings.api_port if port is None else port,
         workers=workers,
         reload=reload,
+        access_log=access_log,
         log_level="info",
     )
 
 
-apikey_app = typer.Typer(help="API keys (stored hashed; see NOVA_API_KEYS_DB).", no_args_is_help=True)
+apikey_app = typer.Typer(
+    help="API keys (stored hashed; see NOVA_API_KEYS_DB).", no_args_is_help=True
+)
 app.add_typer(apikey_app, name="apikey")
 
 

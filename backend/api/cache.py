@@ -11,12 +11,13 @@ for ``retry_after`` seconds and every request is served from gold.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import Counter
 
@@ -76,7 +77,7 @@ class Cache:
             log.warning("redis unavailable, serving from gold: %s", exc)
         self._down_until = time.monotonic() + self.retry_after
 
-    async def ping(self) -> str:
+    async def ping(self) -> Literal["ok", "down", "disabled"]:
         """'ok', 'down' or 'disabled' (no Redis configured)."""
         if self._redis is None:
             return "disabled"
@@ -165,7 +166,6 @@ class Cache:
 
     async def close(self) -> None:
         if self._redis is not None:
-            try:
+            # Closing a dead connection: nothing to keep.
+            with contextlib.suppress(Exception):
                 await self._redis.aclose()
-            except Exception:  # closing a dead connection: nothing to keep
-                pass

@@ -22,17 +22,17 @@ UNAUTHORIZED = HTTPException(
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_lake(request: Request) -> GoldLake:
+async def get_lake(request: Request) -> GoldLake:
     lake: GoldLake = request.app.state.lake
     return lake
 
 
-def get_cache(request: Request) -> Cache:
+async def get_cache(request: Request) -> Cache:
     cache: Cache = request.app.state.cache
     return cache
 
@@ -59,7 +59,7 @@ async def get_current_key(
     return key
 
 
-def get_admin_key(key: Annotated[ApiKey, Depends(get_current_key)]) -> ApiKey:
+async def get_admin_key(key: Annotated[ApiKey, Depends(get_current_key)]) -> ApiKey:
     if key.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this route needs an admin key")
     return key

@@ -96,7 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(
             status_code=422,
-            content={"detail": jsonable_encoder(problems), "message": f"invalid {where}: {first.get('msg', '')}"},
+            content={
+                "detail": jsonable_encoder(problems),
+                "message": f"invalid {where}: {first.get('msg', '')}",
+            },
         )
 
     @app.exception_handler(Exception)

@@ -219,5 +219,3 @@ class Health(BaseModel):
     gold_version: str | None
     gold_published_at: str | None = None
     dependencies: dict[str, DependencyHealth]
-
-

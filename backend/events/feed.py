@@ -13,8 +13,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
-from backend.events.metrics import ALERTS_FANNED, CONSUMER_LAG
 from backend.events.kafka import decode
+from backend.events.metrics import ALERTS_FANNED, CONSUMER_LAG
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,9 @@ class AlertFeed:
                     live_from[tp] = ends[tp]
                 else:  # the topic appeared while we waited: all of it is new
                     live_from[tp] = 0
-                consumer.seek(tp, max(0, live_from[tp] - (self.backlog if tp not in self._next else 0)))
+                consumer.seek(
+                    tp, max(0, live_from[tp] - (self.backlog if tp not in self._next else 0))
+                )
             self.status, self.detail = "ok", None
             self.assigned.set()
             while True:

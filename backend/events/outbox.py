@@ -147,10 +147,7 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
     sent_at = datetime.now(UTC)
     _merge(
         uri,
-        [
-            {**p, "status": "sent", "sent_at": sent_at, "sent_run_id": run_id}
-            for p in pending
-        ],
+        [{**p, "status": "sent", "sent_at": sent_at, "sent_run_id": run_id} for p in pending],
         update=True,
     )
     result.sent = len(pending)

@@ -14,7 +14,9 @@ from backend.events.kafka import encode, ensure_topics, producer
 from backend.settings import Settings
 
 
-def read_movements(url: str, start: date, end: date, limit: int | None = None) -> list[dict[str, Any]]:
+def read_movements(
+    url: str, start: date, end: date, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Movements dated in [start, end], in posting order (bound parameters)."""
     engine = sa.create_engine(url)
     query = sa.text(

@@ -25,8 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from backend.events.metrics import CONSUMER_LAG
 from backend.events.kafka import decode, encode, ensure_topics, producer
+from backend.events.metrics import CONSUMER_LAG
 from backend.lake.reader import GoldReader, read_gold_version
 from backend.settings import Settings
 
@@ -246,7 +246,10 @@ class StreamProcessor:
         await consumer.start()
         await kafka.start()
         try:
-            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or {0})]
+            tps = [
+                TopicPartition(topic, p)
+                for p in sorted(consumer.partitions_for_topic(topic) or {0})
+            ]
             consumer.assign(tps)
             saved = self.store.offsets(topic)
             for tp in tps:
@@ -285,7 +288,10 @@ class StreamProcessor:
                         self.on_alert(alert)
                 with contextlib.suppress(Exception):  # the SQLite offsets are the truth
                     await consumer.commit(
-                        {TopicPartition(topic, p): OffsetAndMetadata(o, "") for p, o in offsets.items()}
+                        {
+                            TopicPartition(topic, p): OffsetAndMetadata(o, "")
+                            for p, o in offsets.items()
+                        }
                     )
                 lag = 0
                 for tp in tps:

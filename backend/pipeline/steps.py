@@ -132,7 +132,12 @@ def publish(ctx: RunContext) -> dict[str, int]:
     stats.rows_read, stats.rows_written = result.alerts, result.sent
     ctx.report.notes.extend(result.notes)
     bump_gold_version(ctx.settings, ctx.run_id, ctx.end)
-    return {"alerts": result.alerts, "new": result.new, "sent": result.sent, "pending": result.pending}
+    return {
+        "alerts": result.alerts,
+        "new": result.new,
+        "sent": result.sent,
+        "pending": result.pending,
+    }
 
 
 def write_report(ctx: RunContext) -> str:

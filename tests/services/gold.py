@@ -17,7 +17,9 @@ DEPOTS = ["DEP01", "DEP02"]
 RUN_DATE = date(2026, 10, 31)
 
 
-def write_gold(settings: Settings, name: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+def write_gold(
+    settings: Settings, name: str, rows: list[dict[str, Any]], schema: pa.Schema
+) -> None:
     table = pa.Table.from_pylist(rows, schema=schema)
     write_deltalake(
         delta.table_uri("gold", name, settings=settings), table, mode="overwrite",
@@ -25,45 +27,113 @@ def write_gold(settings: Settings, name: str, rows: list[dict[str, Any]], schema
     )  # fmt: skip
 
 
-S, D, F, I, DT = pa.string(), pa.float64(), pa.float64(), pa.int64(), pa.date32()
+S, D, INT, DT = pa.string(), pa.float64(), pa.int64(), pa.date32()
 
 SCHEMAS = {
     "dim_items": pa.schema(
-        [("item_id", S), ("item_name", S), ("category", S), ("family", S), ("technology", S),
-         ("supplier_id", S), ("supplier_name", S), ("unit_cost", D), ("lead_time_days", I),
-         ("min_order_qty", I), ("min_stock", I), ("max_stock", I)]
-    ),  # fmt: skip
+        [
+            ("item_id", S),
+            ("item_name", S),
+            ("category", S),
+            ("family", S),
+            ("technology", S),
+            ("supplier_id", S),
+            ("supplier_name", S),
+            ("unit_cost", D),
+            ("lead_time_days", INT),
+            ("min_order_qty", INT),
+            ("min_stock", INT),
+            ("max_stock", INT),
+        ]
+    ),
     "dim_depots": pa.schema(
-        [("depot_id", S), ("depot_name", S), ("municipality", S), ("state", S),
-         ("latitude", D), ("longitude", D)]
-    ),  # fmt: skip
+        [
+            ("depot_id", S),
+            ("depot_name", S),
+            ("municipality", S),
+            ("state", S),
+            ("latitude", D),
+            ("longitude", D),
+        ]
+    ),
     "dim_towers": pa.schema(
-        [("tower_id", S), ("depot_id", S), ("municipality", S), ("state", S), ("sla_tier", S),
-         ("technology", S), ("latitude", D), ("longitude", D), ("commissioned_date", DT)]
-    ),  # fmt: skip
+        [
+            ("tower_id", S),
+            ("depot_id", S),
+            ("municipality", S),
+            ("state", S),
+            ("sla_tier", S),
+            ("technology", S),
+            ("latitude", D),
+            ("longitude", D),
+            ("commissioned_date", DT),
+        ]
+    ),
     "fct_inventory_snapshot": pa.schema(
-        [("item_id", S), ("depot_id", S), ("snapshot_date", DT), ("on_hand", I),
-         ("on_order", I), ("unit_cost", D), ("stock_value", D)]
-    ),  # fmt: skip
+        [
+            ("item_id", S),
+            ("depot_id", S),
+            ("snapshot_date", DT),
+            ("on_hand", INT),
+            ("on_order", INT),
+            ("unit_cost", D),
+            ("stock_value", D),
+        ]
+    ),
     "fct_forecasts": pa.schema(
-        [("forecast_date", DT), ("item_id", S), ("depot_id", S), ("target_date", DT),
-         ("horizon_day", pa.int32()), ("demand_class", S), ("yhat", D), ("yhat_lo_80", D),
-         ("yhat_hi_80", D), ("yhat_lo_95", D), ("yhat_hi_95", D), ("model_version", S),
-         ("actual_qty", D), ("abs_error", D)]
-    ),  # fmt: skip
+        [
+            ("forecast_date", DT),
+            ("item_id", S),
+            ("depot_id", S),
+            ("target_date", DT),
+            ("horizon_day", pa.int32()),
+            ("demand_class", S),
+            ("yhat", D),
+            ("yhat_lo_80", D),
+            ("yhat_hi_80", D),
+            ("yhat_lo_95", D),
+            ("yhat_hi_95", D),
+            ("model_version", S),
+            ("actual_qty", D),
+            ("abs_error", D),
+        ]
+    ),
     "fct_reorder_points": pa.schema(
-        [("as_of_date", DT), ("item_id", S), ("depot_id", S), ("demand_class", S),
-         ("service_level", D), ("lead_time_days", D), ("avg_daily_demand", D),
-         ("demand_std_lead_time", D), ("safety_stock", D), ("reorder_point", D),
-         ("order_up_to", D), ("on_hand", D), ("on_order", D), ("suggested_order_qty", D),
-         ("unit_cost", D)]
-    ),  # fmt: skip
+        [
+            ("as_of_date", DT),
+            ("item_id", S),
+            ("depot_id", S),
+            ("demand_class", S),
+            ("service_level", D),
+            ("lead_time_days", D),
+            ("avg_daily_demand", D),
+            ("demand_std_lead_time", D),
+            ("safety_stock", D),
+            ("reorder_point", D),
+            ("order_up_to", D),
+            ("on_hand", D),
+            ("on_order", D),
+            ("suggested_order_qty", D),
+            ("unit_cost", D),
+        ]
+    ),
     "fct_stock_alerts": pa.schema(
-        [("alert_id", S), ("alert_date", DT), ("item_id", S), ("depot_id", S), ("severity", S),
-         ("on_hand", D), ("on_order", D), ("projected_position", D), ("reorder_point", D),
-         ("safety_stock", D), ("suggested_order_qty", D), ("days_to_stockout", pa.int32()),
-         ("message", S)]
-    ),  # fmt: skip
+        [
+            ("alert_id", S),
+            ("alert_date", DT),
+            ("item_id", S),
+            ("depot_id", S),
+            ("severity", S),
+            ("on_hand", D),
+            ("on_order", D),
+            ("projected_position", D),
+            ("reorder_point", D),
+            ("safety_stock", D),
+            ("suggested_order_qty", D),
+            ("days_to_stockout", pa.int32()),
+            ("message", S),
+        ]
+    ),
 }
 
 

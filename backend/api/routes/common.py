@@ -34,8 +34,7 @@ StartDate = Annotated[IsoDate | None, Query(description="First date, inclusive (
 EndDate = Annotated[IsoDate | None, Query(description="Last date, inclusive (YYYY-MM-DD).")]
 
 
-
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is a 422, not silently ignored."""
     route: Any = request.scope.get("route")
     known = {p.alias for p in route.dependant.query_params} if route is not None else set()
@@ -52,7 +51,9 @@ STRICT = [Depends(reject_unknown_query)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Message, "description": "Missing or invalid API key."},
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message, "description": "No such row."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Message, "description": "No such row."}
+}
 
 P = TypeVar("P", bound=PageOf[Any])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
-    STRICT,
     NOT_FOUND,
+    STRICT,
     Limit,
     Offset,
     Text,
@@ -47,9 +47,7 @@ async def list_depots(
 
 
 @router.get("/{depot_id}", response_model=DepotPublic, responses=NOT_FOUND)
-async def get_depot(
-    lake: LakeDep, _key: CurrentKey, depot_id: Annotated[str, Path(max_length=64)]
-):
+async def get_depot(lake: LakeDep, _key: CurrentKey, depot_id: Annotated[str, Path(max_length=64)]):
     row = await lake.run(
         lambda r: one(r, DepotPublic, table="dim_depots", key="depot_id", value=depot_id)
     )

@@ -10,8 +10,8 @@ from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     STRICT,
-    IsoDate,
     EndDate,
+    IsoDate,
     Limit,
     Offset,
     StartDate,
@@ -30,7 +30,9 @@ from backend.api.schemas import (
 from backend.lake.reader import GoldReader, Where
 
 router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=ERRORS, dependencies=STRICT)
-accuracy_router = APIRouter(prefix="/forecast-accuracy", tags=["forecasts"], responses=ERRORS, dependencies=STRICT)
+accuracy_router = APIRouter(
+    prefix="/forecast-accuracy", tags=["forecasts"], responses=ERRORS, dependencies=STRICT
+)
 
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
@@ -88,7 +90,9 @@ async def list_forecasts(
         where.add("demand_class = $demand_class", demand_class=demand_class)
         where.add("target_date >= $start", start=start).add("target_date <= $end", end=end)
         if forecast_date is None:
-            where.add("forecast_date = (select max(forecast_date) from delta_scan($t_fct_forecasts))")
+            where.add(
+                "forecast_date = (select max(forecast_date) from delta_scan($t_fct_forecasts))"
+            )
         else:
             where.add("forecast_date = $forecast_date", forecast_date=forecast_date)
         return paged(

@@ -61,5 +61,3 @@ async def list_inventory(
         )  # fmt: skip
 
     return await lake.cached("inventory", {**params, "limit": limit, "offset": offset}, build)
-
-

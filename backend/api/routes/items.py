@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
-    STRICT,
     NOT_FOUND,
+    STRICT,
     Limit,
     Offset,
     Text,

@@ -21,7 +21,9 @@ from backend.api.routes.common import (
 from backend.api.schemas import DemandClass, ReorderPointPublic, ReorderPointsPublic
 from backend.lake.reader import GoldReader, Where
 
-router = APIRouter(prefix="/reorder-points", tags=["reorder points"], responses=ERRORS, dependencies=STRICT)
+router = APIRouter(
+    prefix="/reorder-points", tags=["reorder points"], responses=ERRORS, dependencies=STRICT
+)
 SELECT = f"select {columns(ReorderPointPublic)} from delta_scan($t_fct_reorder_points)"
 
 
@@ -61,7 +63,9 @@ async def list_reorder_points(
         if needs_order is not None:
             where.add("(suggested_order_qty > 0) = $needs_order", needs_order=needs_order)
         if as_of_date is None:
-            where.add("as_of_date = (select max(as_of_date) from delta_scan($t_fct_reorder_points))")
+            where.add(
+                "as_of_date = (select max(as_of_date) from delta_scan($t_fct_reorder_points))"
+            )
         else:
             where.add("as_of_date = $as_of_date", as_of_date=as_of_date)
         return paged(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import pyarrow.fs as pafs
 from fastapi import APIRouter, Request, Response
@@ -35,7 +36,9 @@ async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
     version = await lake.versions.current(lake.pool)
     redis_state = await cache.ping()
     feed = request.app.state.feed
-    kafka_status = "ok" if feed.status == "starting" else feed.status
+    kafka_status: Literal["ok", "down", "disabled"] = (
+        "ok" if feed.status == "starting" else feed.status
+    )
     dependencies = {
         "lake": lake_state,
         "redis": DependencyHealth(status=redis_state),

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path
 from backend.api.deps import CurrentKey, LakeDep
 from backend.api.routes.common import (
     ERRORS,
-    STRICT,
     NOT_FOUND,
+    STRICT,
     Limit,
     Offset,
     Text,
@@ -62,9 +62,7 @@ async def list_towers(
 
 
 @router.get("/{tower_id}", response_model=TowerPublic, responses=NOT_FOUND)
-async def get_tower(
-    lake: LakeDep, _key: CurrentKey, tower_id: Annotated[str, Path(max_length=64)]
-):
+async def get_tower(lake: LakeDep, _key: CurrentKey, tower_id: Annotated[str, Path(max_length=64)]):
     row = await lake.run(
         lambda r: one(r, TowerPublic, table="dim_towers", key="tower_id", value=tower_id)
     )

@@ -57,7 +57,9 @@ def wait_feed_ready(*apps: Any) -> None:
 
 
 @asynccontextmanager
-async def client(api: Api, base: str | None = None, **filters: str) -> AsyncIterator[ClientConnection]:
+async def client(
+    api: Api, base: str | None = None, **filters: str
+) -> AsyncIterator[ClientConnection]:
     query = "&".join(f"{k}={v}" for k, v in {**filters, "token": api.viewer}.items())
     # The client library drains its socket into memory (no flow control), so a test that
     # checks one client at a time never looks like a slow client to the server.
