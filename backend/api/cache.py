@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -44,6 +45,7 @@ class Cache:
         ttl_seconds: int,
         lock_seconds: float = 5.0,
         retry_after: float = 2.0,
+        local_entries: int = 1024,
     ) -> None:
         self.url = url
         self.ttl = ttl_seconds
@@ -51,6 +53,10 @@ class Cache:
         self.retry_after = retry_after
         self._down_until = 0.0
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
+        # A small in-process layer in front of Redis: safe because keys carry the gold
+        # version (an entry never goes stale), and it saves a Redis round trip on hot keys.
+        self._local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self.local_entries = local_entries
         self._redis: Any = None
         if url:
             from redis.asyncio import Redis
@@ -109,9 +115,14 @@ class Cache:
 
     async def get_or_load(self, key: str, loader: Loader) -> bytes:
         """The cached value of ``key``, or ``loader()``'s, stored for the next request."""
+        local = self._local.get(key)
+        if local is not None and local[0] > time.monotonic():
+            CACHE_EVENTS.labels("local_hit").inc()
+            return local[1]
         value = await self._get(key)
         if value is not None:
             CACHE_EVENTS.labels("hit").inc()
+            self._keep(key, value)
             return value
         pending = self._inflight.get(key)
         if pending is not None:
@@ -121,6 +132,7 @@ class Cache:
         self._inflight[key] = future
         try:
             value = await self._load_once(key, loader)
+            self._keep(key, value)
             future.set_result(value)
             return value
         except asyncio.CancelledError:
@@ -132,6 +144,14 @@ class Cache:
             raise
         finally:
             del self._inflight[key]
+
+    def _keep(self, key: str, value: bytes) -> None:
+        if not self._redis or not self.local_entries:
+            return  # no Redis configured: no cache at all, every request reads gold
+        self._local[key] = (time.monotonic() + self.ttl, value)
+        self._local.move_to_end(key)
+        while len(self._local) > self.local_entries:
+            self._local.popitem(last=False)
 
     async def _load_once(self, key: str, loader: Loader) -> bytes:
         """Load under a Redis lock so that one process fills a cold key for all."""

@@ -191,13 +191,13 @@ def _metric(api: Api, name: str, labels: str) -> float:
 
 def test_cache_hits_and_metrics(api: Api) -> None:
     params = {"depot_id": "DEP01", "limit": 7}
-    hits = _metric(api, "nova_api_cache_total", 'result="hit"')
+    hits = _metric(api, "nova_api_cache_total", 'result="local_hit"')
     with api.client() as client:
         first = client.get("/api/v1/towers", params=params)
         second = client.get("/api/v1/towers", params=params)
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
-    assert _metric(api, "nova_api_cache_total", 'result="hit"') == hits + 1
+    assert _metric(api, "nova_api_cache_total", 'result="local_hit"') == hits + 1
     requests = _metric(
         api, "nova_api_requests_total", 'method="GET",route="/api/v1/towers",status="200"'
     )
