@@ -20,23 +20,33 @@ NO_VERSION = "none"
 
 
 class GoldVersion:
-    """The published gold version, re-read at most every ``poll_seconds``."""
+    """The published gold version, re-read at most every ``poll_seconds``.
+
+    Stale-while-revalidate: once known, requests never wait for a re-read; an expired
+    value starts one background read and is served until that read lands.
+    """
 
     def __init__(self, settings: Settings, poll_seconds: float) -> None:
         self.settings = settings
         self.poll_seconds = poll_seconds
         self._value: dict[str, Any] | None = None
         self._read_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def _read(self, pool: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            self._value = await loop.run_in_executor(pool, read_gold_version, self.settings)
+        finally:
+            self._read_at = time.monotonic()
 
     async def current(self, pool: ThreadPoolExecutor) -> dict[str, Any] | None:
         if time.monotonic() - self._read_at < self.poll_seconds:
             return self._value
-        async with self._lock:
-            if time.monotonic() - self._read_at >= self.poll_seconds:
-                loop = asyncio.get_running_loop()
-                self._value = await loop.run_in_executor(pool, read_gold_version, self.settings)
-                self._read_at = time.monotonic()
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._read(pool))
+        if self._read_at == float("-inf"):  # never read yet: wait for the first value
+            await asyncio.shield(self._refresh)
         return self._value
 
 

@@ -75,6 +75,9 @@ class AlertFeed:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             request_timeout_ms=10_000,
+            # Short fetch waits: a broker that does not answer a long poll early (Tansu)
+            # would otherwise hold each alert for up to the default 500 ms.
+            fetch_max_wait_ms=20,
         )
         await consumer.start()
         try:

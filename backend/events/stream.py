@@ -240,7 +240,7 @@ class StreamProcessor:
         await asyncio.to_thread(self.refresh_reorder_points)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=GROUP_ID, enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            auto_offset_reset="earliest", fetch_max_wait_ms=20,
         )  # fmt: skip
         kafka = producer(bootstrap)
         await consumer.start()

@@ -76,13 +76,20 @@ class GoldReader:
         if not all(self.exists(name) for name in tables):
             return Page([], 0)
         bound = {**params, "limit": limit, "offset": offset}
-        total = self.rows(f"select count(*) as n from ({select})", tables=tables, params=params)
+        # One scan gives the page and the total; past the last page, count separately.
         rows = self.rows(
-            f"select * from ({select}) order by {order_by} limit $limit offset $offset",
+            f"select *, count(*) over () as _total from ({select}) "
+            f"order by {order_by} limit $limit offset $offset",
             tables=tables,
             params=bound,
         )
-        return Page(rows, int(total[0]["n"]) if total else 0)
+        if rows:
+            total = int(rows[0]["_total"])
+            for row in rows:
+                del row["_total"]
+            return Page(rows, total)
+        counted = self.rows(f"select count(*) as n from ({select})", tables=tables, params=params)
+        return Page([], int(counted[0]["n"]) if counted else 0)
 
 
 class Where:
