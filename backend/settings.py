@@ -80,8 +80,47 @@ class Settings(BaseSettings):
     http_max_concurrency: int = Field(default=4, ge=1, description="Requests in flight per source.")
 
     # Services: each is optional in the embedded default.
-    redis_url: str | None = None
-    kafka_bootstrap: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="Redis URL of the API cache; unset: no cache (reads go to gold)."
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers; unset: alerts wait in the outbox, no live stream.",
+    )
+
+    # Serving (backend/api, backend/events).
+    api_host: str = Field(default="127.0.0.1", description="Address `nova serve` binds.")
+    api_port: int = Field(default=8000, ge=0, le=65535, description="Port `nova serve` binds.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed by CORS (the dashboard), a JSON list: ["https://dash.example"].',
+    )
+    api_keys_db: Path | None = Field(
+        default=None,
+        description="SQLite file of hashed API keys; default <warehouse_dir>/api_keys.sqlite.",
+    )
+    cache_ttl_seconds: int = Field(default=300, ge=1, description="TTL of cached API responses.")
+    gold_version_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the API re-reads the gold version."
+    )
+    alerts_topic: str = Field(default="stock-alerts", description="Kafka topic of stock alerts.")
+    inventory_topic: str = Field(
+        default="inventory-events", description="Kafka topic of ERP stock movements."
+    )
+    ws_queue_size: int = Field(
+        default=256, ge=1, description="Alerts queued per WebSocket client before it is dropped."
+    )
+    ws_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="A WebSocket client hears at least this often."
+    )
+    ws_resume_buffer: int = Field(
+        default=10_000, ge=1, description="Recent alerts kept for clients resuming from an id."
+    )
+    stream_state_db: Path | None = Field(
+        default=None,
+        description="SQLite file of `nova stream` positions and offsets; default "
+        "<warehouse_dir>/stream_state.sqlite.",
+    )
 
     @property
     def lake_uri(self) -> str:
@@ -99,6 +138,15 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse_dir.expanduser().resolve()
+
+    @property
+    def api_keys_path(self) -> Path:
+        return (self.api_keys_db or self.warehouse_path / "api_keys.sqlite").expanduser().resolve()
+
+    @property
+    def stream_state_path(self) -> Path:
+        path = self.stream_state_db or self.warehouse_path / "stream_state.sqlite"
+        return path.expanduser().resolve()
 
     @property
     def dbt_env(self) -> dict[str, str]:

@@ -50,14 +50,15 @@ class RunReport:
     )
     layers: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> TableStats:
         return self.tables.setdefault(name, TableStats())
 
     def rows_of_step(self, step: str) -> int:
         """Rows a step handled: bronze rows for extract and validate, gold rows published
-        for the dbt build."""
-        layer = "gold." if step == "transform" else "bronze."
+        for the dbt build, alerts sent for publish."""
+        layer = {"transform": "gold.", "publish": "events."}.get(step, "bronze.")
         return sum(s.rows_written for name, s in self.tables.items() if name.startswith(layer))
 
     @property

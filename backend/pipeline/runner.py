@@ -48,6 +48,7 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
                 ctx, node_done("transform"), lambda n: observer.step_total("transform", n)
             ),
         ),
+        ("publish", lambda: steps.publish(ctx)),
     ]
 
 

@@ -145,6 +145,23 @@ def gold_row_count(ctx: RunContext, name: str) -> int:
     return int(sum(actions.column("num_records").to_pylist()))
 
 
+def publish(ctx: RunContext) -> dict[str, int]:
+    """Send new stock alerts to Kafka through the outbox, then bump the gold version."""
+    from backend.events.outbox import bump_gold_version, publish_alerts
+
+    result = publish_alerts(ctx.settings, ctx.run_id)
+    stats = ctx.report.table("events.stock_alerts")
+    stats.rows_read, stats.rows_written = result.alerts, result.sent
+    ctx.report.notes.extend(result.notes)
+    bump_gold_version(ctx.settings, ctx.run_id, ctx.end)
+    return {
+        "alerts": result.alerts,
+        "new": result.new,
+        "sent": result.sent,
+        "pending": result.pending,
+    }
+
+
 def write_report(ctx: RunContext) -> str:
     """Save the run report as JSON in the lake; returns its URI."""
     delta.write_json(ctx.report_uri, ctx.report.as_dict())

@@ -90,7 +90,7 @@ def test_backfill_and_daily_run_publish_every_mart(lake: Settings):
 
     report = ctx.report
     assert report.status == "success"
-    assert [s.name for s in report.steps] == ["extract", "validate", "transform"]
+    assert [s.name for s in report.steps] == ["extract", "validate", "transform", "publish"]
     assert report.dbt_tests["pass"] > 50
     assert report.dbt_tests["fail"] == report.dbt_tests["error"] == 0
     assert set(gold_tables(lake)) == MARTS
