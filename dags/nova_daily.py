@@ -107,7 +107,7 @@ with DAG(
     af.watch_in_reschedule_mode(dbt, settings)
     for mart in af.gold_models(manifest, forecast=False):
         dbt.get_child_by_label(mart).get_child_by_label("run").outlets = [
-            Asset(name=f"gold.{mart}", uri=af.gold_asset_uri(mart, settings))
+            Asset(af.gold_asset_uri(mart, settings))
         ]
 
     previous = dbt
@@ -117,7 +117,7 @@ with DAG(
         outlets = []
         if step == "transform_forecasts":
             outlets = [
-                Asset(name=f"gold.{mart}", uri=af.gold_asset_uri(mart, settings))
+                Asset(af.gold_asset_uri(mart, settings))
                 for mart in af.gold_models(manifest, forecast=True)
             ]
         task = PythonOperator(
