@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ class DevTools:
     """The few DevTools protocol calls the screenshot needs."""
 
     def __init__(self, ws_url: str) -> None:
-        self.ws = connect(ws_url, max_size=None)
+        self.ws = connect(ws_url, max_size=None, open_timeout=30)
         self.ids = itertools.count(1)
 
     def call(self, method: str, **params: Any) -> Any:
@@ -68,10 +69,26 @@ class DevTools:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
+    def click(self, selector: str) -> None:
+        """A real mouse click in the middle of the element that ``selector`` finds."""
+        found = self.call(
+            "Runtime.evaluate",
+            expression=f"JSON.stringify(document.querySelector({json.dumps(selector)})"
+            "?.getBoundingClientRect())",
+            returnByValue=True,
+        )
+        box = json.loads(found["result"].get("value") or "null")
+        if not box:
+            raise RuntimeError(f"nothing matches {selector}")
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--date", default="2026-10-31")
+    parser.add_argument("--home", type=Path, help="keep Airflow's home here; reuse its run")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs/airflow/nova_daily_graph.png")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -81,7 +98,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nova-screenshot-"))
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        home, port, debug_port = work / "airflow", free_port(), free_port()
+        home, port, debug_port = args.home or work / "airflow", free_port(), free_port()
         env = {
             **os.environ,
             **airflow_env(home, get_settings()),
@@ -90,18 +107,19 @@ def main() -> None:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         }
         log = (work / "airflow.log").open("wb")
-        subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=log)
-        subprocess.run(
-            [str(BIN / "airflow"), "dags", "test", "nova_daily", args.date],
-            env=env, check=True, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        if not (home / "airflow.db").is_file():
+            subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=log)
+            subprocess.run(
+                [str(BIN / "airflow"), "dags", "test", "nova_daily", args.date],
+                env=env, check=True, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         api = [str(BIN / "airflow"), "api-server", "--port", str(port)]
         processes.append(subprocess.Popen(api, env=env, stdout=log, stderr=subprocess.STDOUT))
         base = f"http://localhost:{port}"
         wait_for(f"{base}/api/v2/monitor/health")
         browser = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
                    f"--remote-debugging-port={debug_port}", f"--user-data-dir={work / 'chrome'}",
-                   "--window-size=1700,1000", "about:blank"]  # fmt: skip
+                   "--window-size=2400,1100", "about:blank"]  # fmt: skip
         processes.append(subprocess.Popen(browser, stdout=log, stderr=subprocess.STDOUT))
         targets = wait_for(f"http://127.0.0.1:{debug_port}/json")
         page = next(t for t in targets if t["type"] == "page")
@@ -113,8 +131,24 @@ def main() -> None:
             "Runtime.evaluate",
             expression="localStorage.setItem('default_dag_view', JSON.stringify('graph'))",
         )
-        tools.call("Page.navigate", url=f"{base}/dags/nova_daily")
-        time.sleep(15)  # the UI loads the DAG's structure and its run, then lays the graph out
+        runs = wait_for(f"{base}/api/v2/dags/nova_daily/dagRuns")["dag_runs"]
+        run_id = urllib.parse.quote(runs[-1]["dag_run_id"], safe="")
+        tools.call("Page.navigate", url=f"{base}/dags/nova_daily/runs/{run_id}")
+        time.sleep(10)  # the UI loads the DAG's structure and the run's task states
+        # Fold the details panel away, expand the dbt task group (a real mouse click on its
+        # expand button: the UI ignores synthetic clicks there), fit the graph to the window.
+        tools.call(
+            "Runtime.evaluate",
+            expression="document.querySelector('[aria-label=\"Collapse Details Panel\"]')?.click()",
+        )
+        time.sleep(2)
+        tools.click("[data-testid=expand-all-button]")
+        time.sleep(4)
+        tools.call(
+            "Runtime.evaluate",
+            expression="document.querySelector('[aria-label=\"Fit View\"]')?.click()",
+        )
+        time.sleep(3)
         shot = tools.call("Page.captureScreenshot", format="png")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(base64.b64decode(shot["data"]))
