@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +33,8 @@ from backend.pipeline.dbt import outcome_from_artifacts
 from backend.settings import REPO_ROOT, Settings, get_settings
 
 TIMEZONE = "America/Bahia"
+# The dbt of this environment, whatever PATH the Airflow process has.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 # Steps after the dbt build, in the order of `nova run`'s plan. Each becomes a task when
 # backend.pipeline.steps defines it (forecast and transform_forecasts: issue 4; publish,
 # with the alert outbox and the gold version bump that turns the API cache over: issue 5).
