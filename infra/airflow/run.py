@@ -90,12 +90,17 @@ def main() -> None:
     log_path = home / "standalone.log"
     print(f"Starting Airflow 3 (home {home}, log {log_path}) ...", flush=True)
     with log_path.open("ab") as log:
+        # Its own process group: stopping this script stops every Airflow process with it.
         process = subprocess.Popen(
-            [airflow_executable(), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [airflow_executable(), "standalone"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if not wait_healthy(f"http://localhost:{args.port}/api/v2/monitor/health", process):
-            process.terminate()
             raise SystemExit(f"Airflow did not start; see {log_path}")
         lake = settings.lake_uri
         print(f"\nAirflow UI: http://localhost:{args.port}")
@@ -107,8 +112,22 @@ def main() -> None:
         print("Stop with Ctrl-C.", flush=True)
         process.wait()
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        pass
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop standalone and the scheduler, DAG processor, triggerer and API server it runs."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=30)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 if __name__ == "__main__":
