@@ -8,6 +8,7 @@ before any test module imports it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,8 @@ import pytest
 from backend.pipeline.airflow_support import airflow_env
 from backend.settings import REPO_ROOT, Settings, get_settings
 
-HOME = Path(tempfile.mkdtemp(prefix="nova-airflow-"))
+# Per process (pytest-xdist workers each get theirs); created by the fixture, removed after.
+HOME = Path(tempfile.gettempdir()) / f"nova-airflow-{os.getpid()}"
 MANIFEST = HOME / "dbt-target" / "manifest.json"
 # Retries stay on, with short waits: a failing source still fails after its retries.
 TEST_SETTINGS = {
@@ -45,6 +47,7 @@ def airflow_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 @pytest.fixture(scope="session")
 def airflow_home() -> Iterator[Path]:
     """The migrated metadata database and the manifest (what `make dbt-manifest` builds)."""
+    HOME.mkdir(parents=True, exist_ok=True)
     dbt = str(Path(sys.executable).with_name("dbt"))
     project = str(REPO_ROOT / "dbt")
     subprocess.run(
@@ -56,3 +59,4 @@ def airflow_home() -> Iterator[Path]:
     get_settings.cache_clear()
     yield HOME
     get_settings.cache_clear()
+    shutil.rmtree(HOME, ignore_errors=True)
