@@ -122,6 +122,36 @@ class Settings(BaseSettings):
         "<warehouse_dir>/stream_state.sqlite.",
     )
 
+    # Orchestration with Airflow (dags/): the DAGs read these; Airflow's own configuration
+    # (home, executor, ports) lives in infra/airflow/.
+    airflow_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of Airflow's metadata database for `make airflow` "
+        "(PostgreSQL); SQLite in the Airflow home when unset.",
+    )
+    airflow_dbt_manifest: Path = Field(
+        default=REPO_ROOT / "dbt" / "target-airflow" / "manifest.json",
+        description="manifest.json the DAGs render the dbt project from (`make dbt-manifest`).",
+    )
+    airflow_retries: int = Field(
+        default=2, ge=0, description="Retries of every Airflow task (extract tasks: see below)."
+    )
+    airflow_extract_retries: int = Field(
+        default=4,
+        ge=0,
+        description="Retries of each source's extract task, with exponential backoff.",
+    )
+    airflow_dbt_poke_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a dbt model's task checks the dbt build's progress.",
+    )
+    airflow_retry_delay_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="First retry delay of Airflow tasks; extract tasks double it each try.",
+    )
+
     @property
     def lake_uri(self) -> str:
         """The lake root as an absolute local path or an object-store URI."""

@@ -122,6 +122,13 @@ def transform(
         on_total=on_total,
         extra=DAILY_EXCLUDE,
     )
+    record_transform(ctx, outcome)
+    return outcome
+
+
+def record_transform(ctx: RunContext, outcome: DbtOutcome) -> None:
+    """Put a dbt build's outcome in the report (tests, time per layer, gold rows); raise
+    if it failed. Airflow's dbt tasks (cosmos) report through here too."""
     for status in ctx.report.dbt_tests:
         ctx.report.dbt_tests[status] += outcome.count("test", status)
     for layer, seconds in outcome.seconds_by_layer().items():
@@ -133,7 +140,6 @@ def transform(
     if not outcome.success:
         failed = ", ".join(f"{n['unique_id']} ({n['status']})" for n in outcome.failures)
         raise DbtBuildError(f"dbt build failed: {failed or outcome.error}")
-    return outcome
 
 
 def gold_row_count(ctx: RunContext, name: str) -> int:
