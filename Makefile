@@ -7,12 +7,14 @@ DEMO_END ?= 2026-10-31
 DEMO_START ?= 2023-11-02
 DEMO_BACKFILL_END ?= 2026-10-30
 PYTEST_ARGS ?=
+AIRFLOW_PORT ?= 8080
 
-.PHONY: help uv install demo test lint typecheck unit dbt-parse bench clean
+.PHONY: help uv install demo test lint typecheck unit dbt-parse dbt-manifest airflow bench clean
 
 help:
 	@echo "make demo   install, generate the demo ERP, backfill 3 years, train the forecaster, run the last day, list gold"
 	@echo "make test   install, lint, type-check and run the whole test suite"
+	@echo "make airflow  start Airflow 3 (standalone) with the DAGs on the lake; prints the UI address and login"
 	@echo "make bench  run every benchmark under benchmarks/"
 
 uv:
@@ -39,9 +41,18 @@ typecheck: install
 test: lint typecheck
 	$(UV) run --no-sync pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+# The manifest the DAGs render the dbt project from: parsing a DAG never runs dbt.
+dbt-manifest: install
+	$(UV) run --no-sync dbt parse --quiet --project-dir dbt --profiles-dir dbt --target-path target-airflow
+
+airflow: dbt-manifest
+	$(UV) run --no-sync python infra/airflow/run.py --port $(AIRFLOW_PORT)
+
 bench: install
 	$(UV) run --no-sync python benchmarks/pipeline.py
 	$(UV) run --no-sync python benchmarks/forecast_accuracy.py
+	$(UV) run --no-sync python benchmarks/extract.py
+	$(UV) run --no-sync python benchmarks/orchestration.py
 
 clean:
-	rm -rf .lake .warehouse .demo dbt/target dbt/logs
+	rm -rf .lake .warehouse .demo .airflow dbt/target dbt/target-airflow dbt/logs

@@ -121,10 +121,10 @@ def print_report(report: dict[str, Any]) -> None:
         f"dbt tests: {tests['pass']} passed, {tests['warn']} warned, "
         f"{tests['fail']} failed, {tests['error']} errored"
     )
-    for error in report["errors"]:
-        console.print(f"[red]error:[/] {error}")
     for note in report.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
+    for error in report["errors"]:
+        console.print(f"[red]error:[/] {error}")
 
 
 @app.command()
@@ -309,6 +309,129 @@ def train(
     except FileNotFoundError as exc:
         console.print(f"[red]train failed:[/] {exc}")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: NOVA_API_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: NOVA_API_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve the API (OpenAPI at /docs) and the /ws/alerts WebSocket with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "backend.api.main:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=settings.api_port if port is None else port,
+        workers=workers,
+        reload=reload,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
+apikey_app = typer.Typer(
+    help="API keys (stored hashed; see NOVA_API_KEYS_DB).", no_args_is_help=True
+)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: Annotated[str, typer.Option(help="viewer (read data) or admin (also manage keys).")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "",
+) -> None:
+    """Create a key and print it once (only its hash is kept)."""
+    from backend.api.auth import ROLES, create_key
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {list(ROLES)}", param_hint="--role")
+    path = get_settings().api_keys_path
+    record, token = create_key(path, role=role, name=name)  # type: ignore[arg-type]
+    console.print(f"key id {record.key_id} ({record.role}) stored hashed in {path}")
+    typer.echo(token)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List keys: id, role, name, created, revoked."""
+    from backend.api.auth import list_keys
+
+    table = Table("key id", "role", "name", "created", "revoked")
+    for key in list_keys(get_settings().api_keys_path):
+        table.add_row(key.key_id, key.role, key.name, key.created_at, key.revoked_at or "")
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]) -> None:
+    """Revoke a key (the API stops accepting it within seconds)."""
+    from backend.api.auth import revoke_key
+
+    if not revoke_key(get_settings().api_keys_path, key_id):
+        console.print(f"no live key {key_id!r}")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")
+
+
+@app.command()
+def stream() -> None:
+    """Keep item x depot positions from inventory-events; alert on reorder-point crossings."""
+    import asyncio
+    import logging
+
+    from backend.events.stream import StreamProcessor
+
+    settings = get_settings()
+    if not settings.kafka_bootstrap:
+        console.print("[red]nova stream needs Kafka:[/] set NOVA_KAFKA_BOOTSTRAP")
+        raise typer.Exit(1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    def announce(alert: dict[str, Any]) -> None:
+        console.print(f"[yellow]{alert['severity']}[/] {alert['message']} ({alert['alert_id']})")
+
+    processor = StreamProcessor(settings, on_alert=announce)
+    console.print(
+        f"consuming {settings.inventory_topic} -> {settings.alerts_topic}; "
+        f"state in {settings.stream_state_path} (Ctrl-C stops)"
+    )
+    try:
+        asyncio.run(processor.run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        processor.close()
+
+
+@app.command()
+def replay(
+    start: Annotated[str, typer.Option(help="First movement date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last movement date (YYYY-MM-DD), inclusive.")],
+    rate: Annotated[float, typer.Option(min=0, help="Movements per second; 0: no limit.")] = 50,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many movements.")] = None,
+) -> None:
+    """Demo producer: replay the ERP's stock movements to inventory-events."""
+    import asyncio
+
+    from backend.events.replay import read_movements
+    from backend.events.replay import replay as send_movements
+
+    settings = get_settings()
+    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if not settings.kafka_bootstrap:
+        console.print("[red]replay needs Kafka:[/] set NOVA_KAFKA_BOOTSTRAP")
+        raise typer.Exit(1)
+    movements = read_movements(settings.erp_url, first, last, limit)
+    sent = asyncio.run(send_movements(settings, movements, rate=rate or None))
+    console.print(f"sent {sent:,} movements to {settings.inventory_topic}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,10 +63,118 @@ class Settings(BaseSettings):
     train_windows: int = Field(
         default=2, ge=1, description="Rolling-origin windows of `nova train`'s backtest."
     )
+    # External sources (backend/ingest): INMET, BACEN, Anatel, the supplier API.
+    sources_mode: Literal["live", "recorded"] | None = Field(
+        default=None,
+        description=(
+            "live: call the real APIs; recorded: serve the demo's recorded responses "
+            "(backend/demo/recorded.py), no network. Unset: recorded when the ERP is a "
+            "SQLite file (the embedded demo), live otherwise."
+        ),
+    )
+    inmet_base_url: str = Field(
+        default="https://apitempo.inmet.gov.br", description="INMET's weather API."
+    )
+    inmet_token: SecretStr | None = Field(
+        default=None, description="INMET API token (needed for station observations, live)."
+    )
+    inmet_stations_per_depot: int = Field(
+        default=2, ge=1, description="Nearest automatic weather stations read per depot."
+    )
+    bacen_base_url: str = Field(
+        default="https://api.bcb.gov.br", description="BACEN's SGS time-series API."
+    )
+    anatel_csv_url: str = Field(
+        default="https://dados.anatel.gov.br/estacoes-licenciadas/BA.csv",
+        description="Anatel's open-data CSV of licensed stations (one state).",
+    )
+    suppliers_base_url: str = Field(
+        default="https://suppliers.novacorrente.example",
+        description="The supplier quotes REST API.",
+    )
+    suppliers_api_key: SecretStr | None = Field(
+        default=None, description="Bearer token of the supplier API."
+    )
+    http_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to connect.")
+    http_read_timeout: float = Field(default=30.0, gt=0, description="Seconds to read.")
+    http_attempts: int = Field(default=5, ge=1, description="Tries per request (retries + 1).")
+    http_backoff_base: float = Field(
+        default=0.5, ge=0, description="First retry waits up to this (doubling, jittered)."
+    )
+    http_max_concurrency: int = Field(default=4, ge=1, description="Requests in flight per source.")
 
     # Services: each is optional in the embedded default.
-    redis_url: str | None = None
-    kafka_bootstrap: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="Redis URL of the API cache; unset: no cache (reads go to gold)."
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers; unset: alerts wait in the outbox, no live stream.",
+    )
+
+    # Serving (backend/api, backend/events).
+    api_host: str = Field(default="127.0.0.1", description="Address `nova serve` binds.")
+    api_port: int = Field(default=8000, ge=0, le=65535, description="Port `nova serve` binds.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins allowed by CORS (the dashboard), a JSON list: ["https://dash.example"].',
+    )
+    api_keys_db: Path | None = Field(
+        default=None,
+        description="SQLite file of hashed API keys; default <warehouse_dir>/api_keys.sqlite.",
+    )
+    cache_ttl_seconds: int = Field(default=300, ge=1, description="TTL of cached API responses.")
+    gold_version_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the API re-reads the gold version."
+    )
+    alerts_topic: str = Field(default="stock-alerts", description="Kafka topic of stock alerts.")
+    inventory_topic: str = Field(
+        default="inventory-events", description="Kafka topic of ERP stock movements."
+    )
+    ws_queue_size: int = Field(
+        default=256, ge=1, description="Alerts queued per WebSocket client before it is dropped."
+    )
+    ws_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="A WebSocket client hears at least this often."
+    )
+    ws_resume_buffer: int = Field(
+        default=10_000, ge=1, description="Recent alerts kept for clients resuming from an id."
+    )
+    stream_state_db: Path | None = Field(
+        default=None,
+        description="SQLite file of `nova stream` positions and offsets; default "
+        "<warehouse_dir>/stream_state.sqlite.",
+    )
+
+    # Orchestration with Airflow (dags/): the DAGs read these; Airflow's own configuration
+    # (home, executor, ports) lives in infra/airflow/.
+    airflow_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of Airflow's metadata database for `make airflow` "
+        "(PostgreSQL); SQLite in the Airflow home when unset.",
+    )
+    airflow_dbt_manifest: Path = Field(
+        default=REPO_ROOT / "dbt" / "target-airflow" / "manifest.json",
+        description="manifest.json the DAGs render the dbt project from (`make dbt-manifest`).",
+    )
+    airflow_retries: int = Field(
+        default=2, ge=0, description="Retries of every Airflow task (extract tasks: see below)."
+    )
+    airflow_extract_retries: int = Field(
+        default=4,
+        ge=0,
+        description="Retries of each source's extract task, with exponential backoff.",
+    )
+    airflow_dbt_poke_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a dbt model's task checks the dbt build's progress.",
+    )
+    airflow_retry_delay_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="First retry delay of Airflow tasks; extract tasks double it each try.",
+    )
 
     @property
     def lake_uri(self) -> str:
@@ -74,6 +182,12 @@ class Settings(BaseSettings):
         if "://" in self.lake_root:
             return self.lake_root.rstrip("/")
         return str(Path(self.lake_root).expanduser().resolve())
+
+    @property
+    def effective_sources_mode(self) -> Literal["live", "recorded"]:
+        if self.sources_mode is not None:
+            return self.sources_mode
+        return "recorded" if self.erp_url.startswith("sqlite") else "live"
 
     @property
     def warehouse_path(self) -> Path:
@@ -88,6 +202,15 @@ class Settings(BaseSettings):
     def mlflow_artifact_dir(self) -> Path:
         """Artifact root of the local store's experiments."""
         return self.warehouse_path / "mlartifacts"
+
+    @property
+    def api_keys_path(self) -> Path:
+        return (self.api_keys_db or self.warehouse_path / "api_keys.sqlite").expanduser().resolve()
+
+    @property
+    def stream_state_path(self) -> Path:
+        path = self.stream_state_db or self.warehouse_path / "stream_state.sqlite"
+        return path.expanduser().resolve()
 
     @property
     def dbt_env(self) -> dict[str, str]:

@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from backend.settings import Settings
+from tests.services.kafka import kafka_broker
 from tests.services.postgres import postgres_server
+from tests.services.redis import RedisServer, redis_server
 
 
 @pytest.fixture
@@ -50,3 +52,17 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    """A real Redis server for the session (tests may stop and restart it)."""
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """A real Kafka-protocol broker (Tansu) for the session."""
+    with kafka_broker() as bootstrap:
+        yield bootstrap

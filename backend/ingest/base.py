@@ -69,7 +69,11 @@ def register(name: str) -> Callable[[Callable[[], Source]], Callable[[], Source]
 
 def _load_sources() -> None:
     """Import every source module: each registers itself."""
-    import backend.ingest.erp  # noqa: F401
+    import backend.ingest.anatel
+    import backend.ingest.bacen
+    import backend.ingest.erp
+    import backend.ingest.inmet
+    import backend.ingest.suppliers  # noqa: F401
 
 
 def get_source(name: str) -> Source:
@@ -117,6 +121,25 @@ def with_audit_columns(
         .append_column(delta.PARTITION_COLUMN, extract.partition.cast(pa.date32()))
     )
     return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN])) if n else table
+
+
+AUDIT_FIELDS = (
+    pa.field("_source", pa.string()),
+    pa.field("_batch_id", pa.string()),
+    pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+    pa.field("_row_id", pa.string()),
+    pa.field(delta.PARTITION_COLUMN, pa.date32()),
+)
+
+
+def ensure_bronze_tables(source: Source, settings: Settings) -> None:
+    """Create the source's missing bronze tables, empty, so dbt's sources always resolve
+    (a source that never ran, or failed on its first run, leaves its models empty)."""
+    for entity, schema in source.schemas.items():
+        uri = bronze_uri(source.name, entity, settings)
+        if not delta.table_exists(uri):
+            empty = pa.schema([*schema, *AUDIT_FIELDS]).empty_table()
+            delta.overwrite_partitions(uri, empty, date.min, date.max)
 
 
 def write_bronze(

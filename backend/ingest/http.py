@@ -29,6 +29,7 @@ class SourceHTTPError(RuntimeError):
 
     def __init__(self, source: str, url: str, status: int | None, attempts: int, reason: str):
         self.source, self.url, self.status, self.attempts = source, url, status, attempts
+        self.reason = reason
         status_text = f"last status {status}" if status is not None else "no response"
         super().__init__(
             f"{source}: GET {url} failed after {attempts} attempt(s), {status_text}: {reason}"
@@ -68,13 +69,19 @@ class SourceClient:
     headers: Mapping[str, str] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
     seed: int | None = None
+    # Recorded mode serves the demo's responses through this transport, so the parsing
+    # code is the same as live.
+    transport: httpx.BaseTransport | None = None
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.max_concurrency)
         self._rng = random.Random(self.seed)
         timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
         self._client = httpx.Client(
-            base_url=self.base_url, timeout=timeout, headers=dict(self.headers)
+            base_url=self.base_url,
+            timeout=timeout,
+            headers=dict(self.headers),
+            transport=self.transport,
         )
 
     def close(self) -> None:

@@ -57,7 +57,7 @@ class RunReport:
 
     def rows_of_step(self, step: str) -> int:
         """Rows a step handled: bronze rows for extract and validate, gold rows published
-        for the dbt build."""
+        for the dbt builds, alerts sent for publish."""
         if step == "forecast":
             return sum(s.rows_written for name, s in self.tables.items() if name.startswith("ml."))
         forecast_marts = {
@@ -65,7 +65,7 @@ class RunReport:
         }
         if step == "transform_forecasts":
             return sum(s.rows_written for name, s in self.tables.items() if name in forecast_marts)
-        layer = "gold." if step == "transform" else "bronze."
+        layer = {"transform": "gold.", "publish": "events."}.get(step, "bronze.")
         return sum(
             s.rows_written
             for name, s in self.tables.items()

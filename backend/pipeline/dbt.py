@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from backend.settings import Settings
@@ -19,6 +21,7 @@ class DbtOutcome:
     success: bool
     nodes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    seconds: float = 0.0
 
     def count(self, resource_type: str, status: str) -> int:
         return sum(
@@ -136,3 +139,31 @@ def run_dbt(
         )
     error = None if result.success else str(result.exception or "dbt reported failures")
     return DbtOutcome(success=result.success, nodes=nodes, error=error)
+
+
+def outcome_from_artifacts(target_dir: Path) -> DbtOutcome:
+    """A finished dbt invocation's outcome from the artifacts it left (run_results.json,
+    manifest.json): for runs that happened in another process, such as Airflow's."""
+    results = json.loads((target_dir / "run_results.json").read_text())
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    known = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    nodes = []
+    for result in results["results"]:
+        unique_id = result["unique_id"]
+        node = known.get(unique_id, {})
+        nodes.append(
+            {
+                "unique_id": unique_id,
+                "resource_type": node.get("resource_type", unique_id.split(".", 1)[0]),
+                "layer": layer_of(list(node.get("fqn", []))),
+                "status": str(result["status"]),
+                "seconds": round(result.get("execution_time") or 0.0, 3),
+                "message": result.get("message"),
+                "rows": (result.get("adapter_response") or {}).get("rows_affected"),
+            }
+        )
+    outcome = DbtOutcome(success=True, nodes=nodes, seconds=float(results.get("elapsed_time", 0)))
+    if outcome.failures:
+        outcome.success = False
+        outcome.error = "dbt reported failures"
+    return outcome

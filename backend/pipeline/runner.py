@@ -58,6 +58,7 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
                 lambda n: observer.step_total("transform_forecasts", n),
             ),
         ),
+        ("publish", lambda: steps.publish(ctx)),
     ]
 
 

@@ -3,15 +3,24 @@ runner and Airflow call exactly the same code."""
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from deltalake import DeltaTable
 
-from backend.ingest.base import ExtractWindow, get_source, write_bronze
+from backend.ingest.base import (
+    ExtractWindow,
+    ensure_bronze_tables,
+    get_source,
+    registered_sources,
+    write_bronze,
+)
 from backend.lake import delta
 from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
+from backend.quality.expectations import has_suite
 from backend.quality.quarantine import validate_window
 
 NodeCallback = Callable[[str, str], None]
@@ -51,10 +60,22 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
     return written
 
 
+def _preload_expectations(ctx: RunContext) -> None:
+    """Import Great Expectations (5-7 s) in the background while the sources extract, so
+    the validate step does not wait for it."""
+    if any(has_suite(name) for name in ctx.sources):
+        threading.Thread(
+            target=importlib.import_module, args=("great_expectations",), daemon=True
+        ).start()
+
+
 def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
     """Every source of the run in parallel; one failing source does not stop the others."""
     results: dict[str, dict[str, int]] = {}
     failures: list[str] = []
+    for name in registered_sources():
+        ensure_bronze_tables(get_source(name), ctx.settings)
+    _preload_expectations(ctx)
     with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
         futures = {name: pool.submit(extract_source, ctx, name) for name in ctx.sources}
         for name, future in futures.items():
@@ -74,7 +95,8 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
 def validate(ctx: RunContext) -> dict[str, int]:
     """Check the window's bronze against the contracts; failing rows go to quarantine."""
     quarantined: dict[str, int] = {}
-    for name in ctx.sources:
+    # Sources checked by DuckDB first: Great Expectations may still be importing.
+    for name in sorted(ctx.sources, key=has_suite):
         source = get_source(name)
         counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
         for entity, count in counts.items():
@@ -102,6 +124,23 @@ def forecast(ctx: RunContext) -> int:
     from backend.pipeline.forecast import run_forecast
 
     return run_forecast(ctx)
+
+
+def train(ctx: RunContext) -> dict[str, object]:
+    """The weekly training run, as `nova train` does it: backtest on gold demand up to the
+    run's date, register the challenger, promote it to champion only if it wins."""
+    import logging
+
+    from ml.train import train as train_and_register
+
+    summary = train_and_register(
+        ctx.settings, run_date=ctx.end, log=logging.getLogger("nova.train").info
+    )
+    decision = "promoted to champion" if summary.promoted else "champion kept"
+    ctx.report.notes.append(
+        f"challenger v{summary.version} RMSSE {summary.challenger_score:.4f}: {decision}"
+    )
+    return {"version": summary.version, "promoted": summary.promoted, "run_id": summary.run_id}
 
 
 def transform_forecasts(
@@ -137,6 +176,13 @@ def _build(
         on_total=on_total,
         extra=extra,
     )
+    record_transform(ctx, outcome)
+    return outcome
+
+
+def record_transform(ctx: RunContext, outcome: DbtOutcome) -> None:
+    """Put a dbt build's outcome in the report (tests, time per layer, gold rows); raise
+    if it failed. Airflow's dbt tasks (cosmos) report through here too."""
     for status in ctx.report.dbt_tests:
         ctx.report.dbt_tests[status] += outcome.count("test", status)
     for layer, seconds in outcome.seconds_by_layer().items():
@@ -148,7 +194,6 @@ def _build(
     if not outcome.success:
         failed = ", ".join(f"{n['unique_id']} ({n['status']})" for n in outcome.failures)
         raise DbtBuildError(f"dbt build failed: {failed or outcome.error}")
-    return outcome
 
 
 def gold_row_count(ctx: RunContext, name: str) -> int:
@@ -158,6 +203,23 @@ def gold_row_count(ctx: RunContext, name: str) -> int:
         return 0
     actions = DeltaTable(uri, storage_options=delta.storage_options()).get_add_actions(flatten=True)
     return int(sum(actions.column("num_records").to_pylist()))
+
+
+def publish(ctx: RunContext) -> dict[str, int]:
+    """Send new stock alerts to Kafka through the outbox, then bump the gold version."""
+    from backend.events.outbox import bump_gold_version, publish_alerts
+
+    result = publish_alerts(ctx.settings, ctx.run_id)
+    stats = ctx.report.table("events.stock_alerts")
+    stats.rows_read, stats.rows_written = result.alerts, result.sent
+    ctx.report.notes.extend(result.notes)
+    bump_gold_version(ctx.settings, ctx.run_id, ctx.end)
+    return {
+        "alerts": result.alerts,
+        "new": result.new,
+        "sent": result.sent,
+        "pending": result.pending,
+    }
 
 
 def write_report(ctx: RunContext) -> str:

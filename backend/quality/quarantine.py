@@ -17,6 +17,7 @@ from backend.lake import delta
 from backend.lake.duck import connect
 from backend.lake.sql import plain_name, quote_name
 from backend.quality.contracts import CONTRACTS, Rule, references_of
+from backend.quality.expectations import has_suite, quarantine_rows, window_rows
 from backend.settings import Settings
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -137,7 +138,11 @@ def validate_window(
         uri = bronze_uri(source, entity, settings)
         if not delta.table_exists(uri):
             continue
-        failed = failing_rows(source, entity, uri, start, end, settings)
+        if has_suite(source):  # external sources: Great Expectations suites
+            rows = window_rows(uri, start, end)
+            failed = quarantine_rows(source, entity, rows, QUARANTINE_SCHEMA)
+        else:
+            failed = failing_rows(source, entity, uri, start, end, settings)
         predicate = (
             f"source = '{plain_name(source)}' AND entity = '{plain_name(entity)}' AND "
             + delta.date_range_predicate(start, end)

@@ -96,6 +96,7 @@ def test_backfill_and_daily_run_publish_every_mart(lake: Settings):
         "transform",
         "forecast",  # skipped: no champion model on this lake (tests/e2e/test_forecast_pipeline.py)
         "transform_forecasts",
+        "publish",
     ]
     assert report.dbt_tests["pass"] > 50
     assert report.dbt_tests["fail"] == report.dbt_tests["error"] == 0

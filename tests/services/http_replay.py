@@ -1,14 +1,15 @@
 """A local HTTP server that replays scripted responses, standing in for public APIs.
 
 Each path has a queue of responses (status, headers, body, delay); the last one repeats.
-The server records every request and the most requests it saw in flight at once.
+A path with no queue goes to the script's ``fallback`` (e.g. the demo's recorded APIs),
+if any. The server records every request and the most requests it saw in flight at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Reply:
     status: int = 200
-    body: str = "{}"
+    body: str | bytes = "{}"
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     delay: float = 0.0
 
@@ -29,13 +30,16 @@ class Script:
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fallback: Callable[[str], Reply] | None = None
 
     def next_reply(self, path: str) -> Reply:
         with self.lock:
             self.requests.append(path)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            queue = self.replies.get(path.split("?", 1)[0]) or [Reply(404, "not scripted")]
+            queue = self.replies.get(path.split("?", 1)[0])
+            if not queue:
+                return self.fallback(path) if self.fallback else Reply(404, "not scripted")
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def done(self) -> None:
@@ -52,7 +56,7 @@ def replay_server(script: Script) -> Iterator[str]:
             reply = script.next_reply(self.path)
             try:
                 time.sleep(reply.delay)
-                body = reply.body.encode()
+                body = reply.body if isinstance(reply.body, bytes) else reply.body.encode()
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

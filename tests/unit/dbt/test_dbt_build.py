@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
+from backend.ingest.base import ensure_bronze_tables, get_source
 from backend.lake.duck import connect
 from backend.settings import Settings
 from tests.unit.dbt.runner import invoke_dbt
@@ -242,12 +243,17 @@ def _build_bronze(lake: Path) -> None:
     write_deltalake(str(lake / "quarantine"), quarantine, partition_by=["_ingest_date"])
 
 
+EXTERNAL_SOURCES = ("inmet", "bacen", "anatel", "suppliers")
+
+
 @pytest.fixture(scope="module")
 def gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work_dir = tmp_path_factory.mktemp("dbt_build")
     lake = work_dir / "lake"
     _build_bronze(lake)
     settings = Settings(lake_root=str(lake), warehouse_dir=work_dir / "warehouse")
+    for name in EXTERNAL_SOURCES:  # no external data here: their staging models are empty
+        ensure_bronze_tables(get_source(name), settings)
     # the forecast marts read the forecast step's output (tests/e2e/test_forecast_pipeline.py)
     result = invoke_dbt(
         ["build", "--vars", f"{{run_date: '{RUN_DATE}'}}", "--exclude", "tag:forecast"], settings

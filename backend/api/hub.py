@@ -1,0 +1,163 @@
+"""Fan-out of live alerts to WebSocket clients.
+
+Each client has a bounded queue and its own sender task. Publishing never awaits: an
+alert is encoded once and put on every matching client's queue; a client whose queue is
+full (slow or dead) is dropped, so it never delays the others. Recent alerts are kept in
+a ring buffer so a client can resume from the last alert id it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from backend.api.metrics import WS_CLIENTS, WS_DROPPED
+
+log = logging.getLogger(__name__)
+FILTER_KEYS = ("item_id", "depot_id", "severity")
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    item_id: str | None = None
+    depot_id: str | None = None
+    severity: str | None = None
+
+    def matches(self, alert: Mapping[str, Any]) -> bool:
+        return all(
+            want is None or alert.get(key) == want
+            for key, want in (
+                ("item_id", self.item_id),
+                ("depot_id", self.depot_id),
+                ("severity", self.severity),
+            )
+        )
+
+
+@dataclass(eq=False)
+class Client:
+    websocket: WebSocket
+    filter: AlertFilter
+    queue: asyncio.Queue[str]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class AlertHub:
+    def __init__(self, *, queue_size: int, heartbeat_seconds: float, buffer_size: int) -> None:
+        self.queue_size = queue_size
+        self.heartbeat_seconds = heartbeat_seconds
+        self.clients: set[Client] = set()
+        self._recent: deque[tuple[str, Mapping[str, Any], str]] = deque(maxlen=buffer_size)
+        self._seen: set[str] = set()
+
+    # --- producer side --------------------------------------------------------------
+
+    def _remember(self, alert: Mapping[str, Any]) -> str | None:
+        """Buffer an alert; its encoded message, or None if this id was already seen."""
+        alert_id = str(alert.get("alert_id", ""))
+        if not alert_id or alert_id in self._seen:
+            return None
+        if self._recent.maxlen and len(self._recent) == self._recent.maxlen:
+            self._seen.discard(self._recent[0][0])
+        message = json.dumps({"type": "alert", "data": alert}, default=str)
+        self._recent.append((alert_id, alert, message))
+        self._seen.add(alert_id)
+        return message
+
+    def remember(self, alert: Mapping[str, Any]) -> None:
+        """Keep an old alert for resuming clients without sending it live."""
+        self._remember(alert)
+
+    def publish(self, alert: Mapping[str, Any]) -> int:
+        """Queue the alert for every matching client; returns how many got it.
+
+        An alert id already seen is not sent again (at-least-once delivery upstream).
+        """
+        message = self._remember(alert)
+        if message is None:
+            return 0
+        sent = 0
+        for client in list(self.clients):
+            if not client.filter.matches(alert):
+                continue
+            try:
+                client.queue.put_nowait(message)
+                sent += 1
+            except asyncio.QueueFull:
+                self._drop(client)
+        return sent
+
+    def _drop(self, client: Client) -> None:
+        log.warning("dropping a slow WebSocket client (queue of %d full)", self.queue_size)
+        WS_DROPPED.inc()
+        self.clients.discard(client)
+        client.dropped.set()
+
+    # --- client side ----------------------------------------------------------------
+
+    def _replay(self, since: str | None, flt: AlertFilter) -> tuple[list[str], str | None]:
+        if since is None:
+            return [], None
+        ids = [entry[0] for entry in self._recent]
+        if since not in ids:
+            return [], "unknown"
+        after = list(self._recent)[ids.index(since) + 1 :]
+        return [message for _, alert, message in after if flt.matches(alert)], "ok"
+
+    async def serve(self, websocket: WebSocket, flt: AlertFilter, since: str | None) -> None:
+        """Run one accepted client until it leaves or is dropped."""
+        # No await between the replay snapshot and registering: no alert falls between.
+        replay, resume = self._replay(since, flt)
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=self.queue_size + len(replay))
+        for message in replay:
+            queue.put_nowait(message)
+        client = Client(websocket, flt, queue)
+        self.clients.add(client)
+        WS_CLIENTS.inc()
+        hello = {
+            "type": "subscribed",
+            "filters": {k: getattr(flt, k) for k in FILTER_KEYS},
+            "resume": resume,
+            "replayed": len(replay),
+            "heartbeat_seconds": self.heartbeat_seconds,
+        }
+        tasks = [
+            asyncio.create_task(self._send(websocket, queue, json.dumps(hello))),
+            asyncio.create_task(self._receive(websocket)),
+            asyncio.create_task(client.dropped.wait()),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.clients.discard(client)
+            WS_CLIENTS.dec()
+            if client.dropped.is_set():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(websocket.close(1013, "too slow: queue full"), 1.0)
+
+    async def _send(self, websocket: WebSocket, queue: asyncio.Queue[str], hello: str) -> None:
+        await websocket.send_text(hello)
+        while True:
+            try:
+                message = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
+            except TimeoutError:
+                message = json.dumps({"type": "heartbeat", "ts": time.time()})
+            await websocket.send_text(message)
+
+    async def _receive(self, websocket: WebSocket) -> None:
+        """Read until the client closes (clients send nothing we need)."""
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.receive_text()

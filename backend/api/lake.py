@@ -1,0 +1,100 @@
+"""The API's view of gold: queries in a worker pool, responses through the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from backend.api.cache import Cache, cache_key
+from backend.lake.reader import GoldReader, read_gold_version
+from backend.settings import Settings
+
+T = TypeVar("T")
+NO_VERSION = "none"
+
+
+class GoldVersion:
+    """The published gold version, re-read at most every ``poll_seconds``.
+
+    Stale-while-revalidate: once known, requests never wait for a re-read; an expired
+    value starts one background read and is served until that read lands.
+    """
+
+    def __init__(self, settings: Settings, poll_seconds: float) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self._value: dict[str, Any] | None = None
+        self._read_at = float("-inf")
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def _read(self, pool: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            self._value = await loop.run_in_executor(pool, read_gold_version, self.settings)
+        finally:
+            self._read_at = time.monotonic()
+
+    async def current(self, pool: ThreadPoolExecutor) -> dict[str, Any] | None:
+        if time.monotonic() - self._read_at < self.poll_seconds:
+            return self._value
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._read(pool))
+        if self._read_at == float("-inf"):  # never read yet: wait for the first value
+            await asyncio.shield(self._refresh)
+        return self._value
+
+
+class GoldLake:
+    """What route handlers use: ``await lake.cached(...)`` and ``await lake.run(...)``."""
+
+    def __init__(self, settings: Settings, cache: Cache, *, workers: int = 4) -> None:
+        self.settings = settings
+        self.reader = GoldReader(settings)
+        self.cache = cache
+        # A few threads: DuckDB parallelises each query itself, and the API must not
+        # queue dozens of scans on a small machine.
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Made on first use, so an app whose lifespan ended (tests) can start again."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gold")
+        return self._pool
+
+    async def version(self) -> str:
+        payload = await self.versions.current(self.pool)
+        return str(payload["version"]) if payload else NO_VERSION
+
+    async def run(self, fn: Callable[[GoldReader], T]) -> T:
+        """Run a blocking query off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, fn, self.reader)
+
+    async def cached(
+        self, route: str, params: dict[str, Any], build: Callable[[GoldReader], BaseModel]
+    ) -> Response:
+        """The JSON of ``build(reader)``, cache-aside under the current gold version.
+
+        Serialised once in the worker thread; a hit returns the stored bytes as they are.
+        """
+        key = cache_key(await self.version(), route, params)
+
+        async def load() -> bytes:
+            return await self.run(lambda reader: build(reader).model_dump_json().encode())
+
+        body = await self.cache.get_or_load(key, load)
+        return Response(content=body, media_type="application/json")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

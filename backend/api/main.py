@@ -1,0 +1,110 @@
+"""The FastAPI app: assembles routers, middleware and the services they share.
+
+Built by :func:`create_app` (``uvicorn --factory backend.api.main:create_app``), so importing
+this module reads no settings and opens nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from backend.api.auth import KeyVerifier
+from backend.api.cache import Cache
+from backend.api.hub import AlertHub
+from backend.api.lake import GoldLake
+from backend.api.metrics import MetricsMiddleware
+from backend.api.routes import (
+    alerts,
+    depots,
+    forecasts,
+    inventory,
+    items,
+    keys,
+    reorder_points,
+    system,
+    towers,
+    ws,
+)
+from backend.events.feed import AlertFeed
+from backend.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.feed.start()
+        try:
+            yield
+        finally:
+            await app.state.feed.stop()
+            await app.state.cache.close()
+            app.state.lake.close()
+
+    app = FastAPI(
+        title="Nova Corrente API",
+        version="1.0.0",
+        summary="Gold tables of the Nova Corrente lakehouse and live stock alerts.",
+        lifespan=lifespan,
+    )
+    cache = Cache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
+    hub = AlertHub(
+        queue_size=settings.ws_queue_size,
+        heartbeat_seconds=settings.ws_heartbeat_seconds,
+        buffer_size=settings.ws_resume_buffer,
+    )
+    app.state.settings = settings
+    app.state.cache = cache
+    app.state.lake = GoldLake(settings, cache)
+    app.state.verifier = KeyVerifier(settings.api_keys_path)
+    app.state.hub = hub
+    app.state.feed = AlertFeed(
+        settings.kafka_bootstrap, settings.alerts_topic, hub, backlog=settings.ws_resume_buffer
+    )
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET"],
+        allow_headers=["Authorization"],
+    )
+    app.add_middleware(MetricsMiddleware)
+
+    for module in (items, towers, depots, inventory, forecasts, reorder_points, alerts, keys):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
+    app.include_router(system.router)
+    app.include_router(ws.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's shape (a list of problems under `detail`), with a one-line message too.
+        problems = exc.errors()
+        first = problems[0] if problems else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": jsonable_encoder(problems),
+                "message": f"invalid {where}: {first.get('msg', '')}",
+            },
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error"})
+
+    return app

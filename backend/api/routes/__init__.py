@@ -1,0 +1,1 @@
+"""One module per resource, each an APIRouter; backend/api/main.py assembles them."""

@@ -1,0 +1,178 @@
+"""The publish step's logic: new stock alerts to Kafka once each, then a new gold version.
+
+The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per alert id:
+``pending`` when first seen, ``sent`` once Kafka acknowledged it. A run sends the alerts
+that are new or still pending and nothing else, so a re-run sends nothing twice. If the
+process dies between Kafka's acknowledgement and the outbox update, the next run sends
+those alerts again (at-least-once on the wire); consumers drop repeated alert ids (the
+API's hub does), which makes delivery to clients exactly once per alert id.
+
+Without Kafka (``NOVA_KAFKA_BOOTSTRAP`` unset, the embedded default) alerts are recorded
+as pending and a later run with Kafka configured sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+from backend.lake import delta
+from backend.lake.reader import GoldReader, write_gold_version
+from backend.settings import Settings
+
+ALERTS_TABLE = "fct_stock_alerts"
+OUTBOX_SCHEMA = pa.schema(
+    [
+        ("alert_id", pa.string()),
+        ("alert_date", pa.date32()),
+        ("status", pa.string()),
+        ("payload", pa.string()),
+        ("run_id", pa.string()),
+        ("recorded_at", pa.timestamp("us", tz="UTC")),
+        ("sent_at", pa.timestamp("us", tz="UTC")),
+        ("sent_run_id", pa.string()),
+    ]
+)
+
+
+@dataclass
+class OutboxResult:
+    alerts: int = 0  # rows of fct_stock_alerts
+    new: int = 0  # alert ids seen for the first time
+    sent: int = 0  # sent to Kafka by this run
+    pending: int = 0  # still waiting after this run
+    notes: list[str] = field(default_factory=list)
+
+
+def outbox_uri(settings: Settings) -> str:
+    return delta.table_uri("events", "alert_outbox", settings=settings)
+
+
+def _alert_payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+    payload["source"] = "daily"
+    return payload
+
+
+def read_outbox(settings: Settings) -> dict[str, str]:
+    """alert id -> status."""
+    uri = outbox_uri(settings)
+    if not delta.table_exists(uri):
+        return {}
+    table = delta.read_table(uri, columns=["alert_id", "status"])
+    return dict(zip(table["alert_id"].to_pylist(), table["status"].to_pylist(), strict=True))
+
+
+def _merge(uri: str, rows: list[dict[str, Any]], *, update: bool) -> None:
+    data = pa.Table.from_pylist(rows, schema=OUTBOX_SCHEMA)
+    if not delta.table_exists(uri):
+        write_deltalake(uri, data, mode="append", storage_options=delta.storage_options())
+        return
+    merger = DeltaTable(uri, storage_options=delta.storage_options()).merge(
+        source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
+    )
+    if update:
+        merger = merger.when_matched_update(
+            updates={"status": "s.status", "sent_at": "s.sent_at", "sent_run_id": "s.sent_run_id"}
+        )
+    merger.when_not_matched_insert_all().execute()
+
+
+async def _send(bootstrap: str, topic: str, payloads: list[dict[str, Any]]) -> None:
+    from backend.events.kafka import encode, ensure_topics, producer
+
+    await ensure_topics(bootstrap, topic)
+    kafka = producer(bootstrap)
+    await kafka.start()
+    try:
+        futures = [
+            await kafka.send(topic, encode(p), key=str(p["alert_id"]).encode()) for p in payloads
+        ]
+        await asyncio.gather(*futures)  # every acknowledgement, or the first failure
+    finally:
+        await kafka.stop()
+
+
+def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
+    """Record new alerts in the outbox and send every pending one to Kafka."""
+    result = OutboxResult()
+    reader = GoldReader(settings)
+    alerts = reader.rows(
+        "select * from delta_scan($t_fct_stock_alerts) order by alert_date, alert_id",
+        tables=[ALERTS_TABLE],
+    )
+    result.alerts = len(alerts)
+    if not alerts:
+        result.notes.append(f"no {ALERTS_TABLE} in gold yet: no alerts to publish")
+    uri = outbox_uri(settings)
+    known = read_outbox(settings)
+    now = datetime.now(UTC)
+    fresh = [a for a in alerts if a["alert_id"] not in known]
+    result.new = len(fresh)
+    if fresh:
+        _merge(
+            uri,
+            [
+                {
+                    "alert_id": a["alert_id"],
+                    "alert_date": a["alert_date"],
+                    "status": "pending",
+                    "payload": json.dumps(_alert_payload(a), default=str),
+                    "run_id": run_id,
+                    "recorded_at": now,
+                }
+                for a in fresh
+            ],
+            update=False,
+        )
+    pending = _pending(uri)
+    if not pending:
+        return result
+    if not settings.kafka_bootstrap:
+        result.pending = len(pending)
+        result.notes.append(
+            f"Kafka not configured (NOVA_KAFKA_BOOTSTRAP unset): {len(pending)} alert(s) kept "
+            "pending in the outbox, sent by the first run with Kafka"
+        )
+        return result
+    payloads = [json.loads(p["payload"]) for p in pending]
+    asyncio.run(_send(settings.kafka_bootstrap, settings.alerts_topic, payloads))
+    sent_at = datetime.now(UTC)
+    _merge(
+        uri,
+        [{**p, "status": "sent", "sent_at": sent_at, "sent_run_id": run_id} for p in pending],
+        update=True,
+    )
+    result.sent = len(pending)
+    return result
+
+
+def _pending(uri: str) -> list[dict[str, Any]]:
+    if not delta.table_exists(uri):
+        return []
+    table = delta.read_table(uri)
+    rows = [r for r in table.to_pylist() if r["status"] == "pending"]
+    return sorted(rows, key=lambda r: (r["alert_date"], r["alert_id"]))
+
+
+def bump_gold_version(settings: Settings, run_id: str, run_date: date) -> dict[str, Any]:
+    """Publish the run's id as the gold version: API caches keyed on it turn over."""
+    from backend.lake.gold import gold_tables
+
+    versions = {
+        name: DeltaTable(
+            delta.table_uri("gold", name, settings=settings),
+            storage_options=delta.storage_options(settings),
+        ).version()
+        for name in gold_tables(settings)
+    }
+    return write_gold_version(
+        settings, run_id, {"run_date": run_date.isoformat(), "tables": versions}
+    )

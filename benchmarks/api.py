@@ -1,0 +1,263 @@
+"""API benchmark: throughput and latency of cached and uncached forecast queries against a
+bare FastAPI endpoint (the ceiling), and Kafka -> WebSocket alert latency.
+
+One API process (`nova serve`, uvicorn) and one bare FastAPI process returning a constant
+JSON body of the cached response's size; a keep-alive HTTP/1.1 load generator with 64
+connections on 127.0.0.1, for a fixed time per scenario; then 500 WebSocket clients while
+alerts are produced to Kafka. Redis and the Kafka-protocol broker (Tansu) start from
+binaries in temp dirs, as in the tests. The load generator shares the machine's cores with
+the servers, so the figures are a floor.
+
+    uv run --no-sync python benchmarks/api.py [--seconds 5] [--clients 500] [--alerts 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from backend.api.auth import create_key
+from backend.events.kafka import encode, ensure_topics, producer
+from backend.settings import Settings
+from tests.services.gold import DEPOTS, SCHEMAS, build_gold, write_gold
+from tests.services.kafka import kafka_broker
+from tests.services.postgres import free_port
+from tests.services.redis import redis_server, wait_for_port
+
+console = Console()
+CONNECTIONS = 64
+ITEMS = [f"ITM{n:04d}" for n in range(300)]
+
+
+def forecast_table(settings: Settings, horizon: int = 30) -> None:
+    """300 items x 2 depots x 30 days of the latest run, and 60 past days with actuals."""
+    run = date(2026, 10, 31)
+    rows = []
+    for _n, item in enumerate(ITEMS):
+        for depot in DEPOTS:
+            for h in range(1, horizon + 1):
+                rows.append((run, item, depot, run + timedelta(days=h), h, None))
+            for back in range(1, 61):
+                rows.append(
+                    (
+                        run - timedelta(days=back),
+                        item,
+                        depot,
+                        run - timedelta(days=back - 1),
+                        1,
+                        4.0,
+                    )
+                )
+    write_gold(settings, "fct_forecasts", [
+        {"forecast_date": f, "item_id": i, "depot_id": d, "target_date": t, "horizon_day": h,
+         "demand_class": "smooth", "yhat": 5.0, "yhat_lo_80": 4.0, "yhat_hi_80": 6.0,
+         "yhat_lo_95": 3.0, "yhat_hi_95": 7.0, "model_version": "ets-1", "actual_qty": a,
+         "abs_error": None if a is None else 1.0}
+        for f, i, d, t, h, a in rows
+    ], SCHEMAS["fct_forecasts"])  # fmt: skip
+
+
+BARE_APP = """
+import sys
+from pathlib import Path
+from fastapi import FastAPI, Response
+body = Path(sys.argv[2]).read_bytes()
+app = FastAPI()
+
+@app.get("/bare")
+async def bare() -> Response:
+    return Response(content=body, media_type="application/json")
+
+import uvicorn
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+async def load(
+    port: int, paths: list[bytes], seconds: float, token: str | None
+) -> dict[str, float]:
+    """Keep-alive GETs over CONNECTIONS connections for ``seconds``; rps, p50, p99 (ms)."""
+    auth = f"Authorization: Bearer {token}\r\n".encode() if token else b""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at:
+                path = paths[next(counter) % len(paths)]
+                began = time.perf_counter()
+                writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + b"\r\n")
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - began)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+async def alert_latency(settings: Settings, ws_url: str, token: str, clients: int,
+                        alerts: int) -> dict[str, float]:  # fmt: skip
+    from websockets.asyncio.client import connect
+
+    samples: list[float] = []
+    sockets = []
+    for _ in range(clients):
+        ws = await connect(f"{ws_url}/ws/alerts?token={token}", max_queue=None)
+        json.loads(await ws.recv())  # subscribed
+        sockets.append(ws)
+
+    async def listen(ws: Any) -> None:
+        got = 0
+        while got < alerts:
+            message = json.loads(await ws.recv())
+            if message["type"] == "alert":
+                samples.append(time.time() - message["data"]["sent_ts"])
+                got += 1
+
+    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    assert settings.kafka_bootstrap
+    kafka = producer(settings.kafka_bootstrap)
+    await kafka.start()
+    try:
+        for n in range(alerts):
+            payload = {"alert_id": f"bench-{n}-{time.time_ns()}", "alert_date": "2026-11-01",
+                       "item_id": "ITM0001", "depot_id": "DEP01", "severity": "warning",
+                       "message": "benchmark", "source": "stream", "sent_ts": time.time()}  # fmt: skip
+            await kafka.send_and_wait(settings.alerts_topic, encode(payload))
+            await asyncio.sleep(0.1)
+        await asyncio.wait_for(asyncio.gather(*listeners), 60)
+    finally:
+        await kafka.stop()
+        for ws in sockets:
+            await ws.close()
+    samples.sort()
+    return {
+        "samples": len(samples),
+        "p50": samples[len(samples) // 2] * 1000,
+        "p99": samples[int(len(samples) * 0.99)] * 1000,
+        "max": samples[-1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--alerts", type=int, default=40)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    work = Path(tempfile.mkdtemp(prefix="nova-bench-api-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with redis_server() as redis, kafka_broker() as bootstrap:
+            settings = Settings(
+                env="test", lake_root=str(work / "lake"), warehouse_dir=work / "wh",
+                redis_url=redis.url, kafka_bootstrap=bootstrap,
+            )  # fmt: skip
+            build_gold(settings)
+            forecast_table(settings)
+            asyncio.run(ensure_topics(bootstrap, settings.alerts_topic))
+            _, token = create_key(settings.api_keys_path, role="viewer")
+            api_port, bare_port = free_port(), free_port()
+            env = {**os.environ, "NOVA_LAKE_ROOT": settings.lake_root,
+                   "NOVA_WAREHOUSE_DIR": str(settings.warehouse_dir), "NOVA_REDIS_URL": redis.url,
+                   "NOVA_KAFKA_BOOTSTRAP": bootstrap, "NOVA_WS_QUEUE_SIZE": "1024"}  # fmt: skip
+            nova = shutil.which("nova") or str(Path(sys.executable).parent / "nova")
+            procs.append(subprocess.Popen(
+                [nova, "serve", "--port", str(api_port)], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))  # fmt: skip
+            wait_for_port(api_port, 60)
+            cached_path = "/api/v1/forecasts?item_id=ITM0007&depot_id=DEP01&limit=100"
+            import httpx
+
+            body = httpx.get(f"http://127.0.0.1:{api_port}{cached_path}",
+                             headers={"Authorization": f"Bearer {token}"}).content  # fmt: skip
+            (work / "body.json").write_bytes(body)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c", BARE_APP, str(bare_port), str(work / "body.json")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))  # fmt: skip
+            wait_for_port(bare_port, 60)
+            # Each uncached request names a query never asked before: a DuckDB read of gold.
+            uncached = [
+                f"/api/v1/forecasts?item_id={ITEMS[n % len(ITEMS)]}&depot_id=DEP02&limit=100&offset={n // len(ITEMS)}".encode()
+                for n in range(200_000)
+            ]
+            scenarios = [
+                ("bare FastAPI, constant JSON", bare_port, [b"/bare"], None),
+                ("forecasts, cached (Redis)", api_port, [cached_path.encode()], token),
+                ("forecasts, uncached (DuckDB on gold)", api_port, uncached, token),
+            ]
+            results = {}
+            for name, port, paths, key in scenarios:
+                asyncio.run(load(port, paths[:1] if key is None else paths[-1:], 1.0, key))  # warm
+                results[name] = asyncio.run(load(port, paths, args.seconds, key))
+            table = Table("scenario", "requests", "req/s", "p50 ms", "p99 ms", "non-200",
+                          title=f"HTTP, {CONNECTIONS} connections, {args.seconds:g}s each, "
+                          f"{len(body):,}-byte body")  # fmt: skip
+            for name, r in results.items():
+                table.add_row(name, f"{r['requests']:,}", f"{r['rps']:,.0f}", f"{r['p50']:.1f}",
+                              f"{r['p99']:.1f}", str(r["errors"]))  # fmt: skip
+            console.print(table)
+            bare, cached = results[scenarios[0][0]], results[scenarios[1][0]]
+            console.print(
+                f"cached / bare throughput: {cached['rps'] / bare['rps']:.0%} (target >= 50%); "
+                f"cached p99 / bare p99: {cached['p99'] / bare['p99']:.2f}x (target <= 2x)"
+            )
+            ws = asyncio.run(alert_latency(settings, f"ws://127.0.0.1:{api_port}", token,
+                                           args.clients, args.alerts))  # fmt: skip
+            console.print(
+                f"Kafka -> WebSocket alert latency, {args.clients} clients x {args.alerts} alerts "
+                f"({ws['samples']:,} deliveries): p50 {ws['p50']:.1f} ms, p99 {ws['p99']:.1f} ms, "
+                f"max {ws['max']:.1f} ms (target p99 < 100 ms)"
+            )
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Property run over the OpenAPI schema: no 5xx, every response matches its schema."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from backend.api.auth import create_key
+from backend.api.main import create_app
+from backend.settings import Settings
+from tests.services.gold import build_gold
+
+pytestmark = pytest.mark.integration
+
+# The app is built at collection (cheap: it reads nothing until a request comes); its lake
+# and key are made by the fixture below.
+ROOT = Path(tempfile.mkdtemp(prefix="nova-fuzz-"))
+LAKE = Settings(env="test", lake_root=str(ROOT / "lake"), warehouse_dir=ROOT / "warehouse")
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(LAKE))
+TOKEN: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_lake() -> Iterator[None]:
+    build_gold(LAKE)
+    _, TOKEN["admin"] = create_key(LAKE.api_keys_path, role="admin")
+    yield
+    shutil.rmtree(ROOT, ignore_errors=True)
+
+
+@schema.parametrize()
+# Derandomized: the same examples on every run, so CI is reproducible.
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize=True,
+)
+def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['admin']}"})

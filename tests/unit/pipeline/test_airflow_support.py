@@ -1,0 +1,95 @@
+"""The pieces of the Airflow runner that need no Airflow: dates, run ids, the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from backend.pipeline import airflow_support as af
+from backend.pipeline.context import RunContext, StepResult
+from backend.settings import Settings
+
+BAHIA = ZoneInfo("America/Bahia")
+
+
+def test_run_date_is_the_logical_day_in_bahia():
+    # A scheduled run for D: logical date D 05:00 in Bahia, started on D+1.
+    scheduled = datetime(2026, 10, 31, 5, tzinfo=BAHIA)
+    assert af.run_date(scheduled, datetime(2026, 11, 1, 8, tzinfo=UTC)) == date(2026, 10, 31)
+    # `airflow dags test nova_daily 2026-10-31` with Bahia as the default timezone.
+    assert af.run_date(datetime(2026, 10, 31, tzinfo=BAHIA), datetime.now(UTC)) == date(
+        2026, 10, 31
+    )
+    # 01:00 UTC on Nov 1 is still Oct 31 in Bahia (UTC-3).
+    assert af.run_date(datetime(2026, 11, 1, 1, tzinfo=UTC), datetime.now(UTC)) == date(
+        2026, 10, 31
+    )
+    # Triggered with no logical date: yesterday in Bahia.
+    assert af.run_date(None, datetime(2026, 11, 1, 2, tzinfo=UTC)) == date(2026, 10, 30)
+
+
+def test_run_id_is_the_same_for_every_task_of_a_dag_run():
+    after = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    day = date(2026, 10, 31)
+    first = af.run_id_for(day, "scheduled__2026-10-31T08:00:00+00:00", after)
+    assert first == af.run_id_for(day, "scheduled__2026-10-31T08:00:00+00:00", after)
+    assert first != af.run_id_for(day, "manual__2026-11-01T09:00:00+00:00", after)
+    assert first.startswith("20261031-20261031-20261101T080000Z-")
+    assert "/" not in first and ":" not in first
+
+
+@dataclass
+class FakeDagRun:
+    run_id: str
+    run_after: datetime
+
+
+def _ctx(settings: Settings, sources: tuple[str, ...]) -> RunContext:
+    airflow_context = {
+        "logical_date": datetime(2026, 10, 31, 5, tzinfo=BAHIA),
+        "dag_run": FakeDagRun("manual__x", datetime(2026, 11, 1, 8, tzinfo=UTC)),
+    }
+    return af.context_for(airflow_context, sources, settings)
+
+
+def _part(settings: Settings, sources: tuple[str, ...], step: str, ok: bool) -> None:
+    ctx = _ctx(settings, sources)
+    ctx.report.table(f"bronze.{sources[0]}.rows").rows_written = 5
+    ctx.report.steps.append(StepResult(step, 1.0, "success" if ok else "failed"))
+    if not ok:
+        ctx.report.errors.append(f"{step}: source down")
+    af.save_part(ctx, step)
+
+
+def test_report_merges_the_tasks_shares_and_marks_an_optional_source_degraded(
+    settings: Settings,
+):
+    sources = ("erp", "weather")
+    for step in ("extract_erp", "validate_erp", "transform"):
+        _part(settings, ("erp",), step, ok=True)
+    _part(settings, ("weather",), "extract_weather", ok=False)
+
+    ctx = _ctx(settings, sources)
+    af.merge_parts(ctx, af.load_parts(ctx))
+
+    report = ctx.report
+    assert report.status == "degraded"
+    assert [s.name for s in report.steps] == [
+        "extract_erp",
+        "extract_weather",
+        "validate_erp",
+        "validate_weather",
+        "transform",
+    ]
+    assert {s.name: s.status for s in report.steps}["validate_weather"] == "skipped"
+    assert report.tables["bronze.erp.rows"].rows_written == 15
+    assert "extract_weather: source down" in report.errors
+
+
+def test_report_fails_when_the_erp_or_the_dbt_build_did_not_succeed(settings: Settings):
+    _part(settings, ("erp",), "extract_erp", ok=False)
+    ctx = _ctx(settings, ("erp",))
+    af.merge_parts(ctx, af.load_parts(ctx))
+    assert ctx.report.status == "failed"
+    assert {s.name: s.status for s in ctx.report.steps}["transform"] == "skipped"
