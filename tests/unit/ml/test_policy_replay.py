@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.policy_replay import order_quantities, replay
+from ml.policy_replay import Replay, order_quantities, replay
 
 
-def _one(days: list[float], s: float, big_s: float, lead: int, start: float) -> object:
+def _one(days: list[float], s: float, big_s: float, lead: int, start: float) -> Replay:
     demand = np.array([days], dtype=float)
     lead_time = np.full(demand.shape, lead)
-    return replay(demand, np.array([s]), np.array([big_s]), lead_time, np.array([start]), np.ones(1))
+    return replay(
+        demand, np.array([s]), np.array([big_s]), lead_time, np.array([start]), np.ones(1)
+    )
 
 
 def test_lost_sales_fill_rate_and_stock_by_hand():
