@@ -53,6 +53,7 @@ bench: install
 	$(UV) run --no-sync python benchmarks/forecast_accuracy.py
 	$(UV) run --no-sync python benchmarks/extract.py
 	$(UV) run --no-sync python benchmarks/orchestration.py
+	$(UV) run --no-sync python benchmarks/inventory_policy.py
 
 clean:
 	rm -rf .lake .warehouse .demo .airflow dbt/target dbt/target-airflow dbt/logs

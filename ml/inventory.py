@@ -19,6 +19,12 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import TypeVar
+
+import numpy as np
+
+# The formulas take floats or numpy arrays (one value per series) alike.
+Num = TypeVar("Num", float, np.ndarray)
 
 # The 80% band's upper half-width over this is the daily error std (normal quantile 0.9).
 Z80 = 1.2816
@@ -35,26 +41,27 @@ def daily_error_std(yhat: float, yhat_hi_80: float) -> float:
 
 
 def demand_std_lead_time(
-    avg_daily_demand: float, daily_std: float, lead_time_days: float, lead_time_std_days: float
-) -> float:
-    return math.sqrt(lead_time_days * daily_std**2 + avg_daily_demand**2 * lead_time_std_days**2)
+    avg_daily_demand: Num, daily_std: Num, lead_time_days: Num, lead_time_std_days: Num
+) -> Num:
+    # ** 0.5 rather than math.sqrt: the replay benchmark passes numpy arrays
+    return (lead_time_days * daily_std**2 + avg_daily_demand**2 * lead_time_std_days**2) ** 0.5
 
 
 def safety_stock(
-    z: float,
-    avg_daily_demand: float,
-    daily_std: float,
-    lead_time_days: float,
-    lead_time_std_days: float,
-) -> float:
+    z: Num,
+    avg_daily_demand: Num,
+    daily_std: Num,
+    lead_time_days: Num,
+    lead_time_std_days: Num,
+) -> Num:
     return z * demand_std_lead_time(avg_daily_demand, daily_std, lead_time_days, lead_time_std_days)
 
 
-def reorder_point(avg_daily_demand: float, lead_time_days: float, safety: float) -> float:
+def reorder_point(avg_daily_demand: Num, lead_time_days: Num, safety: Num) -> Num:
     return avg_daily_demand * lead_time_days + safety
 
 
-def order_up_to(rop: float, avg_daily_demand: float, order_cycle_days: float) -> float:
+def order_up_to(rop: Num, avg_daily_demand: Num, order_cycle_days: Num) -> Num:
     return rop + avg_daily_demand * order_cycle_days
 
 
@@ -66,3 +73,12 @@ def suggested_order(position: float, rop: float, out: float, min_order_qty: floa
     moq = max(min_order_qty, 1.0)
     # rounded first, so float noise (60.000000001) does not add a whole order unit
     return math.ceil(round(max(out - position, 0.0) / moq, 9)) * moq
+
+
+def suggested_orders(
+    position: np.ndarray, rop: np.ndarray, out: np.ndarray, min_order_qty: np.ndarray
+) -> np.ndarray:
+    """``suggested_order`` over arrays (one value per series)."""
+    moq = np.maximum(min_order_qty, 1.0)
+    qty = np.ceil(np.round(np.maximum(out - position, 0.0) / moq, 9)) * moq
+    return np.where(position <= rop, qty, 0.0)
