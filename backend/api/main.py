@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.auth import KeyVerifier
 from backend.api.cache import Cache
+from backend.api.fastpath import CachedResponses
 from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
@@ -65,15 +66,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         heartbeat_seconds=settings.ws_heartbeat_seconds,
         buffer_size=settings.ws_resume_buffer,
     )
+    lake = GoldLake(settings, cache)
+    verifier = KeyVerifier(settings.api_keys_path)
     app.state.settings = settings
     app.state.cache = cache
-    app.state.lake = GoldLake(settings, cache)
-    app.state.verifier = KeyVerifier(settings.api_keys_path)
+    app.state.lake = lake
+    app.state.verifier = verifier
     app.state.hub = hub
     app.state.feed = AlertFeed(
         settings.kafka_bootstrap, settings.alerts_topic, hub, backlog=settings.ws_resume_buffer
     )
 
+    # Innermost first: cache hits skip the router but still get CORS headers and metrics.
+    app.add_middleware(CachedResponses, lake=lake, cache=cache, verifier=verifier)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
