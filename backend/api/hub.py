@@ -150,8 +150,11 @@ class AlertHub:
     async def _send(self, websocket: WebSocket, queue: asyncio.Queue[str], hello: str) -> None:
         await websocket.send_text(hello)
         while True:
+            # asyncio.timeout, not wait_for: wait_for wraps each get in a new task, which
+            # per alert and client is most of the fan-out's cost.
             try:
-                message = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
+                async with asyncio.timeout(self.heartbeat_seconds):
+                    message = await queue.get()
             except TimeoutError:
                 message = json.dumps({"type": "heartbeat", "ts": time.time()})
             await websocket.send_text(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -39,6 +40,11 @@ from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
+# How uvicorn serves /ws/alerts (nova serve and the test server): the sans-I/O websockets
+# protocol writes a frame straight to the transport (the legacy one awaits a drain per
+# send), and no per-message deflate: alerts are a few hundred bytes sent to many clients,
+# so compressing each client's copy costs more CPU than it saves bytes.
+UVICORN_WS_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
