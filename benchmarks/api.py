@@ -3,12 +3,15 @@ bare FastAPI endpoint (the ceiling), and Kafka -> WebSocket alert latency.
 
 One API process (`nova serve`, uvicorn) and one bare FastAPI process returning a constant
 JSON body of the cached response's size; a keep-alive HTTP/1.1 load generator with 64
-connections on 127.0.0.1, for a fixed time per scenario; then 500 WebSocket clients while
-alerts are produced to Kafka. Redis and the Kafka-protocol broker (Tansu) start from
+connections on 127.0.0.1, for a fixed time per scenario; then 500 WebSocket clients (bare
+RFC 6455 clients spread over ``--client-processes`` processes, so that the measuring side
+costs little) while alerts are produced to Kafka; an alert's latency at a client is its
+receive time minus the produce time carried in the alert. Redis and the Kafka-protocol broker (Tansu) start from
 binaries in temp dirs, as in the tests. The load generator shares the machine's cores with
 the servers, so the figures are a floor.
 
     uv run --no-sync python benchmarks/api.py [--seconds 5] [--clients 500] [--alerts 40]
+        [--client-processes 2]
 """
 
 from __future__ import annotations
