@@ -324,6 +324,8 @@ def serve(
     """Serve the API (OpenAPI at /docs) and the /ws/alerts WebSocket with uvicorn."""
     import uvicorn
 
+    from backend.api.main import UVICORN_WS_OPTIONS
+
     settings = get_settings()
     uvicorn.run(
         "backend.api.main:create_app",
@@ -334,6 +336,7 @@ def serve(
         reload=reload,
         access_log=access_log,
         log_level="info",
+        **UVICORN_WS_OPTIONS,
     )
 
 

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 log = logging.getLogger(__name__)
 
 CACHE_EVENTS = Counter("nova_api_cache_total", "API cache lookups by result", ["result"])
+LOCAL_HITS = CACHE_EVENTS.labels("local_hit")
 
 Loader = Callable[[], Awaitable[bytes]]
 
@@ -113,12 +114,19 @@ class Cache:
         except Exception as exc:
             self._failed(exc)
 
+    def local(self, key: str) -> bytes | None:
+        """The in-process layer's live value of ``key``, if it has one."""
+        entry = self._local.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            LOCAL_HITS.inc()
+            return entry[1]
+        return None
+
     async def get_or_load(self, key: str, loader: Loader) -> bytes:
         """The cached value of ``key``, or ``loader()``'s, stored for the next request."""
-        local = self._local.get(key)
-        if local is not None and local[0] > time.monotonic():
-            CACHE_EVENTS.labels("local_hit").inc()
-            return local[1]
+        local = self.local(key)
+        if local is not None:
+            return local
         value = await self._get(key)
         if value is not None:
             CACHE_EVENTS.labels("hit").inc()

@@ -49,6 +49,7 @@ class Client:
     filter: AlertFilter
     queue: asyncio.Queue[str]
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    last_sent: float = field(default_factory=time.monotonic)
 
 
 class AlertHub:
@@ -58,6 +59,7 @@ class AlertHub:
         self.clients: set[Client] = set()
         self._recent: deque[tuple[str, Mapping[str, Any], str]] = deque(maxlen=buffer_size)
         self._seen: set[str] = set()
+        self._beats: asyncio.Task[None] | None = None
 
     # --- producer side --------------------------------------------------------------
 
@@ -123,6 +125,8 @@ class AlertHub:
         client = Client(websocket, flt, queue)
         self.clients.add(client)
         WS_CLIENTS.inc()
+        if self._beats is None or self._beats.done():
+            self._beats = asyncio.create_task(self._heartbeats())
         hello = {
             "type": "subscribed",
             "filters": {k: getattr(flt, k) for k in FILTER_KEYS},
@@ -131,7 +135,7 @@ class AlertHub:
             "heartbeat_seconds": self.heartbeat_seconds,
         }
         tasks = [
-            asyncio.create_task(self._send(websocket, queue, json.dumps(hello))),
+            asyncio.create_task(self._send(client, json.dumps(hello))),
             asyncio.create_task(self._receive(websocket)),
             asyncio.create_task(client.dropped.wait()),
         ]
@@ -147,14 +151,27 @@ class AlertHub:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(websocket.close(1013, "too slow: queue full"), 1.0)
 
-    async def _send(self, websocket: WebSocket, queue: asyncio.Queue[str], hello: str) -> None:
-        await websocket.send_text(hello)
+    async def _send(self, client: Client, hello: str) -> None:
+        # No timeout around each get (a timer per alert and client is a fifth of the
+        # fan-out's cost): heartbeats come from one task for all clients.
+        await client.websocket.send_text(hello)
+        client.last_sent = time.monotonic()
         while True:
-            try:
-                message = await asyncio.wait_for(queue.get(), self.heartbeat_seconds)
-            except TimeoutError:
-                message = json.dumps({"type": "heartbeat", "ts": time.time()})
-            await websocket.send_text(message)
+            message = await client.queue.get()
+            await client.websocket.send_text(message)
+            client.last_sent = time.monotonic()
+
+    async def _heartbeats(self) -> None:
+        """Queue a heartbeat for each client silent for ``heartbeat_seconds``, while any."""
+        while self.clients:
+            await asyncio.sleep(self.heartbeat_seconds / 4)
+            now, beat = time.monotonic(), None
+            for client in list(self.clients):
+                # A non-empty queue means a message is on its way (or the client is stuck).
+                if now - client.last_sent >= self.heartbeat_seconds and client.queue.empty():
+                    beat = beat or json.dumps({"type": "heartbeat", "ts": time.time()})
+                    client.queue.put_nowait(beat)
+                    client.last_sent = now  # one beat per silence, not one per tick
 
     async def _receive(self, websocket: WebSocket) -> None:
         """Read until the client closes (clients send nothing we need)."""

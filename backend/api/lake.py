@@ -12,6 +12,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from backend.api.cache import Cache, cache_key
+from backend.api.fastpath import note_cache_key
 from backend.lake.reader import GoldReader, read_gold_version
 from backend.settings import Settings
 
@@ -85,8 +86,11 @@ class GoldLake:
         """The JSON of ``build(reader)``, cache-aside under the current gold version.
 
         Serialised once in the worker thread; a hit returns the stored bytes as they are.
+        Only for routes that any live API key may read (see backend/api/fastpath.py).
         """
-        key = cache_key(await self.version(), route, params)
+        version = await self.version()
+        key = cache_key(version, route, params)
+        note_cache_key(version, key)
 
         async def load() -> bytes:
             return await self.run(lambda reader: build(reader).model_dump_json().encode())

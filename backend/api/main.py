@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.auth import KeyVerifier
 from backend.api.cache import Cache
+from backend.api.fastpath import CachedResponses
 from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
@@ -38,6 +40,11 @@ from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
+# How uvicorn serves /ws/alerts (nova serve and the test server): the sans-I/O websockets
+# protocol writes a frame straight to the transport (the legacy one awaits a drain per
+# send), and no per-message deflate: alerts are a few hundred bytes sent to many clients,
+# so compressing each client's copy costs more CPU than it saves bytes.
+UVICORN_WS_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,15 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         heartbeat_seconds=settings.ws_heartbeat_seconds,
         buffer_size=settings.ws_resume_buffer,
     )
+    lake = GoldLake(settings, cache)
+    verifier = KeyVerifier(settings.api_keys_path)
     app.state.settings = settings
     app.state.cache = cache
-    app.state.lake = GoldLake(settings, cache)
-    app.state.verifier = KeyVerifier(settings.api_keys_path)
+    app.state.lake = lake
+    app.state.verifier = verifier
     app.state.hub = hub
     app.state.feed = AlertFeed(
         settings.kafka_bootstrap, settings.alerts_topic, hub, backlog=settings.ws_resume_buffer
     )
 
+    # Innermost first: cache hits skip the router but still get CORS headers and metrics.
+    app.add_middleware(CachedResponses, lake=lake, cache=cache, verifier=verifier)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

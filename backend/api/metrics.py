@@ -30,6 +30,8 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Labelled children looked up once: labels() takes a lock and builds a tuple.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,5 +52,12 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             name = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            REQUESTS.labels(method, name, str(status)).inc()
-            LATENCY.labels(method, name).observe(time.perf_counter() - began)
+            children = self._children.get((method, name, status))
+            if children is None:
+                children = (
+                    REQUESTS.labels(method, name, str(status)),
+                    LATENCY.labels(method, name),
+                )
+                self._children[(method, name, status)] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - began)

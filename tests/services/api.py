@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from backend.api.main import create_app
+from backend.api.main import UVICORN_WS_OPTIONS, create_app
 from backend.settings import Settings
 from tests.services.postgres import ServiceUnavailable, free_port
 
@@ -34,7 +34,9 @@ class ApiServer:
 def api_server(settings: Settings) -> Iterator[ApiServer]:
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **UVICORN_WS_OPTIONS
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

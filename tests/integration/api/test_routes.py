@@ -254,3 +254,24 @@ def test_cors_allows_the_dashboard_origin(api: Api) -> None:
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_cached_answers_served_before_the_router_still_check_key_input_and_cors(api: Api) -> None:
+    path, query = "/api/v1/items", "?category=radio&limit=2"
+    origin = {"Origin": "https://dashboard.example"}
+    with api.client() as client:
+        first = client.get(path + query)
+        hits = _metric(api, "nova_api_cache_total", 'result="local_hit"')
+        again = client.get(path + query, headers=origin)  # answered from the known query
+        assert again.status_code == first.status_code == 200
+        assert again.content == first.content
+        assert again.headers["content-type"] == "application/json"
+        assert again.headers["access-control-allow-origin"] == "https://dashboard.example"
+        assert _metric(api, "nova_api_cache_total", 'result="local_hit"') == hits + 1
+        assert client.get(path + query + "&colour=red").status_code == 422
+    for token in (None, "nova_0000_not-a-key", api.viewer + "x"):
+        with api.client(token) as other:
+            assert other.get(path + query).status_code == 401
+    with api.client(None) as bare:
+        lowercase = bare.get(path + query, headers={"Authorization": f"bearer {api.viewer}"})
+        assert lowercase.content == first.content
