@@ -56,6 +56,12 @@ def replay_server(script: Script) -> Iterator[str]:
             reply = script.next_reply(self.path)
             try:
                 time.sleep(reply.delay)
+            finally:
+                # Counted out before the answer goes out: a client may send its next request
+                # as soon as it has read this one, which could otherwise arrive before this
+                # thread gets to decrement, and count one request too many in flight.
+                script.done()
+            try:
                 body = reply.body if isinstance(reply.body, bytes) else reply.body.encode()
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
@@ -65,8 +71,6 @@ def replay_server(script: Script) -> Iterator[str]:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
-            finally:
-                script.done()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
