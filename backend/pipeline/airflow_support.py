@@ -30,6 +30,7 @@ from backend.lake import delta
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
 from backend.pipeline.dbt import outcome_from_artifacts
+from backend.pipeline.forecast import StepSkipped
 from backend.settings import REPO_ROOT, Settings, get_settings
 
 TIMEZONE = "America/Bahia"
@@ -126,6 +127,15 @@ def run_step(ctx: RunContext, name: str, call: Callable[[], Any]) -> Any:
     began = time.perf_counter()
     try:
         value = call()
+    except StepSkipped as skip:
+        # As in `nova run`: not a failure (no champion model yet, say); the task succeeds,
+        # the report says why, and the later steps still run.
+        ctx.report.steps.append(
+            StepResult(name, time.perf_counter() - began, "skipped", {"reason": str(skip)})
+        )
+        ctx.report.notes.append(f"{name} skipped: {skip}")
+        save_part(ctx, name)
+        return None
     except Exception as exc:
         ctx.report.steps.append(
             StepResult(name, time.perf_counter() - began, "failed", {"error": str(exc)})
@@ -214,9 +224,15 @@ def merge_parts(ctx: RunContext, parts: Mapping[str, Mapping[str, Any]]) -> None
             report.dbt_tests[status] += count
         report.layers.update(part["layers"])
         report.errors.extend(part["errors"])
+        report.notes.extend(part.get("notes", []))
     optional = {f"{kind}_{s}" for kind in ("extract", "validate") for s in ctx.sources}
     optional -= {f"{kind}_{s}" for kind in ("extract", "validate") for s in REQUIRED_SOURCES}
-    missed = [s for s in report.steps if s.status != "success"]
+    # a step that skipped itself gave its reason (a note); one that never ran did not
+    missed = [
+        s
+        for s in report.steps
+        if s.status == "failed" or (s.status == "skipped" and "reason" not in s.detail)
+    ]
     if any(s.name not in optional for s in missed):
         report.status = "failed"
     elif missed:

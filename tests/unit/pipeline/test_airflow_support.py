@@ -96,3 +96,23 @@ def test_report_fails_when_the_erp_or_the_dbt_build_did_not_succeed(settings: Se
     af.merge_parts(ctx, af.load_parts(ctx))
     assert ctx.report.status == "failed"
     assert {s.name: s.status for s in ctx.report.steps}["transform"] == "skipped"
+
+
+def test_a_step_that_skips_itself_leaves_the_run_successful_with_its_reason(settings: Settings):
+    from backend.pipeline.forecast import StepSkipped
+
+    for step in af.expected_steps(["erp"]):
+        if step == "forecast":
+            ctx = _ctx(settings, ("erp",))
+
+            def no_champion() -> None:
+                raise StepSkipped("no champion model: run `nova train`")
+
+            assert af.run_step(ctx, step, no_champion) is None
+        else:
+            _part(settings, ("erp",), step, ok=True)
+    ctx = _ctx(settings, ("erp",))
+    af.merge_parts(ctx, af.load_parts(ctx))
+    assert ctx.report.status == "success"
+    assert {s.name: s.status for s in ctx.report.steps}["forecast"] == "skipped"
+    assert ctx.report.notes == ["forecast skipped: no champion model: run `nova train`"]
