@@ -54,6 +54,8 @@ bench: install
 	$(UV) run --no-sync python benchmarks/extract.py
 	$(UV) run --no-sync python benchmarks/orchestration.py
 	$(UV) run --no-sync python benchmarks/inventory_policy.py
+	$(UV) run --no-sync python benchmarks/api.py
+	@echo "forecast speed needs a trained demo lake: make demo, then $(UV) run --no-sync python benchmarks/forecast_speed.py"
 
 clean:
 	rm -rf .lake .warehouse .demo .airflow dbt/target dbt/target-airflow dbt/logs
