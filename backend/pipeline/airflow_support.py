@@ -40,8 +40,7 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 # backend.pipeline.steps defines it (forecast and transform_forecasts: issue 4; publish,
 # with the alert outbox and the gold version bump that turns the API cache over: issue 5).
 LATER_STEPS = ("forecast", "transform_forecasts", "publish")
-# The ERP feeds every mart: without it the run cannot go on (steps.extract's rule too).
-REQUIRED_SOURCES = ("erp",)
+REQUIRED_SOURCES = steps.REQUIRED_SOURCES  # the DAG gates dbt on these sources' checks
 TRANSFORM = "transform"
 REPORT = "run_report"
 

@@ -33,6 +33,10 @@ FORECAST_TAG = "tag:forecast"
 FORECAST_MARTS = ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")
 
 
+# The ERP feeds every mart: without it a run cannot go on (`nova run` and Airflow alike).
+REQUIRED_SOURCES = ("erp",)
+
+
 class SourceError(RuntimeError):
     """A source failed; the message names it and why."""
 
@@ -84,8 +88,7 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
             except Exception as exc:
                 failures.append(str(exc))
     if failures:
-        # The ERP feeds every mart: without it the run cannot go on.
-        if "erp" not in results:
+        if any(name not in results for name in REQUIRED_SOURCES):
             raise SourceError("; ".join(failures))
         ctx.report.errors.extend(failures)
         ctx.report.status = "degraded"
