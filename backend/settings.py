@@ -33,7 +33,28 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the ERP database (the demo ERP by default).",
     )
     dbt_project_dir: Path = REPO_ROOT / "dbt"
-    dbt_target: Literal["duckdb", "spark"] = "duckdb"
+    dbt_target: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="dbt target: duckdb (embedded default) or spark (dbt-spark, scale-out).",
+    )
+    spark_method: Literal["session", "thrift", "http"] = Field(
+        default="session",
+        description="How dbt reaches Spark: an in-process local session, or a cluster's Thrift/HTTP endpoint.",
+    )
+    spark_host: str = Field(default="localhost", description="Spark Thrift/HTTP host (not session).")
+    spark_port: int = Field(default=10000, ge=1, le=65535, description="Spark Thrift/HTTP port.")
+    spark_schema: str = Field(
+        default="nova", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Spark database of the models."
+    )
+    spark_master: str = Field(default="local[2]", description="Master URL of the local session.")
+    spark_shuffle_partitions: int = Field(
+        default=8, ge=1, description="Local session: shuffle partitions (Spark's 200 suit a cluster)."
+    )
+    spark_driver_memory: str = Field(default="4g", description="Local session: driver memory.")
+    spark_file_format: Literal["parquet", "delta"] = Field(
+        default="parquet",
+        description="Table format on Spark: delta where the cluster has the Delta jars.",
+    )
     dbt_threads: int = 2
     gold_retention_hours: int = Field(
         default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
@@ -220,6 +241,14 @@ class Settings(BaseSettings):
             "NOVA_WAREHOUSE_DIR": str(self.warehouse_path),
             "NOVA_DBT_THREADS": str(self.dbt_threads),
             "NOVA_GOLD_RETENTION_HOURS": str(self.gold_retention_hours),
+            "NOVA_SPARK_METHOD": self.spark_method,
+            "NOVA_SPARK_HOST": self.spark_host,
+            "NOVA_SPARK_PORT": str(self.spark_port),
+            "NOVA_SPARK_SCHEMA": self.spark_schema,
+            "NOVA_SPARK_MASTER": self.spark_master,
+            "NOVA_SPARK_FILE_FORMAT": self.spark_file_format,
+            "NOVA_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
+            "NOVA_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
         }
 
 

@@ -88,6 +88,20 @@ def dbt_args(command: str, settings: Settings) -> list[str]:
     return args
 
 
+# dbt commands that read sources (parse, docs, deps and clean do not)
+SPARK_STAGED_COMMANDS = ("build", "run", "test", "seed", "show", "compile", "source")
+
+
+def prepare_local_spark(settings: Settings) -> None:
+    """On dbt's local Spark session, bronze must be staged into the session's catalog
+    before dbt reads it (backend/lake/spark.py); a cluster reads the lake itself."""
+    if settings.spark_method != "session":
+        return
+    from backend.lake.spark import local_session, stage_sources
+
+    stage_sources(local_session(settings), settings)
+
+
 def run_dbt(
     command: str,
     settings: Settings,
@@ -122,6 +136,8 @@ def run_dbt(
     args += extra or []
     settings.warehouse_path.mkdir(parents=True, exist_ok=True)
     with dbt_environment(settings, run_date, run_start):
+        if command in SPARK_STAGED_COMMANDS and settings.dbt_target == "spark":
+            prepare_local_spark(settings)
         result = dbtRunner(callbacks=[callback]).invoke(args)
     nodes = []
     for node_result in getattr(result.result, "results", None) or []:

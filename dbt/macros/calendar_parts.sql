@@ -13,6 +13,10 @@
     cast(isodow({{ date_expr }}) as {{ dbt.type_int() }})
 {%- endmacro %}
 
+{% macro spark__day_of_week_iso(date_expr) -%}
+    cast(extract(dayofweek_iso from {{ date_expr }}) as {{ dbt.type_int() }})
+{%- endmacro %}
+
 {#- ISO 8601 week of year (1..53). -#}
 {% macro week_of_year_iso(date_expr) -%}
     {{ return(adapter.dispatch('week_of_year_iso')(date_expr)) }}
@@ -26,6 +30,10 @@
     cast(weekofyear({{ date_expr }}) as {{ dbt.type_int() }})
 {%- endmacro %}
 
+{% macro spark__week_of_year_iso(date_expr) -%}
+    cast(weekofyear({{ date_expr }}) as {{ dbt.type_int() }})
+{%- endmacro %}
+
 {#- Day of the year (1..366). -#}
 {% macro day_of_year(date_expr) -%}
     {{ return(adapter.dispatch('day_of_year')(date_expr)) }}
@@ -36,5 +44,9 @@
 {%- endmacro %}
 
 {% macro duckdb__day_of_year(date_expr) -%}
+    cast(dayofyear({{ date_expr }}) as {{ dbt.type_int() }})
+{%- endmacro %}
+
+{% macro spark__day_of_year(date_expr) -%}
     cast(dayofyear({{ date_expr }}) as {{ dbt.type_int() }})
 {%- endmacro %}
