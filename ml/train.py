@@ -162,8 +162,12 @@ def train(
         if getattr(m, "trained_once", False):
             m.frozen = True
 
-    registry.configure(settings.mlflow_uri, settings.mlflow_artifact_dir)
-    experiment_id = registry.experiment(settings.mlflow_experiment, settings.mlflow_artifact_dir)
+    # A tracking server keeps artifacts where it is configured to (the stack: the S3 store,
+    # through the server); the local artifact directory is for the local store only.
+    remote = settings.mlflow_uri.startswith(("http://", "https://"))
+    artifact_root = None if remote else settings.mlflow_artifact_dir
+    registry.configure(settings.mlflow_uri, artifact_root)
+    experiment_id = registry.experiment(settings.mlflow_experiment, artifact_root)
     champion_version = registry.champion_version()
     champion_score: float | None = None
     champion: DemandForecaster | None = None
