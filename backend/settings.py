@@ -41,14 +41,20 @@ class Settings(BaseSettings):
         default="session",
         description="How dbt reaches Spark: an in-process local session, or a cluster's Thrift/HTTP endpoint.",
     )
-    spark_host: str = Field(default="localhost", description="Spark Thrift/HTTP host (not session).")
+    spark_host: str = Field(
+        default="localhost", description="Spark Thrift/HTTP host (not session)."
+    )
     spark_port: int = Field(default=10000, ge=1, le=65535, description="Spark Thrift/HTTP port.")
     spark_schema: str = Field(
-        default="nova", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Spark database of the models."
+        default="nova",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Spark database of the models.",
     )
     spark_master: str = Field(default="local[2]", description="Master URL of the local session.")
     spark_shuffle_partitions: int = Field(
-        default=8, ge=1, description="Local session: shuffle partitions (Spark's 200 suit a cluster)."
+        default=8,
+        ge=1,
+        description="Local session: shuffle partitions (Spark's 200 suit a cluster).",
     )
     spark_driver_memory: str = Field(default="4g", description="Local session: driver memory.")
     spark_file_format: Literal["parquet", "delta"] = Field(

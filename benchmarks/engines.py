@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -96,7 +95,9 @@ def bench_size(workdir: Path, config: DemoConfig) -> dict[str, object]:
     with console.status(f"demo ERP with {config.items} items and its bronze"):
         generate_demo(base.erp_url, config)
         start = config.end_date - timedelta(days=365 * config.years - 1)
-        ctx = runner.run(RunContext(start=start, end=config.end_date, settings=base, kind="backfill"))
+        ctx = runner.run(
+            RunContext(start=start, end=config.end_date, settings=base, kind="backfill")
+        )
         if ctx.report.status != "success":
             raise SystemExit(f"loading bronze failed: {ctx.report.errors}")
     result: dict[str, object] = {"items": config.items, "demand_rows": _demand_rows(base)}
