@@ -280,8 +280,9 @@ class Settings(BaseSettings):
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process, so the committed profiles.yml resolves here.
 
-        An s3:// lake brings its AWS_* settings: the gold plugin inside dbt reads them back
-        through this class to reach the same store.
+        An s3:// lake adds where its store is (endpoint, region): the gold plugin inside
+        dbt reads them back through this class. No credentials: this dict also goes into
+        Airflow's DAGs, which are serialized and shown; see :attr:`dbt_credentials_env`.
         """
         env = {
             "NOVA_LAKE_ROOT": self.lake_uri,
@@ -294,10 +295,17 @@ class Settings(BaseSettings):
             env["AWS_ALLOW_HTTP"] = "true" if self.aws_allow_http else "false"
             if self.aws_endpoint_url:
                 env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
-            if self.aws_access_key_id:
-                env["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id.get_secret_value()
-            if self.aws_secret_access_key:
-                env["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
+        return env
+
+    @property
+    def dbt_credentials_env(self) -> dict[str, str]:
+        """The S3 keys of an s3:// lake for a dbt run in this process (the pipeline's
+        runner); empty for a local lake or when the keys are not set. Airflow's dbt tasks
+        inherit them from the worker's environment instead."""
+        env: dict[str, str] = {}
+        if self.lake_on_s3 and self.aws_access_key_id and self.aws_secret_access_key:
+            env["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id.get_secret_value()
+            env["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
         return env
 
 

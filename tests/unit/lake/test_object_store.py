@@ -47,6 +47,7 @@ def test_a_local_lake_gets_no_options_and_no_aws_in_dbt_env(
     assert settings.lake_storage_options is None
     assert s3_secret(settings) is None
     assert not any(name.startswith("AWS_") for name in settings.dbt_env)
+    assert settings.dbt_credentials_env == {}
 
 
 def test_dbt_gets_the_aws_settings_of_an_s3_lake(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,8 +60,11 @@ def test_dbt_gets_the_aws_settings_of_an_s3_lake(monkeypatch: pytest.MonkeyPatch
     env = settings.dbt_env
     assert env["NOVA_LAKE_ROOT"] == "s3://bucket/nova"
     assert env["AWS_ENDPOINT_URL"] == "https://s3.example:8443"
-    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("k", "s")
     assert env["AWS_ALLOW_HTTP"] == "false"
+    # The keys travel apart: dbt_env also goes into Airflow's serialized DAGs.
+    assert "AWS_SECRET_ACCESS_KEY" not in env and "AWS_ACCESS_KEY_ID" not in env
+    assert settings.dbt_credentials_env == {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    env = {**env, **settings.dbt_credentials_env}
     # Inside dbt, the gold plugin reads them back and reaches the same store.
     for name, value in env.items():
         monkeypatch.setenv(name, value)
