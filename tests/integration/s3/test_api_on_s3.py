@@ -15,6 +15,7 @@ import pytest
 from backend.api.auth import create_key
 from backend.events.outbox import outbox_uri, publish_alerts, read_outbox
 from backend.lake import delta
+from backend.lake.gold import gold_tables
 from backend.lake.reader import read_gold_version, write_gold_version
 from backend.settings import Settings
 from tests.integration.events.test_outbox import topic_messages
@@ -85,6 +86,9 @@ def test_a_new_gold_version_on_s3_turns_the_cache_over(
 
 
 def test_the_outbox_on_s3_sends_each_alert_once(s3_settings: Settings, kafka_bootstrap: str):
+    # A fresh prefix: nothing published yet reads as nothing, not as an error.
+    assert read_gold_version(s3_settings) is None
+    assert gold_tables(s3_settings) == [] and read_outbox(s3_settings) == {}
     first_day = alert_rows(date(2026, 10, 30))
     write_gold(s3_settings, "fct_stock_alerts", first_day, SCHEMAS["fct_stock_alerts"])
     assert publish_alerts(s3_settings, "run-1").pending == 2  # no Kafka: they wait
