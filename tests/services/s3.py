@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.fs as pafs
+from pydantic import SecretStr
 
 from backend.settings import Settings
 from tests.services.postgres import ServiceUnavailable, free_port
@@ -48,8 +49,8 @@ class S3Server:
         return Settings(
             lake_root=f"s3://{self.bucket}/{prefix}",
             aws_endpoint_url=self.endpoint,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
+            aws_access_key_id=SecretStr(self.access_key),
+            aws_secret_access_key=SecretStr(self.secret_key),
             aws_region=self.region,
             aws_allow_http=True,
             **overrides,
@@ -106,7 +107,13 @@ def _healthy(endpoint: str, process: subprocess.Popen[bytes], server: S3Server) 
         return False
 
 
-def _start(binary: str, workdir: Path, timeout: float) -> tuple[subprocess.Popen[bytes], S3Server]:
+@dataclass
+class _Process:
+    popen: subprocess.Popen[bytes]
+    ports: list[int]
+
+
+def _start(binary: str, workdir: Path, timeout: float) -> tuple[_Process, S3Server]:
     data = workdir / "data"
     data.mkdir()
     server = S3Server(
@@ -141,13 +148,15 @@ def _start(binary: str, workdir: Path, timeout: float) -> tuple[subprocess.Popen
     for name in SERVERS:
         args += [f"-{name}.port={ports[name]}", f"-{name}.port.grpc={grpc[name]}"]
     log = (workdir / "weed.log").open("wb")
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    process = _Process(
+        subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=workdir), chosen
+    )
     log.close()
     endpoint = f"http://127.0.0.1:{ports['s3']}"
     server = S3Server(endpoint, server.access_key, server.secret_key)
     deadline = time.monotonic() + timeout
-    while not _healthy(endpoint, process, server):
-        if process.poll() is not None or time.monotonic() > deadline:
+    while not _healthy(endpoint, process.popen, server):
+        if process.popen.poll() is not None or time.monotonic() > deadline:
             _stop(process)
             tail = (workdir / "weed.log").read_text(errors="replace")[-2000:]
             raise ServiceUnavailable(f"SeaweedFS did not become healthy at {endpoint}:\n{tail}")
@@ -155,14 +164,20 @@ def _start(binary: str, workdir: Path, timeout: float) -> tuple[subprocess.Popen
     return process, server
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
+def _stop(process: _Process) -> None:
+    popen = process.popen
+    if popen.poll() is None:
+        popen.terminate()
         try:
-            process.wait(15)
+            popen.wait(20)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            popen.kill()
+            popen.wait(5)
+    # weed puts its gRPC sockets in /tmp, named by port, and removes them only on a clean
+    # exit: remove those of our ports (a killed or crashed server).
+    for port in process.ports:
+        for leftover in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+            leftover.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -70,7 +70,7 @@ def test_the_api_reads_gold_from_s3(client: httpx.Client, gold_on_s3: Settings) 
 def test_a_new_gold_version_on_s3_turns_the_cache_over(
     client: httpx.Client, gold_on_s3: Settings
 ) -> None:
-    params = {"item_id": "ITM002", "depot_id": "DEP01", "limit": 1}
+    params: dict[str, str | int] = {"item_id": "ITM002", "depot_id": "DEP01", "limit": 1}
     before = client.get("/api/v1/forecasts", params=params).json()["data"][0]["yhat"]
     write_gold(gold_on_s3, "fct_forecasts", forecast_rows(level=50.0), SCHEMAS["fct_forecasts"])
     # Same version: the cached answer stands (so the next one proves the version was read).

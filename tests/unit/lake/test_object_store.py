@@ -3,9 +3,12 @@ S3 round trips are in tests/integration/s3/)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow.fs as pafs
 import pytest
+from pydantic import SecretStr
 
 from backend.lake import delta
 from backend.lake.dbt_plugin import Plugin
@@ -40,9 +43,7 @@ def test_the_standard_aws_variables_become_delta_rs_options(aws_env: None) -> No
     assert "secret-key" not in repr(settings)
 
 
-def test_a_local_lake_gets_no_options_and_no_aws_in_dbt_env(
-    aws_env: None, tmp_path: pytest.TempPathFactory
-) -> None:
+def test_a_local_lake_gets_no_options_and_no_aws_in_dbt_env(aws_env: None, tmp_path: Path) -> None:
     settings = Settings(lake_root=str(tmp_path))
     assert settings.lake_storage_options is None
     assert s3_secret(settings) is None
@@ -54,8 +55,8 @@ def test_dbt_gets_the_aws_settings_of_an_s3_lake(monkeypatch: pytest.MonkeyPatch
     settings = Settings(
         lake_root="s3://bucket/nova",
         aws_endpoint_url="https://s3.example:8443",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
+        aws_access_key_id=SecretStr("k"),
+        aws_secret_access_key=SecretStr("s"),
     )
     env = settings.dbt_env
     assert env["NOVA_LAKE_ROOT"] == "s3://bucket/nova"
@@ -133,7 +134,7 @@ def test_https_endpoints_use_ssl_and_aws_itself_keeps_vhost_urls() -> None:
 
 
 def test_s3_uris_get_an_s3_filesystem_and_local_paths_a_local_one(
-    aws_env: None, tmp_path: pytest.TempPathFactory
+    aws_env: None, tmp_path: Path
 ) -> None:
     fs, path = delta.filesystem("s3://bucket/nova/gold/_version.json", Settings())
     assert isinstance(fs, pafs.S3FileSystem)
@@ -143,7 +144,7 @@ def test_s3_uris_get_an_s3_filesystem_and_local_paths_a_local_one(
     assert delta.is_local(local) and local_path == str(tmp_path)
 
 
-def test_json_documents_are_written_whole_and_read_back(tmp_path: pytest.TempPathFactory) -> None:
+def test_json_documents_are_written_whole_and_read_back(tmp_path: Path) -> None:
     settings = Settings(lake_root=str(tmp_path))
     uri = delta.table_uri("gold", "_version.json", settings=settings)
     delta.write_json(uri, {"version": "v1"}, settings)
