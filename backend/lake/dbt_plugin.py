@@ -18,8 +18,9 @@ The plugin also loads the DuckDB delta extension on every connection (the source
 with ``delta_scan``) from the file its PyPI package ships: DuckDB cannot download extensions
 on our machines, so nothing here ever runs ``INSTALL``. For an ``s3://`` lake it loads
 httpfs the same way and creates the lake's S3 secret; the store's endpoint and keys are the
-standard ``AWS_*`` settings, read through ``backend.settings`` (the pipeline exports them
-to dbt with ``Settings.dbt_env``), so the profile carries no secret.
+standard ``AWS_*`` settings, read through ``backend.settings`` from the environment of
+the dbt process (the pipeline's runner sets them from ``Settings.dbt_env`` and
+``dbt_credentials_env``; Airflow's workers have them), so the profile carries no secret.
 """
 
 from __future__ import annotations
