@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +18,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NOVA_", env_file=".env", extra="ignore")
+    # validate_by_name: the AWS_* settings below keep their standard names in the
+    # environment (an alias) and their field names in code and tests.
+    model_config = SettingsConfigDict(
+        env_prefix="NOVA_", env_file=".env", extra="ignore", validate_by_name=True
+    )
 
     env: Literal["dev", "test", "prod"] = "dev"
     lake_root: str = Field(
@@ -31,6 +36,27 @@ class Settings(BaseSettings):
     erp_url: str = Field(
         default="sqlite:///.demo/erp.sqlite",
         description="SQLAlchemy URL of the ERP database (the demo ERP by default).",
+    )
+    # Object store of an s3:// lake. The standard AWS names (no NOVA_ prefix), so delta-rs,
+    # DuckDB and the AWS tools of an operator's shell all agree on one set of variables.
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias="AWS_ENDPOINT_URL",
+        description="S3 endpoint URL (MinIO, SeaweedFS, ...); unset: AWS itself.",
+    )
+    aws_access_key_id: SecretStr | None = Field(
+        default=None, validation_alias="AWS_ACCESS_KEY_ID", description="S3 access key."
+    )
+    aws_secret_access_key: SecretStr | None = Field(
+        default=None, validation_alias="AWS_SECRET_ACCESS_KEY", description="S3 secret key."
+    )
+    aws_region: str = Field(
+        default="us-east-1", validation_alias="AWS_REGION", description="S3 region."
+    )
+    aws_allow_http: bool = Field(
+        default=False,
+        validation_alias="AWS_ALLOW_HTTP",
+        description="Allow a plain http:// endpoint (a local S3 server).",
     )
     dbt_project_dir: Path = REPO_ROOT / "dbt"
     dbt_target: Literal["duckdb", "spark"] = Field(
@@ -211,6 +237,44 @@ class Settings(BaseSettings):
         return str(Path(self.lake_root).expanduser().resolve())
 
     @property
+    def lake_on_s3(self) -> bool:
+        return self.lake_uri.startswith("s3://")
+
+    @property
+    def lake_storage_options(self) -> dict[str, str] | None:
+        """delta-rs ``storage_options`` for the lake: None for a local lake.
+
+        Passed explicitly rather than left to delta-rs reading AWS_* itself, so a Settings
+        object built in code (a test, a second lake) reaches the store it names.
+        """
+        if not self.lake_on_s3:
+            return None
+        options = {"AWS_REGION": self.aws_region}
+        if self.aws_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+            # A custom endpoint (MinIO, SeaweedFS) serves buckets as paths, not subdomains.
+            options["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] = "false"
+        if self.aws_allow_http:
+            options["AWS_ALLOW_HTTP"] = "true"
+        if self.aws_access_key_id:
+            options["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id.get_secret_value()
+        if self.aws_secret_access_key:
+            options["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
+        return options
+
+    @property
+    def aws_endpoint(self) -> tuple[str, str, bool] | None:
+        """The custom S3 endpoint as (scheme, host[:port], use_ssl), or None for AWS."""
+        if not self.aws_endpoint_url:
+            return None
+        parts = urlsplit(self.aws_endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"AWS_ENDPOINT_URL must be http(s)://host[:port], not {self.aws_endpoint_url!r}"
+            )
+        return parts.scheme, parts.netloc, parts.scheme == "https"
+
+    @property
     def effective_sources_mode(self) -> Literal["live", "recorded"]:
         if self.sources_mode is not None:
             return self.sources_mode
@@ -241,8 +305,13 @@ class Settings(BaseSettings):
 
     @property
     def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt process, so the committed profiles.yml resolves here."""
-        return {
+        """Environment for a dbt process, so the committed profiles.yml resolves here.
+
+        An s3:// lake adds where its store is (endpoint, region): the gold plugin inside
+        dbt reads them back through this class. No credentials: this dict also goes into
+        Airflow's DAGs, which are serialized and shown; see :attr:`dbt_credentials_env`.
+        """
+        env = {
             "NOVA_LAKE_ROOT": self.lake_uri,
             "NOVA_WAREHOUSE_DIR": str(self.warehouse_path),
             "NOVA_DBT_THREADS": str(self.dbt_threads),
@@ -256,6 +325,23 @@ class Settings(BaseSettings):
             "NOVA_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
             "NOVA_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
         }
+        if self.lake_on_s3:
+            env["AWS_REGION"] = self.aws_region
+            env["AWS_ALLOW_HTTP"] = "true" if self.aws_allow_http else "false"
+            if self.aws_endpoint_url:
+                env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        return env
+
+    @property
+    def dbt_credentials_env(self) -> dict[str, str]:
+        """The S3 keys of an s3:// lake for a dbt run in this process (the pipeline's
+        runner); empty for a local lake or when the keys are not set. Airflow's dbt tasks
+        inherit them from the worker's environment instead."""
+        env: dict[str, str] = {}
+        if self.lake_on_s3 and self.aws_access_key_id and self.aws_secret_access_key:
+            env["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id.get_secret_value()
+            env["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
+        return env
 
 
 @lru_cache

@@ -56,9 +56,9 @@ def load_gold_demand(
     from backend.lake.duck import connect
 
     uri = delta.table_uri("gold", "fct_daily_demand", settings=settings)
-    if not delta.table_exists(uri):
+    if not delta.table_exists(uri, settings):
         raise FileNotFoundError(f"no gold fct_daily_demand at {uri}: run the pipeline first")
-    conn = connect()
+    conn = connect(settings=settings)
     last = date.fromisoformat(end) if end else None
     if last is None:
         row = conn.execute("select max(demand_date) from delta_scan(?)", [uri]).fetchone()

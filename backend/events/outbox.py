@@ -64,18 +64,19 @@ def _alert_payload(row: Mapping[str, Any]) -> dict[str, Any]:
 def read_outbox(settings: Settings) -> dict[str, str]:
     """alert id -> status."""
     uri = outbox_uri(settings)
-    if not delta.table_exists(uri):
+    if not delta.table_exists(uri, settings):
         return {}
-    table = delta.read_table(uri, columns=["alert_id", "status"])
+    table = delta.read_table(uri, columns=["alert_id", "status"], settings=settings)
     return dict(zip(table["alert_id"].to_pylist(), table["status"].to_pylist(), strict=True))
 
 
-def _merge(uri: str, rows: list[dict[str, Any]], *, update: bool) -> None:
+def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: bool) -> None:
     data = pa.Table.from_pylist(rows, schema=OUTBOX_SCHEMA)
-    if not delta.table_exists(uri):
-        write_deltalake(uri, data, mode="append", storage_options=delta.storage_options())
+    options = delta.storage_options(settings)
+    if not delta.table_exists(uri, settings):
+        write_deltalake(uri, data, mode="append", storage_options=options)
         return
-    merger = DeltaTable(uri, storage_options=delta.storage_options()).merge(
+    merger = DeltaTable(uri, storage_options=options).merge(
         source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
     )
     if update:
@@ -130,9 +131,10 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
                 }
                 for a in fresh
             ],
+            settings,
             update=False,
         )
-    pending = _pending(uri)
+    pending = _pending(uri, settings)
     if not pending:
         return result
     if not settings.kafka_bootstrap:
@@ -148,16 +150,17 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
     _merge(
         uri,
         [{**p, "status": "sent", "sent_at": sent_at, "sent_run_id": run_id} for p in pending],
+        settings,
         update=True,
     )
     result.sent = len(pending)
     return result
 
 
-def _pending(uri: str) -> list[dict[str, Any]]:
-    if not delta.table_exists(uri):
+def _pending(uri: str, settings: Settings) -> list[dict[str, Any]]:
+    if not delta.table_exists(uri, settings):
         return []
-    table = delta.read_table(uri)
+    table = delta.read_table(uri, settings=settings)
     rows = [r for r in table.to_pylist() if r["status"] == "pending"]
     return sorted(rows, key=lambda r: (r["alert_date"], r["alert_id"]))
 

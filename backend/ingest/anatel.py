@@ -33,6 +33,7 @@ from backend.ingest.external import (
     string_schema,
 )
 from backend.lake import delta
+from backend.settings import Settings
 
 FIELDS = (
     "NumEstacao", "NomeEntidade", "SiglaUf", "CodMunicipio", "NomeMunicipio", "Tecnologia",
@@ -78,11 +79,11 @@ def parse_csv(text: str, url: str) -> pa.Table:
     return pa.table(dict(zip(FIELDS, columns, strict=True)), schema=string_schema(FIELDS))
 
 
-def loaded_before(uri: str, day: date) -> bool:
+def loaded_before(uri: str, day: date, settings: Settings) -> bool:
     """Whether the bronze table has a partition earlier than ``day``."""
-    if not delta.table_exists(uri):
+    if not delta.table_exists(uri, settings):
         return False
-    partitions = DeltaTable(uri, storage_options=delta.storage_options()).partitions()
+    partitions = DeltaTable(uri, storage_options=delta.storage_options(settings)).partitions()
     return any(date.fromisoformat(p[delta.PARTITION_COLUMN]) < day for p in partitions)
 
 
@@ -100,7 +101,9 @@ class AnatelSource(Source):
         url = str(response.url)
         text, encoding = decode_csv(response.content, url)
         rows = parse_csv(text, url)
-        first_load = not loaded_before(bronze_uri(self.name, "stations", settings), window.start)
+        first_load = not loaded_before(
+            bronze_uri(self.name, "stations", settings), window.start, settings
+        )
         days = [parse_date(d) for d in rows["DataPrimeiroLicenciamento"].to_pylist()]
         keep = [d is None or (d <= window.end and (first_load or d >= window.start)) for d in days]
         kept = rows.filter(pa.array(keep))

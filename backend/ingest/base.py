@@ -100,7 +100,7 @@ def with_audit_columns(
     about 4x faster). ``_row_id`` identifies a row by its raw content, so exact duplicates
     share it and quarantine can point at rows that have no natural key."""
     rows, n = extract.rows, extract.rows.num_rows
-    conn = connect()
+    conn = connect(settings=window.settings)
     try:
         conn.register("raw_rows", rows)
         raw = ", ".join(quote_name(name) for name in rows.column_names)
@@ -137,9 +137,9 @@ def ensure_bronze_tables(source: Source, settings: Settings) -> None:
     (a source that never ran, or failed on its first run, leaves its models empty)."""
     for entity, schema in source.schemas.items():
         uri = bronze_uri(source.name, entity, settings)
-        if not delta.table_exists(uri):
+        if not delta.table_exists(uri, settings):
             empty = pa.schema([*schema, *AUDIT_FIELDS]).empty_table()
-            delta.overwrite_partitions(uri, empty, date.min, date.max)
+            delta.overwrite_partitions(uri, empty, date.min, date.max, settings)
 
 
 def write_bronze(
@@ -151,5 +151,7 @@ def write_bronze(
     for extract in extracts:
         table = with_audit_columns(source.name, extract, window, ingested_at)
         uri = bronze_uri(source.name, extract.entity, window.settings)
-        written[extract.entity] = delta.overwrite_partitions(uri, table, window.start, window.end)
+        written[extract.entity] = delta.overwrite_partitions(
+            uri, table, window.start, window.end, window.settings
+        )
     return written

@@ -155,9 +155,9 @@ class ErpSource(Source):
         """Per entity, the high-water mark recorded for the last run day before ``before``
         (no entry: never extracted, so the next read is a full load)."""
         uri = state_uri(settings)
-        if not delta.table_exists(uri):
+        if not delta.table_exists(uri, settings):
             return {}
-        state = delta.read_table(uri)
+        state = delta.read_table(uri, settings=settings)
         earlier = state.filter(
             pc.and_(
                 pc.equal(state["source"], self.name),

@@ -16,7 +16,11 @@ Configured in ``dbt/profiles.yml``::
 
 The plugin also loads the DuckDB delta extension on every connection (the sources are read
 with ``delta_scan``) from the file its PyPI package ships: DuckDB cannot download extensions
-on our machines, so nothing here ever runs ``INSTALL``.
+on our machines, so nothing here ever runs ``INSTALL``. For an ``s3://`` lake it loads
+httpfs the same way and creates the lake's S3 secret; the store's endpoint and keys are the
+standard ``AWS_*`` settings, read through ``backend.settings`` from the environment of
+the dbt process (the pipeline's runner sets them from ``Settings.dbt_env`` and
+``dbt_credentials_env``; Airflow's workers have them), so the profile carries no secret.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from dbt.adapters.duckdb.utils import TargetConfig
 from deltalake import DeltaTable, write_deltalake
 from duckdb import DuckDBPyConnection
 
-from backend.lake.duck import load_extensions
+from backend.lake.duck import configure_lake, load_extensions
+from backend.settings import Settings
 
 GOLD_LAYER = "gold"
 STREAM_BATCH_ROWS = 500_000
@@ -51,6 +56,8 @@ class Plugin(BasePlugin):
     lake_root: str
     retention_hours: int
     storage_options: dict[str, str] | None
+    # Settings of an s3:// lake (its AWS_* values); None for a local lake.
+    lake: Settings | None = None
     _conn: DuckDBPyConnection | None = None
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
@@ -62,13 +69,17 @@ class Plugin(BasePlugin):
             )
         if _is_uri(lake_root):
             self.lake_root = lake_root.rstrip("/")
+            self.lake = Settings(lake_root=self.lake_root)
         else:
             self.lake_root = str(Path(lake_root).expanduser().resolve())
         # Every publish rewrites the table; files older than this are vacuumed after it,
         # so time travel reaches back this far and the lake stops growing beyond it.
         self.retention_hours = int(plugin_config.get("retention_hours", 168))
         options = plugin_config.get("storage_options")
-        self.storage_options = {str(k): str(v) for k, v in options.items()} if options else None
+        if options:
+            self.storage_options = {str(k): str(v) for k, v in options.items()}
+        else:
+            self.storage_options = self.lake.lake_storage_options if self.lake else None
 
     def update_connection_config(self, creds: DuckDBCredentials, config: dict[str, Any]) -> None:
         # Runs before DuckDB opens the database file, whose directory DuckDB won't create.
@@ -77,6 +88,8 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         load_extensions(conn)
+        if self.lake is not None:
+            configure_lake(conn, self.lake)
         # store() streams a model out of this database: dbt-duckdb hands every thread a
         # cursor of this same connection, so a cursor of it sees the committed views.
         self._conn = conn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -23,16 +24,20 @@ def table_uri(*parts: str, settings: Settings | None = None) -> str:
 
 
 def storage_options(settings: Settings | None = None) -> dict[str, str] | None:
-    """Options for delta-rs; None for a local lake (object-store options come with S3 support)."""
-    return None
+    """delta-rs options for the lake of ``settings`` (default: the process's settings):
+    None for a local lake, the endpoint and keys for an s3:// lake."""
+    return (settings or get_settings()).lake_storage_options
 
 
-def table_exists(uri: str) -> bool:
-    return DeltaTable.is_deltatable(uri, storage_options=storage_options())
+def table_exists(uri: str, settings: Settings | None = None) -> bool:
+    return DeltaTable.is_deltatable(uri, storage_options=storage_options(settings))
 
 
-def read_table(uri: str, *, columns: list[str] | None = None) -> pa.Table:
-    return DeltaTable(uri, storage_options=storage_options()).to_pyarrow_table(columns=columns)
+def read_table(
+    uri: str, *, columns: list[str] | None = None, settings: Settings | None = None
+) -> pa.Table:
+    table = DeltaTable(uri, storage_options=storage_options(settings))
+    return table.to_pyarrow_table(columns=columns)
 
 
 def date_range_predicate(start: date, end: date, column: str = PARTITION_COLUMN) -> str:
@@ -45,7 +50,9 @@ def date_range_predicate(start: date, end: date, column: str = PARTITION_COLUMN)
     return f"{column} >= '{start.isoformat()}' AND {column} <= '{end.isoformat()}'"
 
 
-def overwrite_partitions(uri: str, data: pa.Table, start: date, end: date) -> int:
+def overwrite_partitions(
+    uri: str, data: pa.Table, start: date, end: date, settings: Settings | None = None
+) -> int:
     """Replace exactly the ``_ingest_date`` partitions in ``[start, end]`` with ``data``.
 
     This is what makes a re-run of a date idempotent: the date's rows are replaced, never
@@ -61,18 +68,92 @@ def overwrite_partitions(uri: str, data: pa.Table, start: date, end: date) -> in
         mode="overwrite",
         partition_by=[PARTITION_COLUMN],
         predicate=date_range_predicate(start, end),
-        storage_options=storage_options(),
+        storage_options=storage_options(settings),
     )
     return data.num_rows
 
 
-def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+# --- files that are not Delta tables (run reports, the gold version) ------------------
+
+
+def filesystem(uri: str, settings: Settings | None = None) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem holding ``uri`` and the path of ``uri`` on it.
+
+    An ``s3://`` URI gets an S3 filesystem built from the lake's AWS settings (endpoint,
+    keys, region), the same store delta-rs and DuckDB reach; anything else is resolved
+    by pyarrow (a local path).
+    """
+    if uri.startswith("s3://"):
+        s = settings or get_settings()
+        endpoint = s.aws_endpoint
+        fs = _s3_filesystem(
+            s.aws_access_key_id.get_secret_value() if s.aws_access_key_id else None,
+            s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else None,
+            s.aws_region,
+            endpoint[1] if endpoint else None,
+            endpoint[0] if endpoint else "https",
+        )
+        return fs, uri.removeprefix("s3://").rstrip("/")
     return pafs.FileSystem.from_uri(uri)
 
 
-def write_json(uri: str, payload: Mapping[str, Any]) -> None:
-    """Write a JSON document (a run report) next to the tables, local or object store."""
-    fs, path = _filesystem(uri)
+@lru_cache(maxsize=8)
+def _s3_filesystem(
+    access_key: str | None, secret_key: str | None, region: str, endpoint: str | None, scheme: str
+) -> pafs.S3FileSystem:
+    # One client per store: the API reads the gold version every second.
+    return pafs.S3FileSystem(
+        access_key=access_key,
+        secret_key=secret_key,
+        region=region,
+        endpoint_override=endpoint,
+        scheme=scheme,
+    )
+
+
+def is_local(fs: pafs.FileSystem) -> bool:
+    return isinstance(fs, pafs.LocalFileSystem)
+
+
+def list_dir(
+    uri: str, settings: Settings | None = None, *, recursive: bool = False
+) -> list[pafs.FileInfo]:
+    """Entries under ``uri`` (none when it does not exist). On an object store a
+    "directory" is a key prefix: it exists while something lies under it."""
+    fs, path = filesystem(uri, settings)
+    return fs.get_file_info(pafs.FileSelector(path, recursive=recursive, allow_not_found=True))
+
+
+def is_dir(uri: str, settings: Settings | None = None) -> bool:
+    fs, path = filesystem(uri, settings)
+    return fs.get_file_info(path).type == pafs.FileType.Directory
+
+
+def read_json(uri: str, settings: Settings | None = None) -> Any:
+    """The JSON document at ``uri``; FileNotFoundError when there is none."""
+    fs, path = filesystem(uri, settings)
+    with fs.open_input_stream(path) as stream:
+        return json.loads(stream.read())
+
+
+def write_json(
+    uri: str,
+    payload: Mapping[str, Any],
+    settings: Settings | None = None,
+    *,
+    indent: int | None = 2,
+) -> None:
+    """Write a JSON document next to the tables, local or object store, so that a reader
+    never sees half of it: locally through a temp file and a rename; on an object store
+    one PUT is already all-or-nothing (and a rename there is a copy)."""
+    fs, path = filesystem(uri, settings)
+    data = json.dumps(payload, indent=indent, default=str).encode()
+    if not is_local(fs):
+        with fs.open_output_stream(path) as out:
+            out.write(data)
+        return
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    with fs.open_output_stream(path) as out:
-        out.write(json.dumps(payload, indent=2, default=str).encode())
+    tmp = f"{path}.tmp"
+    with fs.open_output_stream(tmp) as out:
+        out.write(data)
+    fs.move(tmp, path)

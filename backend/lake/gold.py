@@ -15,18 +15,18 @@ from backend.settings import Settings
 
 
 def gold_tables(settings: Settings) -> list[str]:
-    fs, root = pafs.FileSystem.from_uri(delta.table_uri("gold", settings=settings))
-    infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+    root = delta.table_uri("gold", settings=settings)
     return sorted(
         info.base_name
-        for info in infos
-        if info.type == pafs.FileType.Directory and delta.table_exists(f"{root}/{info.base_name}")
+        for info in delta.list_dir(root, settings)
+        if info.type == pafs.FileType.Directory
+        and delta.table_exists(f"{root}/{info.base_name}", settings)
     )
 
 
 def gold_summary(settings: Settings) -> list[dict[str, Any]]:
     """Each gold table's row count read twice, by deltalake and by DuckDB's delta_scan."""
-    conn = connect()
+    conn = connect(settings=settings)
     rows = []
     try:
         for name in gold_tables(settings):
@@ -49,7 +49,7 @@ def gold_summary(settings: Settings) -> list[dict[str, Any]]:
 
 
 def latest_report(settings: Settings) -> dict[str, Any] | None:
-    fs, root = pafs.FileSystem.from_uri(delta.table_uri("reports", settings=settings))
+    fs, root = delta.filesystem(delta.table_uri("reports", settings=settings), settings)
     infos = fs.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
     files = [i for i in infos if i.type == pafs.FileType.File and i.path.endswith(".json")]
     if not files:
@@ -61,13 +61,13 @@ def latest_report(settings: Settings) -> dict[str, Any] | None:
     return payload
 
 
-def content_hash(uri: str) -> tuple[int, str]:
+def content_hash(uri: str, settings: Settings | None = None) -> tuple[int, str]:
     """Row count and an order-independent hash of a Delta table's content columns.
 
     Audit columns (names starting with ``_``) are left out: they record when and by which
     run a row was written, while the content must not change when a date is re-run.
     """
-    conn = connect()
+    conn = connect(settings=settings)
     try:
         columns = [
             row[0] for row in conn.execute("describe select * from delta_scan(?)", [uri]).fetchall()

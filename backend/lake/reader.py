@@ -7,13 +7,10 @@ value are bound parameters (``$name``): no caller text is ever formatted into SQ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import pyarrow.fs as pafs
 
 from backend.lake import delta
 from backend.lake.duck import connect
@@ -38,7 +35,7 @@ class GoldReader:
         return delta.table_uri("gold", table, settings=self.settings)
 
     def exists(self, table: str) -> bool:
-        return delta.table_exists(self.uri(table))
+        return delta.table_exists(self.uri(table), self.settings)
 
     def _params(self, tables: Iterable[str], params: Mapping[str, Any]) -> dict[str, Any]:
         bound = {f"t_{name}": self.uri(name) for name in tables}
@@ -54,7 +51,7 @@ class GoldReader:
         """
         if not all(self.exists(name) for name in tables):
             return []
-        conn = connect()
+        conn = connect(settings=self.settings)
         try:
             result = conn.execute(sql, self._params(tables, params or {}))
             columns = [d[0] for d in result.description or []]
@@ -120,13 +117,11 @@ def version_uri(settings: Settings) -> str:
 
 def read_gold_version(settings: Settings) -> dict[str, Any] | None:
     """The version the last publish step wrote, or None before the first publish."""
-    fs, path = pafs.FileSystem.from_uri(version_uri(settings))
     try:
-        with fs.open_input_stream(path) as stream:
-            payload: dict[str, Any] = json.loads(stream.read())
-    except (FileNotFoundError, json.JSONDecodeError):
+        payload = delta.read_json(version_uri(settings), settings)
+    except (FileNotFoundError, ValueError):  # ValueError: not JSON
         return None
-    return payload
+    return payload if isinstance(payload, dict) else None
 
 
 def write_gold_version(
@@ -134,14 +129,9 @@ def write_gold_version(
 ) -> dict[str, Any]:
     """Publish a new gold version: readers that key caches on it turn them over.
 
-    Written to a temp file and renamed, so a reader never sees half a document.
+    Written whole (a temp file and a rename locally, one PUT on S3), so a reader never
+    sees half a document.
     """
     payload = {"version": version, "published_at": datetime.now(UTC).isoformat(), **(detail or {})}
-    uri = version_uri(settings)
-    fs, path = pafs.FileSystem.from_uri(uri)
-    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    tmp = f"{path}.tmp"
-    with fs.open_output_stream(tmp) as out:
-        out.write(json.dumps(payload, default=str).encode())
-    fs.move(tmp, path)
+    delta.write_json(version_uri(settings), payload, settings, indent=None)
     return payload

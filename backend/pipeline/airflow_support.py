@@ -105,12 +105,12 @@ def _parts_dir(ctx: RunContext) -> str:
 
 def save_part(ctx: RunContext, task: str) -> None:
     """Save what this task put in the report; a retry overwrites its earlier try."""
-    delta.write_json(f"{_parts_dir(ctx)}/{task}.json", ctx.report.as_dict())
+    delta.write_json(f"{_parts_dir(ctx)}/{task}.json", ctx.report.as_dict(), ctx.settings)
 
 
 def load_parts(ctx: RunContext) -> dict[str, dict[str, Any]]:
     """Every task's saved share of the run's report, by task."""
-    fs, root = pafs.FileSystem.from_uri(_parts_dir(ctx))
+    fs, root = delta.filesystem(_parts_dir(ctx), ctx.settings)
     infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
     parts = {}
     for info in infos:

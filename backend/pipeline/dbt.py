@@ -58,6 +58,7 @@ def dbt_environment(
     """
     env = {
         **settings.dbt_env,
+        **settings.dbt_credentials_env,
         "NOVA_RUN_DATE": run_date.isoformat() if run_date else "",
         "NOVA_RUN_START": run_start.isoformat() if run_start else "",
     }

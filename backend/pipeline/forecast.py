@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from backend.pipeline.context import RunContext
+    from backend.settings import Settings
 
 ML_FORECASTS = ("ml", "ml_forecasts")
 
@@ -59,7 +60,7 @@ def run_forecast(ctx: RunContext) -> int:
     )
     pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
     table = to_table(forecasts.merge(pairs, on="unique_id"), ctx.end, version)
-    write_forecasts(forecasts_uri(ctx), table, ctx.end)
+    write_forecasts(forecasts_uri(ctx), table, ctx.end, ctx.settings)
     stats = ctx.report.table("ml.ml_forecasts")
     stats.rows_read = len(history)
     stats.rows_written = table.num_rows
@@ -113,7 +114,7 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
     return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
 
 
-def write_forecasts(uri: str, table: pa.Table, forecast_date: date) -> None:
+def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Settings) -> None:
     """Replace exactly ``forecast_date``'s partition (idempotent re-runs)."""
     from deltalake import write_deltalake
 
@@ -125,5 +126,5 @@ def write_forecasts(uri: str, table: pa.Table, forecast_date: date) -> None:
         mode="overwrite",
         partition_by=["forecast_date"],
         predicate=delta.date_range_predicate(forecast_date, forecast_date, "forecast_date"),
-        storage_options=delta.storage_options(),
+        storage_options=delta.storage_options(settings),
     )

@@ -156,7 +156,7 @@ def transform_forecasts(
 
     if any(s.name == "forecast" and s.status == "skipped" for s in ctx.report.steps):
         raise StepSkipped("the forecast step was skipped: no fresh forecasts to build on")
-    if not delta.table_exists(forecasts_uri(ctx)):
+    if not delta.table_exists(forecasts_uri(ctx), ctx.settings):
         raise StepSkipped("no forecasts in the lake yet (ml/ml_forecasts): run `nova train`")
     return _build(ctx, on_node, on_total, select=[FORECAST_TAG], extra=DAILY_EXCLUDE)
 
@@ -202,9 +202,10 @@ def record_transform(ctx: RunContext, outcome: DbtOutcome) -> None:
 def gold_row_count(ctx: RunContext, name: str) -> int:
     """Rows of a gold Delta table, from the log's file statistics (no data read)."""
     uri = delta.table_uri("gold", name, settings=ctx.settings)
-    if not delta.table_exists(uri):
+    if not delta.table_exists(uri, ctx.settings):
         return 0
-    actions = DeltaTable(uri, storage_options=delta.storage_options()).get_add_actions(flatten=True)
+    table = DeltaTable(uri, storage_options=delta.storage_options(ctx.settings))
+    actions = table.get_add_actions(flatten=True)
     return int(sum(actions.column("num_records").to_pylist()))
 
 
@@ -227,5 +228,5 @@ def publish(ctx: RunContext) -> dict[str, int]:
 
 def write_report(ctx: RunContext) -> str:
     """Save the run report as JSON in the lake; returns its URI."""
-    delta.write_json(ctx.report_uri, ctx.report.as_dict())
+    delta.write_json(ctx.report_uri, ctx.report.as_dict(), ctx.settings)
     return ctx.report_uri

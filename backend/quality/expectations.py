@@ -31,6 +31,8 @@ from backend.lake.sql import quote_name
 if TYPE_CHECKING:
     import pandas as pd
 
+    from backend.settings import Settings
+
 INTEGER = r"^\d+$"
 ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$"
 
@@ -343,9 +345,9 @@ def failing_positions(rows: pa.Table, source: str, entity: str) -> list[tuple[in
 QUARANTINE_COLUMNS = ("_row_id", "_batch_id", "_ingested_at", delta.PARTITION_COLUMN)
 
 
-def window_rows(uri: str, start: date, end: date) -> pa.Table:
+def window_rows(uri: str, start: date, end: date, settings: Settings) -> pa.Table:
     """The bronze rows of the window's partitions."""
-    conn = connect()
+    conn = connect(settings=settings)
     try:
         return conn.execute(
             f"select * from delta_scan(?) where {quote_name(delta.PARTITION_COLUMN)} "

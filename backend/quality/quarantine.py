@@ -42,7 +42,7 @@ def quarantine_uri(settings: Settings) -> str:
 def ensure_quarantine_table(settings: Settings) -> None:
     """Create the (empty) quarantine table, so readers never meet a missing table."""
     uri = quarantine_uri(settings)
-    if not delta.table_exists(uri):
+    if not delta.table_exists(uri, settings):
         write_deltalake(
             uri,
             QUARANTINE_SCHEMA.empty_table(),
@@ -64,14 +64,14 @@ def failing_rows(
     rules: tuple[Rule, ...] = CONTRACTS.get(source, {}).get(entity, ())
     if not rules:
         return QUARANTINE_SCHEMA.empty_table()
-    conn = connect()
+    conn = connect(settings=settings)
     try:
         # Referenced keys are read by the same query (one DuckDB scan of just the key
         # column), faster than loading those tables through deltalake first.
         ref_ctes, ref_params = [], []
         for referenced, key in sorted(references_of(rules)):
             uri = bronze_uri(source, referenced, settings)
-            if delta.table_exists(uri):
+            if delta.table_exists(uri, settings):
                 ref_ctes.append(
                     f"ref_{plain_name(referenced)} as (select {quote_name(key)} from delta_scan(?))"
                 )
@@ -136,10 +136,10 @@ def validate_window(
     counts: dict[str, int] = {}
     for entity in entities:
         uri = bronze_uri(source, entity, settings)
-        if not delta.table_exists(uri):
+        if not delta.table_exists(uri, settings):
             continue
         if has_suite(source):  # external sources: Great Expectations suites
-            rows = window_rows(uri, start, end)
+            rows = window_rows(uri, start, end, settings)
             failed = quarantine_rows(source, entity, rows, QUARANTINE_SCHEMA)
         else:
             failed = failing_rows(source, entity, uri, start, end, settings)

@@ -43,13 +43,13 @@ def _run(settings: Settings, start: date, end: date) -> RunContext:
 
 def _gold(settings: Settings) -> dict[str, tuple[int, str]]:
     return {
-        name: content_hash(delta.table_uri("gold", name, settings=settings))
+        name: content_hash(delta.table_uri("gold", name, settings=settings), settings)
         for name in gold_tables(settings)
     }
 
 
 def _query(settings: Settings, table: str, sql: str, params: list[object]) -> list[tuple]:
-    conn = connect()
+    conn = connect(settings=settings)
     try:
         uri = delta.table_uri("gold", table, settings=settings)
         return conn.execute(sql.replace("{table}", "delta_scan(?)"), [uri, *params]).fetchall()

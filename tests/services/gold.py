@@ -23,7 +23,7 @@ def write_gold(
     table = pa.Table.from_pylist(rows, schema=schema)
     write_deltalake(
         delta.table_uri("gold", name, settings=settings), table, mode="overwrite",
-        schema_mode="overwrite",
+        schema_mode="overwrite", storage_options=delta.storage_options(settings),
     )  # fmt: skip
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-import pyarrow.fs as pafs
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -16,17 +15,12 @@ from backend.lake import delta
 router = APIRouter(tags=["system"])
 
 
-def _lake_reachable(uri: str) -> bool:
-    fs, path = pafs.FileSystem.from_uri(uri)
-    return fs.get_file_info(path).type == pafs.FileType.Directory
-
-
 @router.get("/health", response_model=Health)
 async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
     """Each dependency's state and the gold version; `degraded` when one is down."""
     gold_uri = delta.table_uri("gold", settings=lake.settings)
     try:
-        reachable = await asyncio.to_thread(_lake_reachable, gold_uri)
+        reachable = await asyncio.to_thread(delta.is_dir, gold_uri, lake.settings)
         lake_state = DependencyHealth(
             status="ok" if reachable else "down",
             detail=None if reachable else f"no gold tables at {gold_uri}",
