@@ -29,7 +29,7 @@ from backend.pipeline import runner
 from backend.pipeline.context import RunContext
 from backend.settings import Settings
 
-console = Console()
+console = Console(width=120)
 
 # One engine run in a fresh interpreter: dbt, Spark's JVM and DuckDB start cold, as a
 # scheduled build does. Prints a JSON line of its timings.

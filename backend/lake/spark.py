@@ -117,7 +117,7 @@ def stage_sources(spark: SparkSession, settings: Settings) -> dict[str, str]:
     outcomes: dict[str, str] = {}
     for source in lake_sources(settings):
         try:
-            table = DeltaTable(source.uri)
+            table = DeltaTable(source.uri, storage_options=settings.lake_storage_options)
         except TableNotFoundError:
             outcomes[source.relation] = "missing"
             continue
@@ -126,7 +126,7 @@ def stage_sources(spark: SparkSession, settings: Settings) -> dict[str, str]:
             outcomes[source.relation] = f"unchanged v{version}"
             continue
         spark.sql(f"create database if not exists {source.schema}")
-        frame = _snapshot_frame(spark, table, source.uri)
+        frame = _snapshot_frame(spark, table, source.uri, settings)
         frame.write.mode("overwrite").format("parquet").saveAsTable(source.relation)
         # The property is our own integer; the relation passed the identifier check.
         spark.sql(
@@ -146,10 +146,12 @@ def _staged_version(spark: SparkSession, source: LakeSource) -> int | None:
     return None
 
 
-def _snapshot_frame(spark: SparkSession, table: DeltaTable, uri: str) -> Any:
+def _snapshot_frame(spark: SparkSession, table: DeltaTable, uri: str, settings: Settings) -> Any:
     """The table's current rows as a DataFrame, with the Delta schema's column types."""
     files = table.file_uris()
-    if not files:
+    if not files or "://" in settings.lake_uri:
+        # An empty table has no file to read a schema from; and the local session has no
+        # s3a filesystem (its jars come from Maven too): delta-rs reads, Arrow hands over.
         return spark.createDataFrame(table.to_pyarrow_table())
     # Partition values live in the directory names (col=value/), which Spark reads back
     # given the table root; their inferred types are then set to the Delta schema's.
