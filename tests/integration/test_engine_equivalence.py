@@ -58,7 +58,7 @@ def _write_naive_forecasts(settings: Settings) -> None:
                 }
             )
     table = to_table(pd.DataFrame(rows), END, "test")
-    write_forecasts(delta.table_uri(*ML_FORECASTS, settings=settings), table, END)
+    write_forecasts(delta.table_uri(*ML_FORECASTS, settings=settings), table, END, settings)
 
 
 @pytest.fixture(scope="module")
