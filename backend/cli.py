@@ -237,6 +237,21 @@ def gold() -> None:
     console.print(table)
 
 
+@app.command("spark-sources")
+def spark_sources() -> None:
+    """Stage the lake's sources into the local Spark session's catalog, so that
+    `dbt build --target spark` can read them (the pipeline does it before each Spark build)."""
+    from backend.lake.spark import local_session, stage_sources
+
+    settings = get_settings()
+    with console.status("starting the local Spark session and staging bronze"):
+        outcomes = stage_sources(local_session(settings), settings)
+    table = Table("Spark table", "outcome")
+    for relation, outcome in outcomes.items():
+        table.add_row(relation, outcome)
+    console.print(table)
+
+
 @app.command()
 def report(
     path: Annotated[
