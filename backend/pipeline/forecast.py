@@ -30,6 +30,20 @@ def forecasts_uri(ctx: RunContext) -> str:
     return delta.table_uri(*ML_FORECASTS, settings=ctx.settings)
 
 
+def has_forecasts_for(ctx: RunContext) -> bool:
+    """Whether ``ml_forecasts`` holds the run date's partition (a table with only older
+    dates would make the forecast marts rebuild yesterday's decisions as today's)."""
+    from deltalake import DeltaTable
+
+    from backend.lake import delta
+
+    uri = forecasts_uri(ctx)
+    if not delta.table_exists(uri, ctx.settings):
+        return False
+    table = DeltaTable(uri, storage_options=delta.storage_options(ctx.settings))
+    return bool(table.file_uris(partition_filters=[("forecast_date", "=", ctx.end.isoformat())]))
+
+
 def run_forecast(ctx: RunContext) -> int:
     """Forecast every series for the run date; rows written to ``ml/ml_forecasts``."""
     from ml import registry

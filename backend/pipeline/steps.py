@@ -152,12 +152,16 @@ def transform_forecasts(
     on_total: Callable[[int], None] | None = None,
 ) -> DbtOutcome:
     """dbt build of the forecast marts: fct_forecasts, fct_reorder_points, fct_stock_alerts."""
-    from backend.pipeline.forecast import StepSkipped, forecasts_uri
+    from backend.pipeline.forecast import StepSkipped, has_forecasts_for
 
     if any(s.name == "forecast" and s.status == "skipped" for s in ctx.report.steps):
         raise StepSkipped("the forecast step was skipped: no fresh forecasts to build on")
-    if not delta.table_exists(forecasts_uri(ctx), ctx.settings):
-        raise StepSkipped("no forecasts in the lake yet (ml/ml_forecasts): run `nova train`")
+    # Airflow runs this as its own task, without the forecast step's report: the lake says
+    if not has_forecasts_for(ctx):
+        raise StepSkipped(
+            f"no forecasts for {ctx.end} in ml/ml_forecasts: the forecast step did not run "
+            "for this date (without a champion, run `nova train`)"
+        )
     return _build(ctx, on_node, on_total, select=[FORECAST_TAG], extra=DAILY_EXCLUDE)
 
 
