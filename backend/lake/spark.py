@@ -14,7 +14,6 @@ whose Delta version has not moved since the last copy is left alone.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,12 +71,12 @@ def lake_sources(settings: Settings) -> list[LakeSource]:
 
 def profile_session_parameters(settings: Settings) -> dict[str, str]:
     """The spark target's ``server_side_parameters``, rendered the way dbt renders them
-    (``env_var`` over the environment of :func:`backend.pipeline.dbt.dbt_environment`)."""
+    (``env_var`` over :attr:`Settings.dbt_env`, the environment the pipeline gives dbt)."""
     from jinja2 import Environment
 
     profiles = yaml.safe_load(Path(settings.dbt_project_dir, "profiles.yml").read_text())
     output = profiles["nova"]["outputs"]["spark"]
-    environment = {**os.environ, **settings.dbt_env}
+    environment = settings.dbt_env
 
     def env_var(name: str, default: str | None = None) -> str:
         value = environment.get(name, default)
