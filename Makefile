@@ -55,6 +55,7 @@ bench: install
 	$(UV) run --no-sync python benchmarks/orchestration.py
 	$(UV) run --no-sync python benchmarks/inventory_policy.py
 	$(UV) run --no-sync python benchmarks/api.py
+	$(UV) run --no-sync python benchmarks/engines.py
 	@echo "forecast speed needs a trained demo lake: make demo, then $(UV) run --no-sync python benchmarks/forecast_speed.py"
 
 clean:
