@@ -9,11 +9,12 @@ local session has none (they come only from Maven, which our machines cannot rea
 :func:`stage_sources` copies each source table's *current* Delta snapshot (the files its
 log lists, never the directory, which still holds replaced files) into a Parquet table of
 the session's catalog, named as dbt's ``source()`` renders it (``erp.items``). A table
-whose Delta version has not moved since the last copy is left alone.
+whose Delta version has not moved since the last copy (of the same lake) is left alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # external_location: "delta_scan('{{ env_var('NOVA_LAKE_ROOT', ...) }}/bronze/erp/{name}')"
 _LOCATION_SUFFIX = re.compile(r"\}\}(?P<suffix>/[^'\"]*)['\"]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-VERSION_PROPERTY = "nova.delta_version"
+SNAPSHOT_PROPERTY = "nova.delta_snapshot"
 
 
 @dataclass(frozen=True)
@@ -121,27 +122,34 @@ def stage_sources(spark: SparkSession, settings: Settings) -> dict[str, str]:
             outcomes[source.relation] = "missing"
             continue
         version = table.version()
-        if _staged_version(spark, source) == version:
+        snapshot = _snapshot_id(source.uri, version)
+        if _staged_snapshot(spark, source) == snapshot:
             outcomes[source.relation] = f"unchanged v{version}"
             continue
         spark.sql(f"create database if not exists {source.schema}")
         frame = _snapshot_frame(spark, table, source.uri, settings)
         frame.write.mode("overwrite").format("parquet").saveAsTable(source.relation)
-        # The property is our own integer; the relation passed the identifier check.
+        # The property is hex and digits of our own; the relation passed the identifier check.
         spark.sql(
             f"alter table {source.relation} set tblproperties "
-            f"('{VERSION_PROPERTY}' = '{int(version)}')"
+            f"('{SNAPSHOT_PROPERTY}' = '{snapshot}')"
         )
         outcomes[source.relation] = f"copied v{version}"
     return outcomes
 
 
-def _staged_version(spark: SparkSession, source: LakeSource) -> int | None:
+def _snapshot_id(uri: str, version: int) -> str:
+    """Which lake and which version a staged copy holds: another lake pointed at the same
+    warehouse must not pass for unchanged because its version number matches."""
+    return f"{hashlib.sha256(uri.encode()).hexdigest()[:16]}-v{int(version)}"
+
+
+def _staged_snapshot(spark: SparkSession, source: LakeSource) -> str | None:
     if not spark.catalog.tableExists(source.relation):
         return None
     for row in spark.sql(f"show tblproperties {source.relation}").collect():
-        if row["key"] == VERSION_PROPERTY:
-            return int(row["value"])
+        if row["key"] == SNAPSHOT_PROPERTY:
+            return str(row["value"])
     return None
 
 
