@@ -36,31 +36,40 @@ SEASON = {"D": 7, "W": 52, "M": 12}
 ENSEMBLE = "Ensemble"
 
 
-def default_candidates(
-    freq: str, *, n_jobs: int = 2, expensive: bool = True
+def cheap_candidates(
+    season: int, *, window: int, gbm: GlobalModel
 ) -> list[LocalModel | GlobalModel]:
-    """Every candidate family: naive baselines, intermittent methods, ETS/ARIMA/Theta,
-    the global LightGBM, and (daily and weekly data) Prophet."""
+    """The candidates every series can afford: naive baselines (window average over
+    ``window`` periods), intermittent-demand methods and the global model ``gbm``."""
     from ml.models.baselines import HistoricAverage, Naive, SeasonalNaive, WindowAverage, Zero
-    from ml.models.gbm import LightGBMGlobal
     from ml.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonSBA
-    from ml.models.prophet import Prophet
-    from ml.models.statistical import AutoARIMA, AutoETS, AutoTheta
 
-    season = SEASON.get(freq, 1)
-    models: list[LocalModel | GlobalModel] = [
+    return [
         Naive(),
         SeasonalNaive(season),
         HistoricAverage(),
-        WindowAverage(season, alias="WindowAverage"),
+        WindowAverage(window, alias="WindowAverage"),
         Zero(),
         CrostonClassic(),
         CrostonSBA(),
         TSB(0.1, 0.1),
         ADIDA(),
         IMAPA(),
-        LightGBMGlobal(n_jobs=n_jobs),
+        gbm,
     ]
+
+
+def default_candidates(
+    freq: str, *, n_jobs: int = 2, expensive: bool = True
+) -> list[LocalModel | GlobalModel]:
+    """Every candidate family: naive baselines, intermittent methods, ETS/ARIMA/Theta,
+    the global LightGBM, and (daily and weekly data) Prophet."""
+    from ml.models.gbm import LightGBMGlobal
+    from ml.models.prophet import Prophet
+    from ml.models.statistical import AutoARIMA, AutoETS, AutoTheta
+
+    season = SEASON.get(freq, 1)
+    models = cheap_candidates(season, window=season, gbm=LightGBMGlobal(n_jobs=n_jobs))
     if expensive:
         models += [AutoETS(1), AutoARIMA(1), AutoTheta(1), Prophet(n_jobs=n_jobs)]
     return models

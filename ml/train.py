@@ -28,25 +28,14 @@ Log = Callable[[str], None]
 
 def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
     """Candidates for daily item x depot demand and the models each class runs."""
-    from ml.models.baselines import HistoricAverage, Naive, SeasonalNaive, WindowAverage, Zero
+    from ml.model import cheap_candidates
     from ml.models.gbm import LightGBMGlobal
-    from ml.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonSBA
     from ml.models.prophet import Prophet
     from ml.models.statistical import AutoETS
 
-    cheap: list[Any] = [
-        Naive(),
-        SeasonalNaive(7),
-        HistoricAverage(),
-        WindowAverage(28, alias="WindowAverage"),
-        Zero(),
-        CrostonClassic(),
-        CrostonSBA(),
-        TSB(0.1, 0.1),
-        ADIDA(),
-        IMAPA(),
-        LightGBMGlobal(n_jobs=n_jobs, max_train_rows=400_000, num_boost_round=150),
-    ]
+    # daily series: weekly season, a 4-week window; LightGBM capped for the training budget
+    gbm = LightGBMGlobal(n_jobs=n_jobs, max_train_rows=400_000, num_boost_round=150)
+    cheap: list[Any] = cheap_candidates(7, window=28, gbm=gbm)
     expensive = [AutoETS(1), Prophet(n_jobs=n_jobs)]
     names = [m.alias for m in cheap]
     sets: dict[str, Sequence[str]] = {
