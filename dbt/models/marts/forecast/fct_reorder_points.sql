@@ -170,18 +170,35 @@ policy as (
 
 ),
 
-levels as (
+safety_stocks as (
 
     select
         policy.*,
-        policy.z_score * policy.demand_std_lead_time as safety_stock,
-        policy.avg_daily_demand * policy.lead_time_days
-        + policy.z_score * policy.demand_std_lead_time as reorder_point,
-        policy.avg_daily_demand * policy.lead_time_days
-        + policy.z_score * policy.demand_std_lead_time
-        + policy.avg_daily_demand * {{ var('order_cycle_days') }} as order_up_to
+        policy.z_score * policy.demand_std_lead_time as safety_stock
 
     from policy
+
+),
+
+reorder_levels as (
+
+    select
+        safety_stocks.*,
+        safety_stocks.avg_daily_demand * safety_stocks.lead_time_days
+        + safety_stocks.safety_stock as reorder_point
+
+    from safety_stocks
+
+),
+
+levels as (
+
+    select
+        reorder_levels.*,
+        reorder_levels.reorder_point
+        + reorder_levels.avg_daily_demand * {{ var('order_cycle_days') }} as order_up_to
+
+    from reorder_levels
 
 ),
 
