@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from backend.api.auth import ApiKey, KeyVerifier
 from backend.api.cache import Cache
 from backend.api.lake import GoldLake
+from backend.api.principal import Principal, Role
 from backend.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `nova apikey create`.")
@@ -65,8 +67,25 @@ async def get_admin_key(key: Annotated[ApiKey, Depends(get_current_key)]) -> Api
     return key
 
 
+async def get_principal(key: Annotated[ApiKey, Depends(get_current_key)]) -> Principal:
+    """The caller. For now API keys only (every depot); sessions join here."""
+    return Principal(kind="key", subject=key.key_id, role=key.role)
+
+
+def _needs(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.has_role(role):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this route needs the {role} role")
+        return principal
+
+    return check
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 LakeDep = Annotated[GoldLake, Depends(get_lake)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
 AdminKey = Annotated[ApiKey, Depends(get_admin_key)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+PlannerPrincipal = Annotated[Principal, Depends(_needs("planner"))]
+AdminPrincipal = Annotated[Principal, Depends(_needs("admin"))]

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator
 
+from backend.api.principal import Principal
 from backend.api.schemas import Message, PageOf
 from backend.lake.reader import GoldReader, Where
 from backend.lake.sql import plain_name, quote_name
@@ -86,6 +87,18 @@ def paged(
     return page_model.model_validate(
         {"data": page.rows, "count": page.count, "limit": limit, "offset": offset}
     )
+
+
+def depot_scope(where: Where, principal: Principal, column: str = "depot_id") -> Where:
+    """Restrict ``where`` to the principal's depots (nothing to add for an unscoped caller).
+
+    ``column`` is a fixed column expression from our own code, never from the request.
+    """
+    if principal.depots is not None:
+        where.add(
+            f"{column} in (select unnest($scope_depots))", scope_depots=list(principal.depots)
+        )
+    return where
 
 
 def category_filter(where: Where, category: str | None, column: str = "item_id") -> list[str]:
