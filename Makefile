@@ -9,7 +9,7 @@ DEMO_BACKFILL_END ?= 2026-10-30
 PYTEST_ARGS ?=
 AIRFLOW_PORT ?= 8080
 
-.PHONY: help uv install demo test lint typecheck unit dbt-parse dbt-manifest airflow bench clean
+.PHONY: help uv install demo test lint typecheck unit dbt-parse dbt-manifest airflow bench clean openapi
 
 help:
 	@echo "make demo   install, generate the demo ERP, backfill 3 years, train the forecaster, run the last day, list gold"
@@ -40,6 +40,10 @@ typecheck: install
 
 test: lint typecheck
 	$(UV) run --no-sync pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The API's schema, committed: the dashboard's client is generated from it.
+openapi: install
+	$(UV) run --no-sync python -m backend.api.openapi
 
 # The manifest the DAGs render the dbt project from: parsing a DAG never runs dbt.
 dbt-manifest: install

@@ -177,6 +177,17 @@ class Settings(BaseSettings):
         description="SQLite file of hashed API keys; default <warehouse_dir>/api_keys.sqlite.",
     )
     cache_ttl_seconds: int = Field(default=300, ge=1, description="TTL of cached API responses.")
+    api_rate_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests per minute per API key, session or anonymous address; 0: no limit.",
+    )
+    api_rate_burst: int = Field(
+        default=300, ge=1, description="Requests a client may send at once above its rate."
+    )
+    api_max_in_flight: int = Field(
+        default=16, ge=0, description="Requests of one client served at once; 0: no cap."
+    )
     gold_version_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the API re-reads the gold version."
     )

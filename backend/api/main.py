@@ -11,15 +11,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from backend.api.auth import KeyVerifier
 from backend.api.cache import Cache
 from backend.api.fastpath import CachedResponses
+from backend.api.http import (
+    ClientLimits,
+    ETagMiddleware,
+    document_problems,
+    install_problem_handlers,
+)
 from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
@@ -47,6 +51,11 @@ API_PREFIX = "/api/v1"
 UVICORN_WS_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids: the handler's name (``list_items``, ``get_item``), unique."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         summary="Gold tables of the Nova Corrente lakehouse and live stock alerts.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     cache = Cache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
     hub = AlertHub(
@@ -83,8 +93,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.kafka_bootstrap, settings.alerts_topic, hub, backlog=settings.ws_resume_buffer
     )
 
-    # Innermost first: cache hits skip the router but still get CORS headers and metrics.
+    # Innermost first: cache hits skip the router but still get ETags, limits, CORS headers
+    # and metrics.
     app.add_middleware(CachedResponses, lake=lake, cache=cache, verifier=verifier)
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(
+        ClientLimits,
+        per_minute=settings.api_rate_per_minute,
+        burst=settings.api_rate_burst,
+        concurrent=settings.api_max_in_flight,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -99,23 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(ws.router)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's shape (a list of problems under `detail`), with a one-line message too.
-        problems = exc.errors()
-        first = problems[0] if problems else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": jsonable_encoder(problems),
-                "message": f"invalid {where}: {first.get('msg', '')}",
-            },
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return JSONResponse(status_code=500, content={"detail": "internal error"})
-
+    install_problem_handlers(app)
+    document_problems(app)
     return app

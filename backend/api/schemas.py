@@ -219,3 +219,7 @@ class Health(BaseModel):
     gold_version: str | None
     gold_published_at: str | None = None
     dependencies: dict[str, DependencyHealth]
+
+
+class Probe(BaseModel):
+    status: Literal["ok"] = Field(description="Always `ok` when the probe passes.")

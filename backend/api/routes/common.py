@@ -19,7 +19,14 @@ from backend.lake.sql import plain_name, quote_name
 # Ids and names are short; anything longer is refused (422) before it reaches a query.
 Text = Annotated[str | None, Query(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page.")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=100_000,
+        description="Rows to skip (at most 100,000: narrow the filters to reach further rows).",
+    ),
+]
 
 
 def _iso_date(value: object) -> object:

@@ -1,18 +1,57 @@
-"""Health and Prometheus metrics (no key needed: probes and scrapers call them)."""
+"""Health, probes and Prometheus metrics (no key needed: probes and scrapers call them).
+
+Anonymous callers get states, never exception text or paths: those go to the log.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.api.deps import CacheDep, LakeDep
-from backend.api.schemas import DependencyHealth, Health
+from backend.api.http import problem
+from backend.api.schemas import DependencyHealth, Health, Probe
 from backend.lake import delta
 
 router = APIRouter(tags=["system"])
+log = logging.getLogger(__name__)
+
+
+async def _gold_readable(lake: LakeDep) -> bool:
+    """Gold's directory exists and the published version can be read."""
+    gold_uri = delta.table_uri("gold", settings=lake.settings)
+    try:
+        reachable = await asyncio.to_thread(delta.is_dir, gold_uri, lake.settings)
+    except OSError as exc:
+        log.warning("gold unreadable at %s: %s", gold_uri, exc)
+        return False
+    if not reachable:
+        log.warning("no gold tables at %s", gold_uri)
+        return False
+    return await lake.versions.current(lake.pool) is not None
+
+
+@router.get("/livez", response_model=Probe)
+async def livez() -> Probe:
+    """The process answers (a liveness probe: restart it only when this fails)."""
+    return Probe(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Probe,
+    responses={503: {"description": "Gold cannot be read: send no traffic here."}},
+)
+async def readyz(lake: LakeDep) -> Probe | JSONResponse:
+    """Ready to serve: gold is readable and has a published version (else 503)."""
+    if not await _gold_readable(lake):
+        return problem(503, "gold cannot be read yet", instance="/readyz", kind="not-ready")
+    return Probe(status="ok")
 
 
 @router.get("/health", response_model=Health)
@@ -21,12 +60,13 @@ async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
     gold_uri = delta.table_uri("gold", settings=lake.settings)
     try:
         reachable = await asyncio.to_thread(delta.is_dir, gold_uri, lake.settings)
-        lake_state = DependencyHealth(
-            status="ok" if reachable else "down",
-            detail=None if reachable else f"no gold tables at {gold_uri}",
-        )
     except OSError as exc:
-        lake_state = DependencyHealth(status="down", detail=str(exc))
+        log.warning("gold unreadable at %s: %s", gold_uri, exc)
+        reachable = False
+    lake_state = DependencyHealth(
+        status="ok" if reachable else "down",
+        detail=None if reachable else "no readable gold tables",
+    )
     version = await lake.versions.current(lake.pool)
     redis_state = await cache.ping()
     feed = request.app.state.feed
@@ -36,7 +76,7 @@ async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
     dependencies = {
         "lake": lake_state,
         "redis": DependencyHealth(status=redis_state),
-        "kafka": DependencyHealth(status=kafka_status, detail=feed.detail),
+        "kafka": DependencyHealth(status=kafka_status),
     }
     degraded = any(d.status == "down" for d in dependencies.values())
     return Health(

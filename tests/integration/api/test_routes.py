@@ -121,7 +121,10 @@ def test_invalid_input_is_a_clear_4xx(api: Api, path: str, params: dict[str, obj
     with api.client() as client:
         response = client.get(path, params=params)
     assert response.status_code == 422
-    assert response.json()["message"].startswith("invalid query.")
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["detail"].startswith("invalid query.")
+    assert problem["errors"] and problem["errors"][0]["loc"][0] == "query"
 
 
 def test_an_empty_date_range_is_an_empty_page(api: Api) -> None:
