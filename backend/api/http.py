@@ -32,6 +32,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api.glossary import document_fields
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -331,7 +333,7 @@ def document_problems(app: FastAPI) -> None:
                 for status, response in responses.items():
                     if status[0] in "45":
                         response["content"] = {PROBLEM_JSON: {"schema": ref}}
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = document_fields(schema)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
