@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from backend.appdb.base import Base, UtcDateTime
 
@@ -27,7 +27,7 @@ class LoginAttempt(Base):
 
 
 def _retry_after(
-    session: Session, column: sa.ColumnElement[str], value: str, limit: int, since: datetime,
+    session: Session, column: InstrumentedAttribute[str], value: str, limit: int, since: datetime,
     window: timedelta, now: datetime,
 ) -> int:  # fmt: skip
     """Seconds until fewer than ``limit`` failures of ``value`` remain in the window."""

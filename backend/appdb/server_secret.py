@@ -25,11 +25,18 @@ def server_secret(settings: Settings) -> bytes:
         raise MissingSecret("NOVA_SECRET_KEY is required when NOVA_ENV=prod")
     path = settings.secret_key_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: of two processes starting together, one writes and both read its secret.
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        # Written whole to a private temp file, then linked into place: link fails if
+        # another process got there first, and nobody ever reads a half-written secret.
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            temp.unlink()
     value = path.read_text().strip()
     if len(value) < 32:
         raise MissingSecret(f"the secret in {path} is too short; delete it to regenerate")
