@@ -26,7 +26,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 UNAUTHORIZED = HTTPException(
     status.HTTP_401_UNAUTHORIZED,
-    "missing or invalid credentials: send `Authorization: Bearer <key>` or sign in",
+    "missing or invalid API key or session: send `Authorization: Bearer <key>` or sign in",
     headers={"WWW-Authenticate": "Bearer"},
 )
 CSRF_REFUSED = HTTPException(
