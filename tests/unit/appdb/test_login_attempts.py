@@ -17,11 +17,18 @@ def wait(engine: Engine, email: str, address: str, now) -> int:  # type: ignore[
                        per_account=3, per_address=5)  # fmt: skip
 
 
-def test_an_account_is_held_after_the_limit_until_the_oldest_failure_ages_out(engine: Engine) -> None:
+def test_an_account_is_held_after_the_limit_until_the_oldest_failure_ages_out(
+    engine: Engine,
+) -> None:
     start = utcnow()
     for n in range(3):
         assert wait(engine, "ana@x.com", "10.0.0.1", start) == 0
-        record_failure(engine, email="ana@x.com", client_address=f"10.0.0.{n}", now=start + timedelta(minutes=n))
+        record_failure(
+            engine,
+            email="ana@x.com",
+            client_address=f"10.0.0.{n}",
+            now=start + timedelta(minutes=n),
+        )
     now = start + timedelta(minutes=3)
     assert wait(engine, "ana@x.com", "10.9.9.9", now) == 12 * 60  # the first failure leaves at +15
     assert wait(engine, "bo@x.com", "10.9.9.9", now) == 0  # another account is not held

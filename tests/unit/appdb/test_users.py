@@ -10,7 +10,14 @@ from sqlalchemy.engine import Engine
 from backend.appdb.base import utcnow
 from backend.appdb.passwords import PasswordTooShort, check_strength, verify_password
 from backend.appdb.sessions import create_session, resolve_session, session_is_live
-from backend.appdb.users import UserExists, create_user, get_user, list_users, set_disabled, set_password
+from backend.appdb.users import (
+    UserExists,
+    create_user,
+    get_user,
+    list_users,
+    set_disabled,
+    set_password,
+)
 
 IDLE = timedelta(minutes=30)
 
@@ -18,7 +25,11 @@ IDLE = timedelta(minutes=30)
 def test_create_and_list_with_a_depot_scope(engine: Engine) -> None:
     user = create_user(engine, email=" Ana@Example.COM ", password="correct horse battery",
                        role="planner", depots=["DEP02", "DEP01", "DEP01"])  # fmt: skip
-    assert (user.email, user.role, user.depots) == ("ana@example.com", "planner", ("DEP01", "DEP02"))
+    assert (user.email, user.role, user.depots) == (
+        "ana@example.com",
+        "planner",
+        ("DEP01", "DEP02"),
+    )
     every = create_user(engine, email="bo@example.com", password="x" * 12, role="viewer")
     assert every.depots is None  # no depots: every depot
     assert [u.email for u in list_users(engine)] == ["ana@example.com", "bo@example.com"]
@@ -59,16 +70,22 @@ def test_disabling_a_user_revokes_every_session(engine: Engine) -> None:
 def test_sessions_expire_idle_and_absolute_and_a_new_password_revokes_them(engine: Engine) -> None:
     user = create_user(engine, email="ana@example.com", password="p" * 12, role="viewer")
     now = utcnow()
-    create_session(engine, user_id=user.id, token_hash="b" * 64, now=now, lifetime=timedelta(hours=1))
+    create_session(
+        engine, user_id=user.id, token_hash="b" * 64, now=now, lifetime=timedelta(hours=1)
+    )
     live = resolve_session(engine, "b" * 64, now=now + timedelta(minutes=20), idle=IDLE)
     assert live is not None and live.user.email == "ana@example.com"
     # Used at +20 min (touched): still live at +45, idle-expired 30 min after the last use.
     assert resolve_session(engine, "b" * 64, now=now + timedelta(minutes=45), idle=IDLE)
     assert resolve_session(engine, "b" * 64, now=now + timedelta(minutes=76), idle=IDLE) is None
-    create_session(engine, user_id=user.id, token_hash="c" * 64, now=now, lifetime=timedelta(hours=1))
+    create_session(
+        engine, user_id=user.id, token_hash="c" * 64, now=now, lifetime=timedelta(hours=1)
+    )
     for minutes in range(0, 60, 20):  # kept busy, it still ends at the absolute expiry
         assert resolve_session(engine, "c" * 64, now=now + timedelta(minutes=minutes), idle=IDLE)
     assert resolve_session(engine, "c" * 64, now=now + timedelta(minutes=61), idle=IDLE) is None
-    create_session(engine, user_id=user.id, token_hash="d" * 64, now=now, lifetime=timedelta(hours=1))
+    create_session(
+        engine, user_id=user.id, token_hash="d" * 64, now=now, lifetime=timedelta(hours=1)
+    )
     assert set_password(engine, "ana@example.com", "q" * 12)
     assert resolve_session(engine, "d" * 64, now=now, idle=IDLE) is None
