@@ -56,6 +56,7 @@ def _set_cookies(response: Response, settings: Settings, cookie: str, csrf: str)
     "/login",
     response_model=Me,
     responses={
+        400: {"model": Message, "description": "The body is not JSON."},
         401: {"model": Message, "description": "Wrong email or password (the same for both)."},
         429: {"model": Message, "description": "Too many failed sign-ins; see Retry-After."},
     },
@@ -118,7 +119,10 @@ async def login(
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {"model": Message, "description": "Not signed in."}},
+    responses={
+        401: {"model": Message, "description": "Not signed in."},
+        403: {"model": Message, "description": "Signed in by cookie without X-CSRF-Token."},
+    },
 )
 async def logout(
     response: Response, principal: CurrentPrincipal, engine: AppDbDep, auth: AuthDep,
