@@ -35,6 +35,7 @@ from backend.api.routes import (
     reorder_points,
     system,
     towers,
+    users,
     ws,
 )
 from backend.appdb import upgrade
@@ -110,7 +111,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware)
 
-    for module in (auth, items, towers, depots, inventory, forecasts, reorder_points, alerts, keys):
+    for module in (
+        auth,
+        items,
+        towers,
+        depots,
+        inventory,
+        forecasts,
+        reorder_points,
+        alerts,
+        keys,
+        users,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
     app.include_router(system.router)

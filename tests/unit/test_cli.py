@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from backend import cli
 from backend.appdb import make_engine
 from backend.appdb.keys import lookup_key
 from backend.appdb.users import get_user
-from backend import cli
 from backend.cli import app
 from backend.settings import Settings, get_settings
 from tests.services.gold import build_gold

@@ -285,3 +285,23 @@ def test_a_revoked_key_closes_its_socket(api: Api) -> None:
     asyncio.run(scenario())
     with api.client(token) as revoked:  # and HTTP refuses it too, at once in this process
         assert revoked.get("/api/v1/items").status_code == 401
+
+
+def test_an_admin_signed_in_disables_a_user_with_the_csrf_token(api: Api) -> None:
+    admin, body = sign_in(api, person(api, role="admin"))
+    target = person(api, role="viewer", depots=["DEP02"])
+    listed = {u["email"]: u for u in admin.get("/api/v1/users").json()["data"]}
+    assert listed[target]["depots"] == ["DEP02"] and "password_hash" not in listed[target]
+    assert admin.post(f"/api/v1/users/{target}/disable").status_code == 403  # no CSRF token
+    csrf = {"X-CSRF-Token": body["csrf_token"]}
+    assert admin.post(f"/api/v1/users/{target}/disable", headers=csrf).status_code == 204
+    assert admin.post("/api/v1/users/nobody@x.example/disable", headers=csrf).status_code == 404
+    with api.client(token=None) as client:
+        answer = client.post("/api/v1/auth/login", json={"email": target, "password": PASSWORD})
+        assert answer.status_code == 401
+    assert admin.post(f"/api/v1/users/{target}/enable", headers=csrf).status_code == 204
+    sign_in(api, target)[0].close()
+    planner, _ = sign_in(api, person(api, role="planner"))
+    assert planner.get("/api/v1/users").status_code == 403
+    planner.close()
+    admin.close()
