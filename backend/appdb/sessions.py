@@ -50,8 +50,15 @@ def create_session(
     lifetime: timedelta,
     client_address: str | None = None,
 ) -> str:
-    """Store a new session; returns its id."""
+    """Store a new session; returns its id. The user's ended sessions are deleted, so the
+    table holds about one row per live session."""
     with Session(engine) as session, session.begin():
+        session.execute(
+            sa.delete(UserSession).where(
+                UserSession.user_id == user_id,
+                sa.or_(UserSession.expires_at < now, UserSession.revoked_at.is_not(None)),
+            )
+        )
         row = UserSession(
             token_hash=token_hash,
             user_id=user_id,

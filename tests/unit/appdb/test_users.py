@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from backend.appdb.base import utcnow
 from backend.appdb.passwords import PasswordTooShort, check_strength, verify_password
-from backend.appdb.sessions import create_session, resolve_session, session_is_live
+from backend.appdb.sessions import UserSession, create_session, resolve_session, session_is_live
 from backend.appdb.users import (
     UserExists,
     create_user,
@@ -89,3 +91,19 @@ def test_sessions_expire_idle_and_absolute_and_a_new_password_revokes_them(engin
     )
     assert set_password(engine, "ana@example.com", "q" * 12)
     assert resolve_session(engine, "d" * 64, now=now, idle=IDLE) is None
+
+
+def test_signing_in_again_clears_the_users_ended_sessions(engine: Engine) -> None:
+    user = create_user(engine, email="ana@example.com", password="p" * 12, role="viewer")
+    start = utcnow()
+    old = create_session(engine, user_id=user.id, token_hash="e" * 64, now=start,
+                         lifetime=timedelta(hours=1))  # fmt: skip
+    live = create_session(engine, user_id=user.id, token_hash="f" * 64,
+                          now=start + timedelta(minutes=30), lifetime=timedelta(hours=1))  # fmt: skip
+    later = start + timedelta(minutes=61)
+    create_session(
+        engine, user_id=user.id, token_hash="0" * 64, now=later, lifetime=timedelta(hours=1)
+    )
+    with Session(engine) as session:
+        ids = set(session.scalars(sa.select(UserSession.id)))
+    assert old not in ids and live in ids
