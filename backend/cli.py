@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 
 from backend.pipeline.context import RunContext, StepResult
 from backend.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     help="Nova Corrente lakehouse: spare-parts demand and replenishment.", no_args_is_help=True
@@ -355,48 +358,191 @@ def serve(
     )
 
 
+def _appdb() -> Engine:
+    """The app database at the latest schema (every command using it upgrades first)."""
+    from backend.appdb import upgrade
+
+    return upgrade(get_settings())
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else ""
+
+
+appdb_app = typer.Typer(
+    help="The app database (users, sessions, API keys): NOVA_APP_DB_URL.", no_args_is_help=True
+)
+app.add_typer(appdb_app, name="appdb")
+
+
+@appdb_app.command("upgrade")
+def appdb_upgrade() -> None:
+    """Migrate the app database to the latest schema and import the old keys file."""
+    from backend.appdb import current_revision
+
+    engine = _appdb()
+    console.print(f"app database at revision {current_revision(engine)}")
+    engine.dispose()
+
+
 apikey_app = typer.Typer(
-    help="API keys (stored hashed; see NOVA_API_KEYS_DB).", no_args_is_help=True
+    help="API keys for services (stored hashed in the app database).", no_args_is_help=True
 )
 app.add_typer(apikey_app, name="apikey")
 
 
 @apikey_app.command("create")
 def apikey_create(
-    role: Annotated[str, typer.Option(help="viewer (read data) or admin (also manage keys).")],
+    role: Annotated[
+        str, typer.Option(help="viewer (read data), planner (also act) or admin (also manage).")
+    ],
     name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "",
 ) -> None:
     """Create a key and print it once (only its hash is kept)."""
-    from backend.api.auth import ROLES, create_key
+    from backend.appdb.keys import ROLES, create_key
 
     if role not in ROLES:
         raise typer.BadParameter(f"{role!r} is not one of {list(ROLES)}", param_hint="--role")
-    path = get_settings().api_keys_path
-    record, token = create_key(path, role=role, name=name)  # type: ignore[arg-type]
-    console.print(f"key id {record.key_id} ({record.role}) stored hashed in {path}")
+    record, token = create_key(_appdb(), role=role, name=name)  # type: ignore[arg-type]
+    console.print(f"key id {record.key_id} ({record.role}) stored hashed in the app database")
     typer.echo(token)
 
 
 @apikey_app.command("list")
 def apikey_list() -> None:
     """List keys: id, role, name, created, revoked."""
-    from backend.api.auth import list_keys
+    from backend.appdb.keys import list_keys
 
     table = Table("key id", "role", "name", "created", "revoked")
-    for key in list_keys(get_settings().api_keys_path):
-        table.add_row(key.key_id, key.role, key.name, key.created_at, key.revoked_at or "")
+    for key in list_keys(_appdb()):
+        table.add_row(
+            key.key_id, key.role, key.name, _stamp(key.created_at), _stamp(key.revoked_at)
+        )
     console.print(table)
 
 
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]) -> None:
-    """Revoke a key (the API stops accepting it within seconds)."""
-    from backend.api.auth import revoke_key
+    """Revoke a key (the API stops accepting it within seconds, and closes its sockets)."""
+    from backend.appdb.keys import revoke_key
 
-    if not revoke_key(get_settings().api_keys_path, key_id):
+    if not revoke_key(_appdb(), key_id):
         console.print(f"no live key {key_id!r}")
         raise typer.Exit(1)
     console.print(f"revoked {key_id}")
+
+
+user_app = typer.Typer(help="People who sign in to the workbench.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(min_length: int) -> str:
+    """From a hidden prompt with confirmation, or the first line of stdin when piped."""
+    import sys
+
+    from backend.appdb.passwords import PasswordTooShort, check_strength
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        check_strength(password, min_length)
+    except PasswordTooShort as exc:
+        raise typer.BadParameter(str(exc), param_hint="password") from None
+    return password
+
+
+def _check_depots(depots: list[str]) -> None:
+    """Depot ids must exist in gold's dim_depots; without gold, only a warning."""
+    from backend.lake.reader import GoldReader
+
+    reader = GoldReader(get_settings())
+    try:
+        if not reader.exists("dim_depots"):
+            raise FileNotFoundError("dim_depots")
+        rows = reader.rows("select depot_id from delta_scan($t_dim_depots)", tables=["dim_depots"])
+    except Exception:
+        console.print("[yellow]warning:[/] gold has no dim_depots yet; depot ids not checked")
+        return
+    unknown = sorted(set(depots) - {str(row["depot_id"]) for row in rows})
+    if unknown:
+        raise typer.BadParameter(f"unknown depots {unknown}", param_hint="--depots")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The person's email (their sign-in name).")],
+    role: Annotated[str, typer.Option(help="viewer, planner or admin.")],
+    depots: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated depot ids the user may see (default: every depot)."),
+    ] = None,
+) -> None:
+    """Create an account; the password comes from a hidden prompt, or stdin when piped."""
+    from backend.appdb.users import ROLES, UserExists, create_user
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {list(ROLES)}", param_hint="--role")
+    scope = sorted({d.strip() for d in depots.split(",") if d.strip()}) if depots else None
+    if depots is not None and not scope:
+        raise typer.BadParameter("no depot ids given", param_hint="--depots")
+    if scope:
+        _check_depots(scope)
+    password = _read_password(get_settings().password_min_length)
+    try:
+        user = create_user(_appdb(), email=email, password=password, role=role, depots=scope)  # type: ignore[arg-type]
+    except (UserExists, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    where = ", ".join(user.depots) if user.depots else "every depot"
+    console.print(f"created {user.email} ({user.role}; {where})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List accounts: email, role, depots, created, disabled."""
+    from backend.appdb.users import list_users
+
+    table = Table("email", "role", "depots", "created", "disabled")
+    for user in list_users(_appdb()):
+        table.add_row(user.email, user.role, ",".join(user.depots or ()) or "*",
+                      _stamp(user.created_at), _stamp(user.disabled_at))  # fmt: skip
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(email: Annotated[str, typer.Option(help="The account's email.")]) -> None:
+    """Disable an account and revoke its sessions (its sockets close within seconds)."""
+    from backend.appdb.users import set_disabled
+
+    if not set_disabled(_appdb(), email, True):
+        console.print(f"no user {email!r}")
+        raise typer.Exit(1)
+    console.print(f"disabled {email}; their sessions are revoked")
+
+
+@user_app.command("enable")
+def user_enable(email: Annotated[str, typer.Option(help="The account's email.")]) -> None:
+    """Enable a disabled account (they sign in again)."""
+    from backend.appdb.users import set_disabled
+
+    if not set_disabled(_appdb(), email, False):
+        console.print(f"no user {email!r}")
+        raise typer.Exit(1)
+    console.print(f"enabled {email}")
+
+
+@user_app.command("set-password")
+def user_set_password(email: Annotated[str, typer.Option(help="The account's email.")]) -> None:
+    """Set a new password (prompt or stdin); the account's sessions are revoked."""
+    from backend.appdb.users import set_password
+
+    password = _read_password(get_settings().password_min_length)
+    if not set_password(_appdb(), email, password):
+        console.print(f"no user {email!r}")
+        raise typer.Exit(1)
+    console.print(f"password of {email} changed; their sessions are revoked")
 
 
 @app.command()

@@ -174,7 +174,54 @@ class Settings(BaseSettings):
     )
     api_keys_db: Path | None = Field(
         default=None,
-        description="SQLite file of hashed API keys; default <warehouse_dir>/api_keys.sqlite.",
+        description="The old SQLite file of hashed API keys (default "
+        "<warehouse_dir>/api_keys.sqlite): imported into the app database on upgrade.",
+    )
+    # The app database and people's sign-in (backend/appdb, backend/api/auth.py).
+    app_db_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database (users, sessions, API keys, ...); "
+        "default a SQLite file <warehouse_dir>/app.sqlite. PostgreSQL in the stack.",
+    )
+    app_db_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to connect to a PostgreSQL app database."
+    )
+    app_db_statement_timeout_ms: int = Field(
+        default=15_000, ge=100, description="PostgreSQL statement timeout of the app database."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret signing session cookies and CSRF tokens; required when "
+        "env=prod. In dev/test it is generated once into <warehouse_dir>/secret_key (0600).",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag of the session cookies; default: on unless env is dev/test.",
+    )
+    session_idle_minutes: float = Field(
+        default=120, gt=0, description="A session unused this long expires."
+    )
+    session_absolute_hours: float = Field(
+        default=12, gt=0, description="A session expires this long after sign-in, used or not."
+    )
+    password_min_length: int = Field(default=12, ge=8, description="Shortest password accepted.")
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one email in the window before 429."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address in the window."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window over which failed sign-ins are counted."
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a checked key or session is remembered: revocation takes "
+        "effect within this.",
+    )
+    ws_auth_recheck_seconds: float = Field(
+        default=2.0, gt=0, description="How often each WebSocket client's sign-in is re-checked."
     )
     cache_ttl_seconds: int = Field(default=300, ge=1, description="TTL of cached API responses.")
     api_rate_per_minute: int = Field(
@@ -308,6 +355,23 @@ class Settings(BaseSettings):
     @property
     def api_keys_path(self) -> Path:
         return (self.api_keys_db or self.warehouse_path / "api_keys.sqlite").expanduser().resolve()
+
+    @property
+    def app_db_uri(self) -> str:
+        """The app database's URL (with its password: never log it)."""
+        if self.app_db_url is not None:
+            return self.app_db_url.get_secret_value()
+        return f"sqlite:///{self.warehouse_path / 'app.sqlite'}"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.warehouse_path / "secret_key"
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.env not in ("dev", "test")
 
     @property
     def stream_state_path(self) -> Path:

@@ -34,7 +34,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from backend.api.auth import create_key
+from backend.appdb import upgrade
+from backend.appdb.keys import create_key
 from backend.events.kafka import encode, ensure_topics, producer
 from backend.settings import Settings
 from tests.services.gold import DEPOTS, SCHEMAS, build_gold, write_gold
@@ -190,7 +191,7 @@ class _AlertClient(asyncio.Protocol):
 
 
 async def _alert_clients(
-    port: int, path: str, clients: int, alerts: int, ready: Any, go: Any
+    port: int, token: str, clients: int, alerts: int, ready: Any, go: Any
 ) -> list[float]:
     loop = asyncio.get_running_loop()
     samples: list[float] = []
@@ -202,7 +203,8 @@ async def _alert_clients(
         )
         key = base64.b64encode(os.urandom(16))
         protocol.transport.write(
-            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"GET /ws/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Authorization: Bearer " + token.encode() + b"\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
             + key
             + b"\r\n\r\n"
@@ -220,11 +222,11 @@ async def _alert_clients(
 
 
 def _alert_client_process(
-    port: int, path: str, clients: int, alerts: int, ready: Any, go: Any, results: Any
+    port: int, token: str, clients: int, alerts: int, ready: Any, go: Any, results: Any
 ) -> None:
     import uvloop
 
-    results.put(uvloop.run(_alert_clients(port, path, clients, alerts, ready, go)))
+    results.put(uvloop.run(_alert_clients(port, token, clients, alerts, ready, go)))
 
 
 async def _produce_alerts(settings: Settings, alerts: int) -> None:
@@ -256,11 +258,10 @@ def alert_latency(
     receive time minus the produce time carried in the alert."""
     ctx = multiprocessing.get_context("spawn")
     ready, go, results = [ctx.Event() for _ in range(processes)], ctx.Event(), ctx.Queue()
-    path = f"/ws/alerts?token={token}"
     shares = [clients // processes + (n < clients % processes) for n in range(processes)]
     workers = [
         ctx.Process(
-            target=_alert_client_process, args=(port, path, share, alerts, ready[n], go, results)
+            target=_alert_client_process, args=(port, token, share, alerts, ready[n], go, results)
         )
         for n, share in enumerate(shares)
     ]
@@ -308,7 +309,7 @@ def main() -> None:
             build_gold(settings)
             forecast_table(settings)
             asyncio.run(ensure_topics(bootstrap, settings.alerts_topic))
-            _, token = create_key(settings.api_keys_path, role="viewer")
+            _, token = create_key(upgrade(settings), role="viewer")
             api_port, bare_port = free_port(), free_port()
             env = {**os.environ, "NOVA_LAKE_ROOT": settings.lake_root,
                    "NOVA_WAREHOUSE_DIR": str(settings.warehouse_dir), "NOVA_REDIS_URL": redis.url,

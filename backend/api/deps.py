@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 
-from backend.api.auth import ApiKey, KeyVerifier
+from backend.api.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator
 from backend.api.cache import Cache
 from backend.api.lake import GoldLake
 from backend.api.principal import Principal, Role
 from backend.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `nova apikey create`.")
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The session cookie set by `POST /api/v1/auth/login`; writes also need "
+    f"the `{CSRF_HEADER}` header.",
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 UNAUTHORIZED = HTTPException(
     status.HTTP_401_UNAUTHORIZED,
-    "missing or invalid API key: send `Authorization: Bearer <key>`",
+    "missing or invalid API key or session: send `Authorization: Bearer <key>` or sign in",
     headers={"WWW-Authenticate": "Bearer"},
+)
+CSRF_REFUSED = HTTPException(
+    status.HTTP_403_FORBIDDEN, f"a write signed in by cookie needs the {CSRF_HEADER} header"
 )
 
 
@@ -39,37 +49,41 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
-async def check_token(verifier: KeyVerifier, token: str | None) -> ApiKey | None:
-    """The key of ``token``; the key file is read off the event loop, then remembered."""
-    if not token:
-        return None
-    known, key = verifier.cached(token)
-    if not known:
-        key = await asyncio.to_thread(verifier.verify, token)
-    return key
+async def get_auth(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
 
 
-async def get_current_key(
+async def get_appdb(request: Request) -> Engine:
+    engine: Engine = request.app.state.appdb
+    return engine
+
+
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> ApiKey:
-    key = await check_token(
-        request.app.state.verifier, credentials.credentials if credentials else None
-    )
-    if key is None:
+    cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Principal:
+    """The caller: a bearer key, else the session cookie.
+
+    A request with an Authorization header is judged by it alone (a bad key is 401 even
+    with a cookie). Cookie-authenticated writes must echo the session's CSRF token: a page
+    of another site can make the browser send the cookie, but cannot read the token.
+    """
+    auth: Authenticator = request.app.state.auth
+    if credentials is not None or request.headers.get("authorization"):
+        principal = await auth.bearer(credentials.credentials if credentials else None)
+        if principal is None:
+            raise UNAUTHORIZED
+        return principal
+    signed_in = await auth.sessions.check(cookie)
+    if signed_in is None:
         raise UNAUTHORIZED
-    return key
-
-
-async def get_admin_key(key: Annotated[ApiKey, Depends(get_current_key)]) -> ApiKey:
-    if key.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this route needs an admin key")
-    return key
-
-
-async def get_principal(key: Annotated[ApiKey, Depends(get_current_key)]) -> Principal:
-    """The caller. For now API keys only (every depot); sessions join here."""
-    return Principal(kind="key", subject=key.key_id, role=key.role)
+    if request.method not in SAFE_METHODS:
+        session_id = signed_in.principal.session_id or ""
+        if not auth.signer.csrf_ok(session_id, request.headers.get(CSRF_HEADER)):
+            raise CSRF_REFUSED
+    return signed_in.principal
 
 
 def _needs(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -84,8 +98,8 @@ def _needs(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 LakeDep = Annotated[GoldLake, Depends(get_lake)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
-CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
-AdminKey = Annotated[ApiKey, Depends(get_admin_key)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
+AppDbDep = Annotated[Engine, Depends(get_appdb)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 PlannerPrincipal = Annotated[Principal, Depends(_needs("planner"))]
 AdminPrincipal = Annotated[Principal, Depends(_needs("admin"))]

@@ -5,24 +5,31 @@ request, which costs several times more than returning a cached body. This middl
 remembers, for each exact path and query string that a route answered with 200 from the
 cache (:meth:`GoldLake.cached`), the cache key it used; the next identical request with a
 key the verifier already knows to be live is answered from the in-process cache layer
-without entering the router. Everything else (first sight of a query, an unknown or expired
+without entering the router. Entries are kept per depot scope of the key that made them,
+and only requests authenticated by a bearer key are remembered or answered here: a
+session (cookie) always goes through FastAPI, so a scoped person's body is never served
+to anyone else, nor another scope's body to them. Everything else (first sight of a query, an unknown or expired
 API key, a new gold version, an evicted or expired body, invalid input) goes through
 FastAPI as usual, so validation and auth behave exactly as before: a query string only
 becomes known after FastAPI accepted it, and its answer depends on nothing but the path,
-the query and a live key (every cached route is open to any live key).
+the query and the scope of a live key (every cached route is open to any live key).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api.auth import key_principal
+
 if TYPE_CHECKING:  # lake.py imports this module
     from backend.api.auth import KeyVerifier
     from backend.api.cache import Cache
     from backend.api.lake import GoldLake
+    from backend.appdb.keys import KeyInfo
 
 # Set for the duration of a request going through FastAPI: GoldLake.cached notes there the
 # gold version and cache key it answered from.
@@ -59,15 +66,28 @@ class CachedResponses:
         self.cache = cache
         self.verifier = verifier
         self.max_entries = max_entries
-        # (path, query string) -> (gold version, cache key, the route, for metrics labels)
-        self._known: dict[tuple[str, bytes], tuple[str, str, Any]] = {}
+        # (path, query string, scope) -> (gold version, cache key, the route for metrics)
+        self._known: OrderedDict[tuple[str, bytes, str], tuple[str, str, Any]] = OrderedDict()
+
+    def _live_key(self, scope: Scope) -> KeyInfo | None:
+        """The live key of the request's bearer token, if the verifier knows it already."""
+        token = bearer_token(scope)
+        if token is None:
+            return None
+        known, key = self.verifier.cached(token)
+        return key if known else None
+
+    @staticmethod
+    def _scope_of(key: KeyInfo) -> str:
+        return key_principal(key).scope_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        where = (scope["path"], scope["query_string"])
-        entry = self._known.get(where)
+        key = self._live_key(scope)
+        where = (scope["path"], scope["query_string"], self._scope_of(key)) if key else None
+        entry = self._known.get(where) if where else None
         if entry is not None and await self._answer(scope, send, *entry):
             return
         noted: list[tuple[str, str]] = []
@@ -85,17 +105,17 @@ class CachedResponses:
         finally:
             _NOTED.reset(reset)
         route = scope.get("route")
-        if status == 200 and len(noted) == 1 and route is not None:
-            if len(self._known) >= self.max_entries:
-                self._known.clear()
+        # Remembered under the scope of the key that FastAPI authenticated (now cached).
+        key = self._live_key(scope)
+        if status == 200 and len(noted) == 1 and route is not None and key is not None:
+            where = (scope["path"], scope["query_string"], self._scope_of(key))
             self._known[where] = (*noted[0], route)
+            self._known.move_to_end(where)
+            while len(self._known) > self.max_entries:
+                self._known.popitem(last=False)
 
     async def _answer(self, scope: Scope, send: Send, version: str, key: str, route: Any) -> bool:
-        token = bearer_token(scope)
-        if token is None:
-            return False
-        known, api_key = self.verifier.cached(token)
-        if not known or api_key is None or version != await self.lake.version():
+        if version != await self.lake.version():
             return False
         body = self.cache.local(key)
         if body is None:

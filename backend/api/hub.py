@@ -3,7 +3,9 @@
 Each client has a bounded queue and its own sender task. Publishing never awaits: an
 alert is encoded once and put on every matching client's queue; a client whose queue is
 full (slow or dead) is dropped, so it never delays the others. Recent alerts are kept in
-a ring buffer so a client can resume from the last alert id it saw.
+a ring buffer so a client can resume from the last alert id it saw. Every
+``recheck_seconds`` each client's sign-in is checked again (``authorize``): a revoked key,
+a revoked session or a disabled user is disconnected with close code 1008.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backend.api.metrics import WS_CLIENTS, WS_DROPPED
+from backend.api.principal import Principal
 
 log = logging.getLogger(__name__)
 FILTER_KEYS = ("item_id", "depot_id", "severity")
@@ -31,8 +34,11 @@ class AlertFilter:
     item_id: str | None = None
     depot_id: str | None = None
     severity: str | None = None
+    depots: tuple[str, ...] | None = None  # the subscriber's depot scope; None: every depot
 
     def matches(self, alert: Mapping[str, Any]) -> bool:
+        if self.depots is not None and alert.get("depot_id") not in self.depots:
+            return False
         return all(
             want is None or alert.get(key) == want
             for key, want in (
@@ -48,18 +54,34 @@ class Client:
     websocket: WebSocket
     filter: AlertFilter
     queue: asyncio.Queue[str]
+    principal: Principal | None = None
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    revoked: asyncio.Event = field(default_factory=asyncio.Event)
     last_sent: float = field(default_factory=time.monotonic)
 
 
+Authorize = Callable[[Principal], Awaitable[bool]]
+
+
 class AlertHub:
-    def __init__(self, *, queue_size: int, heartbeat_seconds: float, buffer_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        queue_size: int,
+        heartbeat_seconds: float,
+        buffer_size: int,
+        authorize: Authorize | None = None,
+        recheck_seconds: float = 2.0,
+    ) -> None:
         self.queue_size = queue_size
         self.heartbeat_seconds = heartbeat_seconds
+        self.authorize = authorize
+        self.recheck_seconds = recheck_seconds
         self.clients: set[Client] = set()
         self._recent: deque[tuple[str, Mapping[str, Any], str]] = deque(maxlen=buffer_size)
         self._seen: set[str] = set()
         self._beats: asyncio.Task[None] | None = None
+        self._rechecks: asyncio.Task[None] | None = None
 
     # --- producer side --------------------------------------------------------------
 
@@ -115,18 +137,26 @@ class AlertHub:
         after = list(self._recent)[ids.index(since) + 1 :]
         return [message for _, alert, message in after if flt.matches(alert)], "ok"
 
-    async def serve(self, websocket: WebSocket, flt: AlertFilter, since: str | None) -> None:
-        """Run one accepted client until it leaves or is dropped."""
+    async def serve(
+        self,
+        websocket: WebSocket,
+        flt: AlertFilter,
+        since: str | None,
+        principal: Principal | None = None,
+    ) -> None:
+        """Run one accepted client until it leaves, is dropped or loses its sign-in."""
         # No await between the replay snapshot and registering: no alert falls between.
         replay, resume = self._replay(since, flt)
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=self.queue_size + len(replay))
         for message in replay:
             queue.put_nowait(message)
-        client = Client(websocket, flt, queue)
+        client = Client(websocket, flt, queue, principal)
         self.clients.add(client)
         WS_CLIENTS.inc()
         if self._beats is None or self._beats.done():
             self._beats = asyncio.create_task(self._heartbeats())
+        if self.authorize is not None and (self._rechecks is None or self._rechecks.done()):
+            self._rechecks = asyncio.create_task(self._recheck_loop())
         hello = {
             "type": "subscribed",
             "filters": {k: getattr(flt, k) for k in FILTER_KEYS},
@@ -138,6 +168,7 @@ class AlertHub:
             asyncio.create_task(self._send(client, json.dumps(hello))),
             asyncio.create_task(self._receive(websocket)),
             asyncio.create_task(client.dropped.wait()),
+            asyncio.create_task(client.revoked.wait()),
         ]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -147,7 +178,10 @@ class AlertHub:
             await asyncio.gather(*tasks, return_exceptions=True)
             self.clients.discard(client)
             WS_CLIENTS.dec()
-            if client.dropped.is_set():
+            if client.revoked.is_set():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(websocket.close(1008, "signed out or revoked"), 1.0)
+            elif client.dropped.is_set():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(websocket.close(1013, "too slow: queue full"), 1.0)
 
@@ -172,6 +206,34 @@ class AlertHub:
                     beat = beat or json.dumps({"type": "heartbeat", "ts": time.time()})
                     client.queue.put_nowait(beat)
                     client.last_sent = now  # one beat per silence, not one per tick
+
+    async def recheck(self) -> int:
+        """Re-check every client's principal once (one query per distinct principal);
+        returns how many clients were disconnected."""
+        if self.authorize is None:
+            return 0
+        by_principal: dict[Principal, list[Client]] = {}
+        for client in list(self.clients):
+            if client.principal is not None:
+                by_principal.setdefault(client.principal, []).append(client)
+        closed = 0
+        for principal, clients in by_principal.items():
+            try:
+                valid = await self.authorize(principal)
+            except Exception:  # the app database is unreachable: keep them, retry next tick
+                log.warning("could not re-check a WebSocket client's sign-in", exc_info=True)
+                continue
+            if not valid:
+                for client in clients:
+                    self.clients.discard(client)
+                    client.revoked.set()
+                    closed += 1
+        return closed
+
+    async def _recheck_loop(self) -> None:
+        while self.clients:
+            await asyncio.sleep(self.recheck_seconds)
+            await self.recheck()
 
     async def _receive(self, websocket: WebSocket) -> None:
         """Read until the client closes (clients send nothing we need)."""

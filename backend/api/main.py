@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from backend.api.auth import KeyVerifier
+from backend.api.auth import CSRF_HEADER, Authenticator
 from backend.api.cache import Cache
 from backend.api.fastpath import CachedResponses
 from backend.api.http import (
@@ -29,6 +30,7 @@ from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
 from backend.api.routes import (
     alerts,
+    auth,
     depots,
     forecasts,
     inventory,
@@ -37,8 +39,11 @@ from backend.api.routes import (
     reorder_points,
     system,
     towers,
+    users,
     ws,
 )
+from backend.appdb import upgrade
+from backend.appdb.server_secret import server_secret
 from backend.events.feed import AlertFeed
 from backend.settings import Settings, get_settings
 
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.feed.stop()
             await app.state.cache.close()
             app.state.lake.close()
+            app.state.appdb.dispose()
 
     app = FastAPI(
         title="Nova Corrente API",
@@ -77,14 +83,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     cache = Cache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
+    # The schema first (idempotent; API workers starting together take turns).
+    appdb = upgrade(settings)
+    authenticator = Authenticator(
+        appdb,
+        server_secret(settings),
+        ttl=settings.auth_cache_seconds,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    )
     hub = AlertHub(
         queue_size=settings.ws_queue_size,
         heartbeat_seconds=settings.ws_heartbeat_seconds,
         buffer_size=settings.ws_resume_buffer,
+        authorize=authenticator.still_valid,
+        recheck_seconds=settings.ws_auth_recheck_seconds,
     )
     lake = GoldLake(settings, cache)
-    verifier = KeyVerifier(settings.api_keys_path)
+    verifier = authenticator.keys
     app.state.settings = settings
+    app.state.appdb = appdb
+    app.state.auth = authenticator
     app.state.cache = cache
     app.state.lake = lake
     app.state.verifier = verifier
@@ -106,12 +124,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET"],
-        allow_headers=["Authorization"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", CSRF_HEADER, "Idempotency-Key"],
     )
     app.add_middleware(MetricsMiddleware)
 
-    for module in (items, towers, depots, inventory, forecasts, reorder_points, alerts, keys):
+    for module in (
+        auth,
+        items,
+        towers,
+        depots,
+        inventory,
+        forecasts,
+        reorder_points,
+        alerts,
+        keys,
+        users,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
     app.include_router(system.router)

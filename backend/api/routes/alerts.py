@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     STRICT,
@@ -17,6 +17,7 @@ from backend.api.routes.common import (
     Text,
     category_filter,
     columns,
+    depot_scope,
     paged,
 )
 from backend.api.schemas import AlertPublic, AlertsPublic, Severity
@@ -32,7 +33,7 @@ SELECT = (
 @router.get("", response_model=AlertsPublic)
 async def list_alerts(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
@@ -61,10 +62,12 @@ async def list_alerts(
             .add("alert_date >= $start", start=start)
             .add("alert_date <= $end", end=end)
         )
+        depot_scope(where, principal, "depot_id")
         tables = ["fct_stock_alerts", *category_filter(where, category)]
         return paged(
             reader, AlertsPublic, select=SELECT, where=where, tables=tables,
             order_by="alert_date desc, severity, item_id, depot_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("alerts", {**params, "limit": limit, "offset": offset}, build)
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("alerts", key, build)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     NOT_FOUND,
@@ -15,6 +15,7 @@ from backend.api.routes.common import (
     Offset,
     Text,
     columns,
+    depot_scope,
     found,
     one,
     paged,
@@ -29,7 +30,7 @@ SELECT = f"select {columns(DepotPublic)} from delta_scan($t_dim_depots)"
 @router.get("", response_model=DepotsPublic)
 async def list_depots(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     state: Text = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -37,17 +38,22 @@ async def list_depots(
     """Depots, optionally of one state (UF)."""
 
     def build(reader: GoldReader) -> DepotsPublic:
-        where = Where().add("state = $state", state=state)
+        where = depot_scope(Where().add("state = $state", state=state), principal, "depot_id")
         return paged(
             reader, DepotsPublic, select=SELECT, where=where, tables=["dim_depots"],
             order_by="depot_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("depots", {"state": state, "limit": limit, "offset": offset}, build)
+    key = {"state": state, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("depots", key, build)
 
 
 @router.get("/{depot_id}", response_model=DepotPublic, responses=NOT_FOUND)
-async def get_depot(lake: LakeDep, _key: CurrentKey, depot_id: Annotated[str, Path(max_length=64)]):
+async def get_depot(
+    lake: LakeDep, principal: CurrentPrincipal, depot_id: Annotated[str, Path(max_length=64)]
+):
+    if not principal.sees_depot(depot_id):
+        return found(None, "depot", depot_id)
     row = await lake.run(
         lambda r: one(r, DepotPublic, table="dim_depots", key="depot_id", value=depot_id)
     )

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.principal import Principal
 from backend.api.routes.common import (
     ERRORS,
     STRICT,
@@ -18,6 +19,7 @@ from backend.api.routes.common import (
     Text,
     category_filter,
     columns,
+    depot_scope,
     paged,
 )
 from backend.api.schemas import (
@@ -50,20 +52,21 @@ ForecastDate = Annotated[
 
 
 def _filters(
-    item_id: str | None, depot_id: str | None, category: str | None
+    principal: Principal, item_id: str | None, depot_id: str | None, category: str | None
 ) -> tuple[Where, list[str]]:
     where = (
         Where()
         .add("item_id = $item_id", item_id=item_id)
         .add("depot_id = $depot_id", depot_id=depot_id)
     )
+    depot_scope(where, principal, "depot_id")
     return where, [TABLE, *category_filter(where, category)]
 
 
 @router.get("", response_model=ForecastsPublic)
 async def list_forecasts(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
@@ -86,7 +89,7 @@ async def list_forecasts(
     }
 
     def build(reader: GoldReader) -> ForecastsPublic:
-        where, tables = _filters(item_id, depot_id, category)
+        where, tables = _filters(principal, item_id, depot_id, category)
         where.add("demand_class = $demand_class", demand_class=demand_class)
         where.add("target_date >= $start", start=start).add("target_date <= $end", end=end)
         if forecast_date is None:
@@ -100,13 +103,14 @@ async def list_forecasts(
             order_by="item_id, depot_id, target_date", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("forecasts", {**params, "limit": limit, "offset": offset}, build)
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("forecasts", key, build)
 
 
 @router.get("/summary", response_model=ForecastSummary)
 async def forecast_summary(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
@@ -116,7 +120,7 @@ async def forecast_summary(
     params = {"item_id": item_id, "depot_id": depot_id, "category": category}
 
     def build(reader: GoldReader) -> ForecastSummary:
-        where, tables = _filters(item_id, depot_id, category)
+        where, tables = _filters(principal, item_id, depot_id, category)
         filtered = f"select * from delta_scan($t_fct_forecasts) where {where.sql}"
         totals = reader.rows(
             f"""
@@ -157,13 +161,13 @@ async def forecast_summary(
             ]
         return ForecastSummary.model_validate({**params, **head, "accuracy": windows})
 
-    return await lake.cached("forecasts.summary", params, build)
+    return await lake.cached("forecasts.summary", {**params, "scope": principal.scope_key}, build)
 
 
 @accuracy_router.get("", response_model=AccuracyPublic)
 async def forecast_accuracy(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     group_by: Literal["demand_class", "model_version", "depot_id", "horizon_day"] = "demand_class",
     item_id: Text = None,
     depot_id: Text = None,
@@ -182,7 +186,7 @@ async def forecast_accuracy(
     }
 
     def build(reader: GoldReader) -> AccuracyPublic:
-        where, tables = _filters(item_id, depot_id, category)
+        where, tables = _filters(principal, item_id, depot_id, category)
         where.add("target_date >= $start", start=start).add("target_date <= $end", end=end)
         where.add("actual_qty is not null")
         rows = reader.rows(
@@ -203,4 +207,4 @@ async def forecast_accuracy(
             {"group_by": group_by, "start_date": start, "end_date": end, "data": rows}
         )
 
-    return await lake.cached("forecast-accuracy", params, build)
+    return await lake.cached("forecast-accuracy", {**params, "scope": principal.scope_key}, build)

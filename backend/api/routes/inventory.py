@@ -6,8 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import CurrentKey, LakeDep
-from backend.api.routes.common import ERRORS, STRICT, IsoDate, Limit, Offset, Text, paged
+from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.routes.common import (
+    ERRORS,
+    STRICT,
+    IsoDate,
+    Limit,
+    Offset,
+    Text,
+    depot_scope,
+    paged,
+)
 from backend.api.schemas import InventoryPublic
 from backend.lake.reader import GoldReader, Where
 
@@ -24,7 +33,7 @@ left join delta_scan($t_dim_items) as i using (item_id)
 @router.get("", response_model=InventoryPublic)
 async def list_inventory(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
@@ -49,6 +58,7 @@ async def list_inventory(
             .add("s.depot_id = $depot_id", depot_id=depot_id)
             .add("i.category = $category", category=category)
         )
+        depot_scope(where, principal, "s.depot_id")
         if snapshot_date is None:
             where.add("s.snapshot_date = (select max(snapshot_date) from "
                       "delta_scan($t_fct_inventory_snapshot))")  # fmt: skip
@@ -60,4 +70,5 @@ async def list_inventory(
             order_by="item_id, depot_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("inventory", {**params, "limit": limit, "offset": offset}, build)
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("inventory", key, build)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     NOT_FOUND,
@@ -29,7 +29,7 @@ SELECT = f"select {columns(ItemPublic)} from delta_scan($t_dim_items)"
 @router.get("", response_model=ItemsPublic)
 async def list_items(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     category: Text = None,
     family: Text = None,
     supplier_id: Text = None,
@@ -53,11 +53,15 @@ async def list_items(
             order_by="item_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("items", {**params, "limit": limit, "offset": offset}, build)
+    # Items are global (no depot), yet the scope stays in the key, as on every route.
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("items", key, build)
 
 
 @router.get("/{item_id}", response_model=ItemPublic, responses=NOT_FOUND)
-async def get_item(lake: LakeDep, _key: CurrentKey, item_id: Annotated[str, Path(max_length=64)]):
+async def get_item(
+    lake: LakeDep, _principal: CurrentPrincipal, item_id: Annotated[str, Path(max_length=64)]
+):
     row = await lake.run(
         lambda r: one(r, ItemPublic, table="dim_items", key="item_id", value=item_id)
     )

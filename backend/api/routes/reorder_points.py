@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     STRICT,
@@ -16,6 +16,7 @@ from backend.api.routes.common import (
     Text,
     category_filter,
     columns,
+    depot_scope,
     paged,
 )
 from backend.api.schemas import DemandClass, ReorderPointPublic, ReorderPointsPublic
@@ -30,7 +31,7 @@ SELECT = f"select {columns(ReorderPointPublic)} from delta_scan($t_fct_reorder_p
 @router.get("", response_model=ReorderPointsPublic)
 async def list_reorder_points(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
@@ -59,6 +60,7 @@ async def list_reorder_points(
             .add("depot_id = $depot_id", depot_id=depot_id)
             .add("demand_class = $demand_class", demand_class=demand_class)
         )
+        depot_scope(where, principal, "depot_id")
         tables = ["fct_reorder_points", *category_filter(where, category)]
         if needs_order is not None:
             where.add("(suggested_order_qty > 0) = $needs_order", needs_order=needs_order)
@@ -73,4 +75,5 @@ async def list_reorder_points(
             order_by="item_id, depot_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("reorder-points", {**params, "limit": limit, "offset": offset}, build)
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("reorder-points", key, build)

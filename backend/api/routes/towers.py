@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
-from backend.api.deps import CurrentKey, LakeDep
+from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.routes.common import (
     ERRORS,
     NOT_FOUND,
@@ -15,6 +15,7 @@ from backend.api.routes.common import (
     Offset,
     Text,
     columns,
+    depot_scope,
     found,
     one,
     paged,
@@ -29,7 +30,7 @@ SELECT = f"select {columns(TowerPublic)} from delta_scan($t_dim_towers)"
 @router.get("", response_model=TowersPublic)
 async def list_towers(
     lake: LakeDep,
-    _key: CurrentKey,
+    principal: CurrentPrincipal,
     depot_id: Text = None,
     municipality: Text = None,
     sla_tier: Literal["platinum", "gold", "silver"] | None = None,
@@ -53,17 +54,22 @@ async def list_towers(
             .add("sla_tier = $sla_tier", sla_tier=sla_tier)
             .add("technology = $technology", technology=technology)
         )
+        depot_scope(where, principal, "depot_id")
         return paged(
             reader, TowersPublic, select=SELECT, where=where, tables=["dim_towers"],
             order_by="tower_id", limit=limit, offset=offset,
         )  # fmt: skip
 
-    return await lake.cached("towers", {**params, "limit": limit, "offset": offset}, build)
+    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
+    return await lake.cached("towers", key, build)
 
 
 @router.get("/{tower_id}", response_model=TowerPublic, responses=NOT_FOUND)
-async def get_tower(lake: LakeDep, _key: CurrentKey, tower_id: Annotated[str, Path(max_length=64)]):
+async def get_tower(
+    lake: LakeDep, principal: CurrentPrincipal, tower_id: Annotated[str, Path(max_length=64)]
+):
     row = await lake.run(
         lambda r: one(r, TowerPublic, table="dim_towers", key="tower_id", value=tower_id)
     )
-    return found(row, "tower", tower_id)
+    # A tower of another depot is "not found" for a scoped caller, not "forbidden".
+    return found(row if row and principal.sees_depot(row.depot_id) else None, "tower", tower_id)

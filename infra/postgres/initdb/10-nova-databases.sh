@@ -5,8 +5,9 @@
 #   erp      the ERP (the demo ERP that `nova demo` fills; the ERP's own in production)
 #   airflow  Airflow's metadata database
 #   mlflow   MLflow's tracking and registry store
+#   app      the app database (users, sessions, API keys: backend/appdb)
 # Passwords come from the environment (ERP_DB_PASSWORD, AIRFLOW_DB_PASSWORD,
-# MLFLOW_DB_PASSWORD). Re-running it is harmless: what exists is left as it is.
+# MLFLOW_DB_PASSWORD, APP_DB_PASSWORD). Re-running it is harmless: what exists is left as it is.
 set -euo pipefail
 
 create_owned_database() {
@@ -31,3 +32,4 @@ SQL
 create_owned_database erp "${ERP_DB_PASSWORD:-}"
 create_owned_database airflow "${AIRFLOW_DB_PASSWORD:-}"
 create_owned_database mlflow "${MLFLOW_DB_PASSWORD:-}"
+create_owned_database app "${APP_DB_PASSWORD:-}"

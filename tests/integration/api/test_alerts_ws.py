@@ -60,11 +60,12 @@ def wait_feed_ready(*apps: Any) -> None:
 async def client(
     api: Api, base: str | None = None, **filters: str
 ) -> AsyncIterator[ClientConnection]:
-    query = "&".join(f"{k}={v}" for k, v in {**filters, "token": api.viewer}.items())
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
     # The client library drains its socket into memory (no flow control), so a test that
     # checks one client at a time never looks like a slow client to the server.
     url = f"{base or api.server.ws_url}/ws/alerts?{query}"
-    async with connect(url, max_queue=None) as ws:
+    headers = {"Authorization": f"Bearer {api.viewer}"}
+    async with connect(url, max_queue=None, additional_headers=headers) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert hello["type"] == "subscribed"
         ws.hello = hello  # type: ignore[attr-defined]
@@ -134,7 +135,16 @@ def test_heartbeat_and_resume_from_an_alert_id(api: Api) -> None:
 def test_websocket_needs_a_key(api: Api) -> None:
     async def scenario() -> None:
         with pytest.raises(Exception, match="403"):
-            async with connect(f"{api.server.ws_url}/ws/alerts?token=nova_bad"):
+            async with connect(
+                f"{api.server.ws_url}/ws/alerts", additional_headers={"Authorization": "Bearer x"}
+            ):
+                pass
+        with pytest.raises(Exception, match="403"):
+            async with connect(f"{api.server.ws_url}/ws/alerts"):
+                pass
+        # The key no longer travels in the URL: a valid key as ?token= authenticates nothing.
+        with pytest.raises(Exception, match="403"):
+            async with connect(f"{api.server.ws_url}/ws/alerts?token={api.viewer}"):
                 pass
 
     asyncio.run(scenario())
@@ -147,7 +157,7 @@ def stalled_socket(api: Api) -> socket.socket:
     sock.connect(("127.0.0.1", api.server.port))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        (f"GET /ws/alerts?token={api.viewer} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        (f"GET /ws/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api.viewer}\r\n"
          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
     )  # fmt: skip

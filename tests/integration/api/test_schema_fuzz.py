@@ -12,8 +12,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from backend.api.auth import create_key
 from backend.api.main import create_app
+from backend.appdb import make_engine
+from backend.appdb.keys import create_key
 from backend.settings import Settings
 from tests.services.gold import build_gold
 
@@ -30,7 +31,9 @@ TOKEN: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def fuzz_lake() -> Iterator[None]:
     build_gold(LAKE)
-    _, TOKEN["admin"] = create_key(LAKE.api_keys_path, role="admin")
+    engine = make_engine(LAKE)  # create_app above already migrated the SQLite app database
+    _, TOKEN["admin"] = create_key(engine, role="admin")
+    engine.dispose()
     yield
     shutil.rmtree(ROOT, ignore_errors=True)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.api.auth import create_key
+from backend.appdb import upgrade
+from backend.appdb.keys import create_key
 from backend.events.outbox import outbox_uri, publish_alerts, read_outbox
 from backend.lake import delta
 from backend.lake.gold import gold_tables
@@ -45,7 +46,7 @@ def gold_on_s3(
 
 @pytest.fixture(scope="module")
 def client(gold_on_s3: Settings) -> Iterator[httpx.Client]:
-    _, key = create_key(gold_on_s3.api_keys_path, role="viewer", name="s3 viewer")
+    _, key = create_key(upgrade(gold_on_s3), role="viewer", name="s3 viewer")
     with (
         api_server(gold_on_s3) as server,
         httpx.Client(
