@@ -109,6 +109,22 @@ GLOSSARY: dict[str, tuple[str, Any]] = {
     "dependencies": ("State of each dependency: lake, redis, kafka.", {"redis": {"status": "ok"}}),
     "gold_version": ("The published gold version the API serves.", "run-2026-10-31-0a1b2c"),
     "gold_published_at": ("When that version was published (UTC).", "2026-10-31T06:12:09Z"),
+    "email": ("The person's email (their sign-in name).", "ana@novacorrente.com.br"),
+    "password": (
+        "The password (sent only to sign in; never stored or logged).",
+        "correct horse battery",
+    ),
+    "csrf_token": (
+        "Send it back in X-CSRF-Token on every write made with the session cookie.",
+        "k3Jd9aQ0...",
+    ),
+    "depots": (
+        "Depot scope: the depots this person sees; null: every depot.",
+        ["DEP-SSA", "DEP-FSA"],
+    ),
+    "expires_at": ("When the session ends at the latest (UTC).", "2026-10-31T20:15:00Z"),
+    "kind": ("How the caller authenticated: session (a person) or key (a service).", "session"),
+    "disabled_at": ("When the account was disabled (UTC); null while active.", None),
     "errors": (
         "Validation errors (422 only): where, and why.",
         [{"loc": ["query", "limit"], "msg": "must be >= 1"}],
