@@ -68,11 +68,9 @@ def producer(bootstrap: str, settings: Settings | None = None, **options: Any) -
     """A producer that waits for every replica (no idempotence: Tansu lacks InitProducerId)."""
     from aiokafka import AIOKafkaProducer
 
+    defaults = {"acks": "all", "linger_ms": 0}
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        linger_ms=0,
-        **{**security(settings), **options},
+        bootstrap_servers=bootstrap, **{**defaults, **security(settings), **options}
     )
 
 
