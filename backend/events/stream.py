@@ -26,6 +26,8 @@ What it guarantees under faults:
 - A newer daily run: gold's figures as of its date already count every movement up to
   that date; the movements applied with later dates (kept in a journal) are re-applied on
   top of the new figures, not discarded.
+- Before gold has reorder points (or items and depots) nothing is consumed: the
+  movements wait in Kafka for the first daily run instead of being rejected as unknown.
 - Kafka errors: the processor reconnects with exponential backoff (jittered, up to
   ``NOVA_STREAM_BACKOFF_MAX_SECONDS``) and carries on from its saved state; it does not exit.
 
@@ -352,6 +354,11 @@ class GoldView:
     depots: set[str] = field(default_factory=set)
     alerts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def ready(self) -> bool:
+        """Gold has something to check movements against (a daily run has published)."""
+        return bool(self.reorder or (self.items and self.depots))
+
     def knows(self, item_id: str, depot_id: str) -> bool:
         if (item_id, depot_id) in self.reorder:
             return True
@@ -429,7 +436,7 @@ class StreamProcessor:
     def refresh(self) -> None:
         """Re-read gold if a new version was published (blocking)."""
         version = read_gold_version(self.settings)
-        if self._gold_loaded and version == self._gold_version:
+        if self._gold_loaded and self.gold.ready and version == self._gold_version:
             return
         view = load_gold(self.settings)
         self._gold_version, self._gold_loaded = version, True
@@ -438,7 +445,7 @@ class StreamProcessor:
     async def refresh_async(self) -> None:
         try:
             version = await asyncio.to_thread(read_gold_version, self.settings)
-            if self._gold_loaded and version == self._gold_version:
+            if self._gold_loaded and self.gold.ready and version == self._gold_version:
                 return
             view = await asyncio.to_thread(load_gold, self.settings)
         except Exception as exc:  # gold unreadable for now: keep the figures we have
@@ -715,7 +722,11 @@ class StreamProcessor:
                     await self.flush(kafka)
                     assigned = await self._assign(admin_client, reader, assigned)
                     due = time.monotonic() + self.refresh_seconds
-                if not assigned:
+                    if not self.gold.ready:
+                        log.info("stream: waiting for gold's reorder points (a daily run)")
+                if not assigned or not self.gold.ready:
+                    # Without gold nothing can be checked: the events wait in Kafka rather
+                    # than all going to the dead-letter topic as unknown pairs.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), min(0.5, self.refresh_seconds))
                     continue

@@ -268,3 +268,35 @@ def test_a_newer_daily_run_keeps_the_movements_dated_after_it(settings: Settings
 
     processor = asyncio.run(running(settings, scenario))
     assert processor.positions[("ITM001", "DEP01")].on_hand == 17.0 - 4 - 1
+
+
+def test_movements_before_the_first_daily_run_wait_for_its_gold(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        env="test", lake_root=str(tmp_path / "lake"), warehouse_dir=tmp_path / "wh",
+        kafka_bootstrap=kafka_bootstrap, inventory_topic=f"inventory-{tag}",
+        alerts_topic=f"alerts-{tag}", stream_dead_letter_topic=f"dlq-{tag}",
+        stream_refresh_seconds=0.2,
+    )  # fmt: skip
+
+    async def scenario(processor: StreamProcessor, task: asyncio.Task[None]) -> None:
+        await ensure_topics(kafka_bootstrap, settings.inventory_topic)
+        await send(settings, movement("ITM001", "consumption", 11))
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        await admin.start()
+        try:  # the processor is up once it has created its alerts topic
+            deadline = time.monotonic() + 20
+            while settings.alerts_topic not in await admin.list_topics():
+                assert time.monotonic() < deadline, "the processor did not start"
+                await asyncio.sleep(0.1)
+        finally:
+            await admin.close()
+        await asyncio.sleep(1.0)  # a few refreshes without gold
+        write_gold(settings, "fct_reorder_points", reorder_rows(), SCHEMAS["fct_reorder_points"])
+        alerts = await read_topic(settings, settings.alerts_topic, at_least=1)
+        assert [(a["item_id"], a["projected_position"]) for a in alerts] == [("ITM001", 9.0)]
+
+    processor = asyncio.run(running(settings, scenario))
+    assert processor.positions[("ITM001", "DEP01")].on_hand == 9.0
