@@ -550,6 +550,9 @@ def stream() -> None:
     """Keep item x depot positions from inventory-events; alert on reorder-point crossings."""
     import asyncio
     import logging
+    import signal
+
+    from prometheus_client import start_http_server
 
     from backend.events.stream import StreamProcessor
 
@@ -558,19 +561,30 @@ def stream() -> None:
         console.print("[red]nova stream needs Kafka:[/] set NOVA_KAFKA_BOOTSTRAP")
         raise typer.Exit(1)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if settings.stream_metrics_port:
+        # /metrics: rejected events by reason, dead letters, alerts, connected, lag.
+        start_http_server(settings.stream_metrics_port)
 
     def announce(alert: dict[str, Any]) -> None:
         console.print(f"[yellow]{alert['severity']}[/] {alert['message']} ({alert['alert_id']})")
 
     processor = StreamProcessor(settings, on_alert=announce)
     console.print(
-        f"consuming {settings.inventory_topic} -> {settings.alerts_topic}; "
-        f"state in {settings.stream_state_path} (Ctrl-C stops)"
+        f"consuming {settings.inventory_topic} -> {settings.alerts_topic} "
+        f"(rejected -> {settings.stream_dead_letter_topic}); state in "
+        f"{settings.stream_state_path} (Ctrl-C stops)"
     )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        # SIGTERM (docker stop) ends the current batch cleanly, like Ctrl-C.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await processor.run(stop)
+
     try:
-        asyncio.run(processor.run())
-    except KeyboardInterrupt:
-        pass
+        asyncio.run(main())
     finally:
         processor.close()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -257,6 +257,47 @@ class Settings(BaseSettings):
         "<warehouse_dir>/stream_state.sqlite.",
     )
 
+    # The real-time stream and Kafka authentication (issue 15: backend/events).
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None,
+        description="SASL mechanism of every Kafka client; unset: no authentication (PLAINTEXT).",
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="Kafka SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="Kafka SASL password.")
+    kafka_sasl_tls: bool = Field(
+        default=False,
+        description="SASL over TLS (SASL_SSL, system CA store) rather than SASL_PLAINTEXT.",
+    )
+    stream_dead_letter_topic: str = Field(
+        default="inventory-events-dlq",
+        description="Kafka topic where `nova stream` sends rejected movements, with the reason.",
+    )
+    stream_max_quantity: float = Field(
+        default=1_000_000.0,
+        gt=0,
+        description="Hard cap: a movement of more units than this is rejected as absurd.",
+    )
+    stream_absurd_factor: float = Field(
+        default=50.0,
+        gt=1,
+        description="A movement beyond this multiple of its pair's scale (largest accepted "
+        "movement, gold order-up-to, gold position) is rejected as absurd.",
+    )
+    stream_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often `nova stream` re-reads gold and the topic's partitions.",
+    )
+    stream_backoff_max_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait between `nova stream` reconnects."
+    )
+    stream_metrics_port: int = Field(
+        default=9108,
+        ge=0,
+        le=65535,
+        description="Port of `nova stream`'s Prometheus /metrics (0: not served).",
+    )
+
     # Orchestration with Airflow (dags/): the DAGs read these; Airflow's own configuration
     # (home, executor, ports) lives in infra/airflow/.
     airflow_db_url: str | None = Field(
@@ -372,6 +413,28 @@ class Settings(BaseSettings):
         if self.session_cookie_secure is not None:
             return self.session_cookie_secure
         return self.env not in ("dev", "test")
+
+    @property
+    def kafka_security(self) -> dict[str, Any]:
+        """aiokafka client options for the configured authentication (empty: PLAINTEXT)."""
+        if self.kafka_sasl_mechanism is None:
+            return {}
+        if not self.kafka_sasl_username or self.kafka_sasl_password is None:
+            raise ValueError(
+                "NOVA_KAFKA_SASL_MECHANISM needs NOVA_KAFKA_SASL_USERNAME and "
+                "NOVA_KAFKA_SASL_PASSWORD"
+            )
+        options: dict[str, Any] = {
+            "security_protocol": "SASL_SSL" if self.kafka_sasl_tls else "SASL_PLAINTEXT",
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_sasl_username,
+            "sasl_plain_password": self.kafka_sasl_password.get_secret_value(),
+        }
+        if self.kafka_sasl_tls:
+            import ssl
+
+            options["ssl_context"] = ssl.create_default_context()
+        return options
 
     @property
     def stream_state_path(self) -> Path:

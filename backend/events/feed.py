@@ -13,8 +13,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
+from backend.events.kafka import consumer as kafka_consumer
 from backend.events.kafka import decode
 from backend.events.metrics import ALERTS_FANNED, CONSUMER_LAG
+from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,17 @@ class Sink(Protocol):
 
 
 class AlertFeed:
-    def __init__(self, bootstrap: str | None, topic: str, sink: Sink, *, backlog: int) -> None:
+    def __init__(
+        self,
+        bootstrap: str | None,
+        topic: str,
+        sink: Sink,
+        *,
+        backlog: int,
+        settings: Settings | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
+        self.settings = settings  # its Kafka authentication; None: the process's settings
         self.topic = topic
         self.sink = sink
         self.backlog = backlog
@@ -66,11 +77,12 @@ class AlertFeed:
                 delay = 0.5
 
     async def _run(self, first_look: bool) -> bool:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka import TopicPartition
 
         assert self.bootstrap
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+        consumer = kafka_consumer(
+            self.bootstrap,
+            self.settings,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

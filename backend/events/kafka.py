@@ -1,4 +1,9 @@
-"""Small helpers over aiokafka shared by producers and consumers."""
+"""Small helpers over aiokafka shared by producers and consumers.
+
+Every client built here authenticates the way the settings say (``NOVA_KAFKA_SASL_*``:
+SASL PLAIN or SCRAM, optionally over TLS); without them it speaks PLAINTEXT, as the tests'
+broker does. Callers that hold a Settings pass it; the others get the process's settings.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+
+from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +34,48 @@ def decode(value: bytes | None) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-async def ensure_topics(bootstrap: str, *topics: str, partitions: int = 1) -> None:
+def security(settings: Settings | None = None) -> dict[str, Any]:
+    """aiokafka keyword arguments for authentication (empty without SASL settings)."""
+    return (settings or get_settings()).kafka_security
+
+
+def admin(bootstrap: str, settings: Settings | None = None) -> Any:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security(settings))
+
+
+async def ensure_topics(
+    bootstrap: str, *topics: str, partitions: int = 1, settings: Settings | None = None
+) -> None:
     """Create the topics if missing (production would provision them; harmless there)."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    client = admin(bootstrap, settings)
+    await client.start()
     try:
-        existing = set(await admin.list_topics())
+        existing = set(await client.list_topics())
         missing = [NewTopic(t, partitions, 1) for t in topics if t not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                await client.create_topics(missing)
     finally:
-        await admin.close()
+        await client.close()
 
 
-def producer(bootstrap: str) -> Any:
+def producer(bootstrap: str, settings: Settings | None = None, **options: Any) -> Any:
     """A producer that waits for every replica (no idempotence: Tansu lacks InitProducerId)."""
     from aiokafka import AIOKafkaProducer
 
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    defaults = {"acks": "all", "linger_ms": 0}
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **{**defaults, **security(settings), **options}
+    )
+
+
+def consumer(bootstrap: str, settings: Settings | None = None, **options: Any) -> Any:
+    """A consumer with the settings' authentication; ``options`` go to aiokafka."""
+    from aiokafka import AIOKafkaConsumer
+
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, **{**security(settings), **options})
