@@ -79,22 +79,25 @@ class AlertHub:
         self.recheck_seconds = recheck_seconds
         self.clients: set[Client] = set()
         self._recent: deque[tuple[str, Mapping[str, Any], str]] = deque(maxlen=buffer_size)
-        self._seen: set[str] = set()
+        # (alert id, severity): an episode keeps its id, and a worsening must still go out.
+        self._seen: set[tuple[str, str]] = set()
         self._beats: asyncio.Task[None] | None = None
         self._rechecks: asyncio.Task[None] | None = None
 
     # --- producer side --------------------------------------------------------------
 
     def _remember(self, alert: Mapping[str, Any]) -> str | None:
-        """Buffer an alert; its encoded message, or None if this id was already seen."""
+        """Buffer an alert; its encoded message, or None if this id and severity were seen."""
         alert_id = str(alert.get("alert_id", ""))
-        if not alert_id or alert_id in self._seen:
+        seen_key = (alert_id, str(alert.get("severity", "")))
+        if not alert_id or seen_key in self._seen:
             return None
         if self._recent.maxlen and len(self._recent) == self._recent.maxlen:
-            self._seen.discard(self._recent[0][0])
+            oldest_id, oldest, _ = self._recent[0]
+            self._seen.discard((oldest_id, str(oldest.get("severity", ""))))
         message = json.dumps({"type": "alert", "data": alert}, default=str)
         self._recent.append((alert_id, alert, message))
-        self._seen.add(alert_id)
+        self._seen.add(seen_key)
         return message
 
     def remember(self, alert: Mapping[str, Any]) -> None:
@@ -104,7 +107,8 @@ class AlertHub:
     def publish(self, alert: Mapping[str, Any]) -> int:
         """Queue the alert for every matching client; returns how many got it.
 
-        An alert id already seen is not sent again (at-least-once delivery upstream).
+        An alert id already seen with this severity is not sent again (at-least-once
+        delivery upstream); the same id with a new severity (a worsening) is.
         """
         message = self._remember(alert)
         if message is None:
@@ -134,7 +138,8 @@ class AlertHub:
         ids = [entry[0] for entry in self._recent]
         if since not in ids:
             return [], "unknown"
-        after = list(self._recent)[ids.index(since) + 1 :]
+        last = len(ids) - 1 - ids[::-1].index(since)  # an episode may appear more than once
+        after = list(self._recent)[last + 1 :]
         return [message for _, alert, message in after if flt.matches(alert)], "ok"
 
     async def serve(

@@ -108,7 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = verifier
     app.state.hub = hub
     app.state.feed = AlertFeed(
-        settings.kafka_bootstrap, settings.alerts_topic, hub, backlog=settings.ws_resume_buffer
+        settings.kafka_bootstrap,
+        settings.alerts_topic,
+        hub,
+        backlog=settings.ws_resume_buffer,
+        settings=settings,
     )
 
     # Innermost first: cache hits skip the router but still get ETags, limits, CORS headers

@@ -83,3 +83,18 @@ def test_an_unreachable_database_keeps_clients_connected() -> None:
         task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_worsening_of_the_same_episode_is_sent_and_a_repeat_is_not() -> None:
+    hub = AlertHub(queue_size=8, heartbeat_seconds=60, buffer_size=16)
+    warning = {"alert_id": "42", "depot_id": "DEP01", "severity": "warning"}
+    critical = {**warning, "severity": "critical"}
+    assert hub._remember(warning) is not None
+    assert hub._remember(dict(warning)) is None  # at-least-once upstream: a repeat is dropped
+    assert hub._remember(critical) is not None  # same episode, worse: goes out
+    assert hub._remember(dict(critical)) is None
+    # Resuming after the episode's id replays what came after its last appearance.
+    later = {"alert_id": "43", "depot_id": "DEP01", "severity": "warning"}
+    hub._remember(later)
+    replay, resume = hub._replay("42", AlertFilter())
+    assert resume == "ok" and len(replay) == 1 and '"43"' in replay[0]
