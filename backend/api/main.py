@@ -24,13 +24,17 @@ from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
 from backend.api.routes import (
+    actions,
     alerts,
     depots,
     forecasts,
     inventory,
     items,
     keys,
+    kpis,
     reorder_points,
+    runs,
+    series,
     system,
     towers,
     ws,
@@ -93,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware)
 
-    for module in (items, towers, depots, inventory, forecasts, reorder_points, alerts, keys):
+    for module in (items, towers, depots, inventory, forecasts, reorder_points, alerts, keys,
+                   actions, series, kpis, runs):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
     app.include_router(system.router)
