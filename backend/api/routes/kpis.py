@@ -187,12 +187,12 @@ def freshness(settings: Settings) -> list[SourceFreshness]:
             days = [p[PARTITION] for p in table.partitions() if p.get(PARTITION)]
             if not days:
                 continue
-            day = max(days)
+            day = date.fromisoformat(max(days))
             loaded = table.to_pyarrow_table(
-                partitions=[(PARTITION, "=", day)], columns=["_ingested_at"]
+                filters=[(PARTITION, "=", day)], columns=["_ingested_at"]
             )
             at = pc.max(loaded["_ingested_at"]).as_py() if loaded.num_rows else None
-            newest_day = max(filter(None, (newest_day, date.fromisoformat(day))))
+            newest_day = day if newest_day is None else max(newest_day, day)
             if at is not None and (newest_at is None or at > newest_at):
                 newest_at = at
         out.append(

@@ -31,7 +31,7 @@ RunId = Annotated[
     str,
     Path(
         pattern=RUN_ID,
-        max_length=40,
+        max_length=41,
         description="A run id (`nova run` prints it).",
         examples=["20261031-20261031-20261101T050312Z-a1b2c3"],
     ),
