@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from deltalake import write_deltalake
 
@@ -339,3 +340,56 @@ def build_gold(settings: Settings, *, forecasts: bool = True, version: str | Non
         write_gold(settings, "fct_stock_alerts", alert_rows(), SCHEMAS["fct_stock_alerts"])
     if version:
         write_gold_version(settings, version)
+
+
+# --- simulated count series with known distributions (the /series band coverage test) ---
+
+
+def count_distributions(series: int, seed: int) -> list[Any]:
+    """Frozen scipy distributions of daily demand: half Poisson, half negative binomial,
+    means spread log-normally from about 0.2 to 20 a day, dispersion k from 0.5 to 10."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    means = np.clip(np.exp(rng.normal(np.log(1.5), 1.0, series)), 0.2, 20.0)
+    dispersion = np.clip(np.exp(rng.normal(np.log(2.0), 0.8, series)), 0.5, 10.0)
+    return [
+        stats.poisson(m) if n % 2 == 0 else stats.nbinom(k, k / (k + m))
+        for n, (m, k) in enumerate(zip(means, dispersion, strict=True))
+    ]
+
+
+def true_bands(dists: list[Any]) -> dict[str, np.ndarray]:
+    """Each distribution's mean and its exact 80% and 95% central quantiles."""
+    q = np.array([d.ppf([0.1, 0.9, 0.025, 0.975]) for d in dists], dtype=float)
+    return {
+        "yhat": np.array([d.mean() for d in dists], dtype=float),
+        "yhat_lo_80": q[:, 0], "yhat_hi_80": q[:, 1], "yhat_lo_95": q[:, 2], "yhat_hi_95": q[:, 3],
+    }  # fmt: skip
+
+
+def simulated_forecasts(
+    depot: str, series: int, horizon: int, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]:
+    """fct_forecasts rows of ``series`` items at ``depot`` (one run, ``horizon`` days, the
+    true quantiles as bands), one fct_daily_demand row per series (so the series exist),
+    and the depot's total demand per target day, drawn independently of the bands."""
+    dists = count_distributions(series, seed)
+    bands = true_bands(dists)
+    rng = np.random.default_rng(seed + 1)
+    draws = np.stack([d.rvs(size=horizon, random_state=rng) for d in dists])  # series x days
+    forecasts, demand = [], []
+    for s in range(series):
+        item = f"SIM{s:04d}"
+        demand.append({"daily_demand_key": s, "item_id": item, "depot_id": depot,
+                       "demand_date": RUN_DATE, "demand_qty": 0, "movement_count": 0,
+                       "receipts_qty": 0, "adjustments_qty": 0})  # fmt: skip
+        point = {k: float(v[s]) for k, v in bands.items()}
+        for h in range(1, horizon + 1):
+            forecasts.append({
+                "forecast_date": RUN_DATE, "item_id": item, "depot_id": depot,
+                "target_date": RUN_DATE + timedelta(days=h), "horizon_day": h,
+                "demand_class": "smooth", "model_version": "truth", "actual_qty": None,
+                "abs_error": None, **point,
+            })  # fmt: skip
+    return forecasts, demand, draws.sum(axis=0)
