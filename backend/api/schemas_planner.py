@@ -164,13 +164,13 @@ class ForecastBand(BaseModel):
 
 
 class SeriesPublic(BaseModel):
-    group: Literal["pair", "depot", "category"] = Field(
-        description="pair: one item x depot; depot or category: the sum over the depot's "
-        "or the category's series.",
+    group: Literal["pair", "aggregate"] = Field(
+        description="pair: one item x depot (item_id and depot_id given); aggregate: the sum "
+        "over every series the filters select.",
         examples=["pair"],
     )
     grain: Literal["day", "week"] = Field(description="Period of each point.", examples=["day"])
-    item_id: str | None = Field(None, description="The item (pair only).", examples=["ITM0042"])
+    item_id: str | None = Field(None, description="The item, if filtered.", examples=["ITM0042"])
     depot_id: str | None = Field(None, description="The depot, if filtered.", examples=["DEP-SSA"])
     category: str | None = Field(None, description="The category, if filtered.", examples=["radio"])
     series_count: int = Field(

@@ -1,5 +1,6 @@
 """Chart series: demand and on-hand history, the latest forecast with 80/95% bands and the
-reorder point, for one item x depot or summed over a depot or a category.
+reorder point, for one item x depot or summed over every series the filters select (a
+depot, a category, a category at a depot, an item across depots, or everything).
 
 The bands of an aggregate are the aggregate's own interval, not the sum of the series'
 quantiles (which would be far too wide: quantiles do not add). Each point's spread is read
@@ -17,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
 from numpy.typing import ArrayLike
 
 from backend.api.deps import CurrentPrincipal, LakeDep
@@ -115,34 +115,7 @@ def aggregate_band(
 
 # --- the route -----------------------------------------------------------------------
 
-Group = Literal["depot", "category"]
 Grain = Literal["day", "week"]
-
-
-def _invalid(name: str, message: str, value: object) -> RequestValidationError:
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value}]
-    )
-
-
-def check_selection(
-    item_id: str | None, depot_id: str | None, category: str | None, group: Group | None
-) -> None:
-    """A pair needs item_id and depot_id; group=depot needs depot_id, group=category needs
-    category (either may narrow by the other); item_id only names a pair."""
-    if group is None:
-        if item_id is None or depot_id is None:
-            missing = "item_id" if item_id is None else "depot_id"
-            raise _invalid(missing, "a pair needs item_id and depot_id (or pass group)", None)
-        if category is not None:
-            raise _invalid("category", "category only narrows an aggregate (group)", category)
-        return
-    if item_id is not None:
-        raise _invalid("item_id", "item_id names a pair: leave group out", item_id)
-    needed = depot_id if group == "depot" else category
-    if needed is None:
-        name = "depot_id" if group == "depot" else "category"
-        raise _invalid(name, f"group={group} needs {name}", None)
 
 
 def _where(
@@ -284,7 +257,6 @@ def build_series(
     item_id: str | None,
     depot_id: str | None,
     category: str | None,
-    group: Group | None,
     grain: Grain,
     start: date | None,
     end: date | None,
@@ -302,18 +274,19 @@ def build_series(
     )
     series = int(meta[0]["series"]) if meta else 0
     if series == 0:
-        what = f"{item_id} at {depot_id}" if group is None else f"{group} {depot_id or category}"
+        given = {"item_id": item_id, "depot_id": depot_id, "category": category}
+        what = ", ".join(f"{k}={v}" for k, v in given.items() if v is not None) or "any filter"
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no demand series for {what}")
+    pair = item_id is not None and depot_id is not None
     history_end = end or meta[0]["last_day"]
     history_start = start or date.fromordinal(history_end.toordinal() - DEFAULT_DAYS[grain] + 1)
-    if history_start > history_end:
-        raise _invalid("start", "start is after end", str(history_start))
+    # start after end: empty history and forecast, as the list routes give an empty page
     history = _history(reader, where, extra, grain, history_start, history_end)
     forecast_date, forecast, model_bands = _forecast(
-        reader, where, extra, grain, history_start, end, pair=group is None
+        reader, where, extra, grain, history_start, end, pair=pair
     )
     reorder: dict[str, Any] = {}
-    if group is None:
+    if pair:
         found = reader.rows(
             f"""select as_of_date as reorder_as_of_date, reorder_point, safety_stock
             from delta_scan($t_fct_reorder_points) where {where.sql}
@@ -323,7 +296,7 @@ def build_series(
         )
         reorder = found[0] if found else {}
     return SeriesPublic(
-        group=group or "pair", grain=grain, item_id=item_id, depot_id=depot_id,
+        group="pair" if pair else "aggregate", grain=grain, item_id=item_id, depot_id=depot_id,
         category=category, series_count=series, start_date=history_start,
         end_date=end or max([history_end, *(p.period_start for p in forecast)]),
         history=history, forecast_date=forecast_date,
@@ -338,34 +311,26 @@ async def get_series(
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
-    group: Annotated[
-        Group | None,
-        Query(
-            description="Sum over the depot's (depot_id) or the category's (category) series "
-            "instead of one pair (item_id + depot_id)."
-        ),
-    ] = None,
     grain: Annotated[Grain, Query(description="Points per day or per ISO week.")] = "day",
     start: StartDate = None,
     end: EndDate = None,
 ):
     """Demand and on-hand history, the latest forecast with its 80/95% bands and (for a
-    pair) the reorder point and safety stock. History defaults to the last 90 days (26
+    pair) the reorder point and safety stock. item_id + depot_id select one pair; any other
+    combination of item_id, depot_id and category (or none) sums every series it selects,
+    e.g. depot_id alone for a depot, category alone for a category. History defaults to the last 90 days (26
     weeks) up to the latest demand date; the forecast runs from `start` to `end` (default:
     its whole horizon). An aggregate's bands are the aggregate's interval, not the sum of
     the series' quantiles (docs/api-series.md)."""
-    check_selection(item_id, depot_id, category, group)
-    if start is not None and end is not None and start > end:
-        raise _invalid("start", "start is after end", str(start))
     params: dict[str, Any] = {
-        "item_id": item_id, "depot_id": depot_id, "category": category, "group": group,
+        "item_id": item_id, "depot_id": depot_id, "category": category,
         "grain": grain, "start": start, "end": end, "scope": principal.scope_key,
     }  # fmt: skip
 
     def build(reader: GoldReader) -> SeriesPublic:
         return build_series(
             reader, principal=principal, item_id=item_id, depot_id=depot_id, category=category,
-            group=group, grain=grain, start=start, end=end,
+            grain=grain, start=start, end=end,
         )  # fmt: skip
 
     return await lake.cached("series", params, build)

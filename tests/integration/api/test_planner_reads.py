@@ -107,7 +107,7 @@ def test_actions_bad_input_is_422(api: Api, params: dict[str, Any]) -> None:
 def test_planner_routes_need_a_key(api: Api) -> None:
     with api.client(token=None) as client:
         for path in ("/api/v1/actions", "/api/v1/kpis", "/api/v1/runs",
-                     "/api/v1/series?item_id=ITM001&depot_id=DEP01"):  # fmt: skip
+             "/api/v1/series?item_id=ITM001&depot_id=DEP01"):  # fmt: skip
             assert client.get(path).status_code == 401, path
 
 
@@ -193,17 +193,16 @@ def test_series_weekly_and_date_range(api: Api) -> None:
 
 def test_series_aggregate_by_depot_and_category(api: Api) -> None:
     with api.client() as client:
-        depot = client.get("/api/v1/series", params={"group": "depot", "depot_id": "DEP01"}).json()
-        radio = client.get(
-            "/api/v1/series", params={"group": "category", "category": "radio"}
-        ).json()
+        depot = client.get("/api/v1/series", params={"depot_id": "DEP01"}).json()
+        radio = client.get("/api/v1/series", params={"category": "radio"}).json()
         radio_dep2 = client.get(
             "/api/v1/series",
-            params={"group": "category", "category": "radio", "depot_id": "DEP02"},
+            params={"category": "radio", "depot_id": "DEP02"},
         ).json()
     assert depot["series_count"] == 3 and radio["series_count"] == 4
     assert radio_dep2["series_count"] == 2
-    assert depot["reorder_point"] is None and depot["band_method"] == "normal_moments"
+    assert depot["group"] == "aggregate" and depot["reorder_point"] is None
+    assert depot["band_method"] == "normal_moments"
     assert depot["history"][-1]["on_hand"] == 60  # 3 items x 20 on the last snapshot
     day_one = [r for r in forecast_rows() if r["forecast_date"] == RUN_DATE
                and r["depot_id"] == "DEP01" and r["horizon_day"] == 1]  # fmt: skip
@@ -217,19 +216,30 @@ def test_series_aggregate_by_depot_and_category(api: Api) -> None:
     assert got["yhat_hi_95"] - got["yhat"] < sum(r["yhat_hi_95"] - r["yhat"] for r in day_one)
 
 
+def test_series_of_an_item_across_depots_and_of_everything(api: Api) -> None:
+    with api.client() as client:
+        item = client.get("/api/v1/series", params={"item_id": "ITM002"}).json()
+        everything = client.get("/api/v1/series", params={"grain": "week"}).json()
+        backwards = client.get(
+            "/api/v1/series", params={"depot_id": "DEP01", "start": "2026-10-10",
+                                      "end": "2026-10-01"},
+        )  # fmt: skip
+    assert item["group"] == "aggregate" and item["series_count"] == 2
+    assert item["forecast"][0]["yhat"] == pytest.approx(2 * 6.0)
+    assert everything["series_count"] == 6 and everything["history"][-1]["on_hand"] == 120
+    # an empty range is an empty answer, as the list routes give an empty page
+    assert backwards.status_code == 200
+    assert backwards.json()["history"] == [] and backwards.json()["forecast"] == []
+
+
 @pytest.mark.parametrize(
     "params",
     [
-        {"item_id": "ITM001"},  # a pair needs a depot
-        {"depot_id": "DEP01"},  # ... and an item
-        {"item_id": "ITM001", "depot_id": "DEP01", "category": "radio"},
-        {"group": "depot"},
-        {"group": "category", "depot_id": "DEP01"},
-        {"group": "depot", "depot_id": "DEP01", "item_id": "ITM001"},
-        {"group": "tower", "depot_id": "DEP01"},
+        {"group": "depot", "depot_id": "DEP01"},
         {"item_id": "ITM001", "depot_id": "DEP01", "grain": "month"},
-        {"item_id": "ITM001", "depot_id": "DEP01", "start": "2026-10-10", "end": "2026-10-01"},
         {"item_id": "ITM001", "depot_id": "DEP01", "start": "0"},
+        {"item_id": "ITM001", "depot_id": "DEP01", "end": "2026-13-01"},
+        {"item_id": "", "depot_id": "DEP01"},
         {"item_id": "ITM001", "depot_id": "DEP01", "limit": "10"},
     ],
 )
@@ -242,9 +252,10 @@ def test_series_bad_input_is_422(api: Api, params: dict[str, str]) -> None:
 def test_series_unknown_is_404(api: Api) -> None:
     with api.client() as client:
         pair = client.get("/api/v1/series", params={"item_id": "NOPE", "depot_id": "DEP01"})
-        depot = client.get("/api/v1/series", params={"group": "depot", "depot_id": "DEP99"})
+        depot = client.get("/api/v1/series", params={"depot_id": "DEP99"})
+        none = client.get("/api/v1/series", params={"item_id": "ITM001", "category": "radio"})
     assert pair.status_code == 404 and "NOPE" in pair.json()["detail"]
-    assert depot.status_code == 404
+    assert depot.status_code == 404 and none.status_code == 404
 
 
 # --- /kpis --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_depot_aggregate_bands_cover_at_nominal_rates(api: Api) -> None:
                SCHEMAS["fct_daily_demand"])  # fmt: skip
     write_gold_version(api.settings, "v-simulated")
     with api.client() as client:
-        response = client.get("/api/v1/series", params={"group": "depot", "depot_id": "DEPSIM"})
+        response = client.get("/api/v1/series", params={"depot_id": "DEPSIM"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["series_count"] == SERIES and body["band_method"] == "normal_moments"

@@ -14,7 +14,6 @@ from backend.api.routes.series import (
     Z95,
     aggregate_band,
     band_from_moments,
-    check_selection,
     point_variance,
 )
 from tests.services.gold import count_distributions, true_bands
@@ -94,31 +93,3 @@ def test_sql_variance_matches_the_python_one() -> None:
     points_table = pa.table(points)  # noqa: F841 (read by DuckDB's replacement scan)
     got = duckdb.sql(f"select {POINT_VARIANCE_SQL} as v from points_table").fetchnumpy()["v"]
     assert got == pytest.approx(point_variance(*points.values()), rel=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("item_id", "depot_id", "category", "group", "ok"),
-    [
-        ("I", "D", None, None, True),
-        ("I", None, None, None, False),
-        (None, "D", None, None, False),
-        ("I", "D", "C", None, False),
-        (None, "D", None, "depot", True),
-        (None, "D", "C", "depot", True),
-        (None, None, "C", "depot", False),
-        (None, None, "C", "category", True),
-        (None, "D", "C", "category", True),
-        (None, "D", None, "category", False),
-        ("I", "D", None, "depot", False),
-    ],
-)
-def test_check_selection(
-    item_id: str | None, depot_id: str | None, category: str | None, group: str | None, ok: bool
-) -> None:
-    from fastapi.exceptions import RequestValidationError
-
-    if ok:
-        check_selection(item_id, depot_id, category, group)  # type: ignore[arg-type]
-    else:
-        with pytest.raises(RequestValidationError):
-            check_selection(item_id, depot_id, category, group)  # type: ignore[arg-type]
