@@ -202,9 +202,10 @@ def _forecast(
     start: date,
     end: date | None,
     pair: bool,
-) -> tuple[date | None, list[ForecastBand], bool]:
-    """The latest forecast run's points in [start, end], summed per period; the band of a
-    sum from the points' moments (a pair's days keep the model's own bands)."""
+) -> tuple[date | None, date | None, list[ForecastBand], bool]:
+    """The latest forecast run's date, its last target day in [start, end] and its points
+    there, summed per period; the band of a sum from the points' moments (a pair's days keep
+    the model's own bands)."""
     bucket = BUCKET[grain].format(d="target_date")
     sql = f"""
         with f as (select * from delta_scan($t_fct_forecasts) where {where.sql}),
@@ -220,7 +221,8 @@ def _forecast(
             group by f.target_date
         )
         select (select fd from latest) as forecast_date, {bucket} as period_start,
-            count(*) as days, max(series) as series, sum(yhat) as yhat,
+            count(*) as days, max(target_date) as last_day, max(series) as series,
+            sum(yhat) as yhat,
             sum(variance) as variance, sum(lo80) as lo80, sum(hi80) as hi80,
             sum(lo95) as lo95, sum(hi95) as hi95
         from per_day group by 2 order by 2
@@ -231,8 +233,9 @@ def _forecast(
     model_bands = pair and grain == "day"
     points = []
     for r in rows:
-        if model_bands:
-            band = Band(r["yhat"], r["lo80"], r["hi80"], r["lo95"], r["hi95"])
+        model = (r["yhat"], r["lo80"], r["hi80"], r["lo95"], r["hi95"])
+        if model_bands and None not in model:  # a point without bands: from its moments
+            band = Band(*model)
         else:
             band = band_from_moments(r["yhat"] or 0.0, r["variance"] or 0.0)
         points.append(
@@ -247,7 +250,8 @@ def _forecast(
                 yhat_hi_95=band.hi95,
             )
         )
-    return (rows[0]["forecast_date"] if rows else None), points, model_bands
+    last_day = rows[-1]["last_day"] if rows else None
+    return (rows[0]["forecast_date"] if rows else None), last_day, points, model_bands
 
 
 def build_series(
@@ -282,7 +286,7 @@ def build_series(
     history_start = start or date.fromordinal(history_end.toordinal() - DEFAULT_DAYS[grain] + 1)
     # start after end: empty history and forecast, as the list routes give an empty page
     history = _history(reader, where, extra, grain, history_start, history_end)
-    forecast_date, forecast, model_bands = _forecast(
+    forecast_date, forecast_end, forecast, model_bands = _forecast(
         reader, where, extra, grain, history_start, end, pair=pair
     )
     reorder: dict[str, Any] = {}
@@ -298,7 +302,7 @@ def build_series(
     return SeriesPublic(
         group="pair" if pair else "aggregate", grain=grain, item_id=item_id, depot_id=depot_id,
         category=category, series_count=series, start_date=history_start,
-        end_date=end or max([history_end, *(p.period_start for p in forecast)]),
+        end_date=end or max(filter(None, (history_end, forecast_end))),
         history=history, forecast_date=forecast_date,
         band_method="model" if model_bands else "normal_moments", forecast=forecast, **reorder,
     )  # fmt: skip

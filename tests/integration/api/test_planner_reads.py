@@ -146,6 +146,7 @@ def test_series_pair_daily(api: Api) -> None:
         ).json()
     assert body["group"] == "pair" and body["series_count"] == 1
     assert body["start_date"] == "2026-08-03"  # 90 days up to the latest demand date
+    assert body["end_date"] == "2026-11-14"  # the forecast's last day
     history = {p["period_start"]: p for p in body["history"]}
     assert len(history) == 90 and all(p["days"] == 1 for p in body["history"])
     expected = _rolled_on_hand("ITM003", "DEP02")
