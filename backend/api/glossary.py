@@ -147,11 +147,19 @@ def document_fields(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _nested(prop: dict[str, Any]) -> bool:
+    """A field holding other components: their own fields carry the examples."""
+    text = str({k: v for k, v in prop.items() if k not in ("description", "title")})
+    return "#/components/schemas/" in text
+
+
 def undocumented(schema: dict[str, Any]) -> list[str]:
-    """``Component.field`` for every property still lacking a description or an example."""
+    """``Component.field`` for every property still lacking a description or an example
+    (fields holding other components need only a description)."""
     missing = []
     for cname, component in schema.get("components", {}).get("schemas", {}).items():
         for name, prop in component.get("properties", {}).items():
-            if "description" not in prop or ("examples" not in prop and "example" not in prop):
+            has_example = "examples" in prop or "example" in prop or _nested(prop)
+            if "description" not in prop or not has_example:
                 missing.append(f"{cname}.{name}")
     return missing

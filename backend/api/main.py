@@ -29,6 +29,7 @@ from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
 from backend.api.routes import (
+    actions,
     alerts,
     auth,
     depots,
@@ -36,7 +37,10 @@ from backend.api.routes import (
     inventory,
     items,
     keys,
+    kpis,
     reorder_points,
+    runs,
+    series,
     system,
     towers,
     users,
@@ -142,6 +146,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         forecasts,
         reorder_points,
         alerts,
+        actions,
+        series,
+        kpis,
+        runs,
         keys,
         users,
     ):

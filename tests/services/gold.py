@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from deltalake import write_deltalake
 
@@ -117,6 +118,55 @@ SCHEMAS = {
             ("unit_cost", D),
         ]
     ),
+    "fct_daily_demand": pa.schema(
+        [
+            ("daily_demand_key", INT),
+            ("item_id", S),
+            ("depot_id", S),
+            ("demand_date", DT),
+            ("demand_qty", INT),
+            ("movement_count", INT),
+            ("receipts_qty", INT),
+            ("adjustments_qty", INT),
+        ]
+    ),
+    "fct_actions": pa.schema(
+        [
+            ("action_id", S),
+            ("as_of_date", DT),
+            ("item_id", S),
+            ("item_name", S),
+            ("category", S),
+            ("depot_id", S),
+            ("supplier_id", S),
+            ("supplier_name", S),
+            ("action", S),
+            ("quantity", D),
+            ("severity", S),
+            ("alert_id", S),
+            ("reason_code", S),
+            ("reason", S),
+            ("days_to_stockout", pa.int32()),
+            ("stockout_date", DT),
+            ("on_hand", D),
+            ("on_order", D),
+            ("approved_on_order", D),
+            ("reorder_point", D),
+            ("safety_stock", D),
+            ("order_up_to", D),
+            ("min_order_qty", D),
+            ("unit_cost", D),
+            ("expedite_po_id", S),
+            ("expedite_expected_date", DT),
+            ("transfer_from_depot_id", S),
+            ("towers_exposed", pa.int32()),
+            ("sla_tiers", S),
+            ("worst_sla_tier", S),
+            ("value_at_risk", D),
+            ("order_value", D),
+            ("priority", D),
+        ]
+    ),
     "fct_stock_alerts": pa.schema(
         [
             ("alert_id", S),
@@ -187,6 +237,78 @@ def alert_rows(alert_date: date = RUN_DATE) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+DEMAND_START = date(2026, 8, 1)
+# ITM003's October: it runs out at the end of Oct 7, opens Oct 8 and 9 empty (two stock-out
+# days per depot), then the Oct 10 receipt refills it.
+ITM003_OCTOBER = [3] * 6 + [2, 0, 0] + [3] * 22
+
+
+def demand_qty(item: str, day: date) -> int:
+    if item == "ITM003" and day.month == 10:
+        return ITM003_OCTOBER[day.day - 1]
+    return 1 + day.toordinal() % 2
+
+
+def demand_rows(start: date = DEMAND_START, end: date = RUN_DATE) -> list[dict[str, Any]]:
+    """Daily demand from ``start`` to the run date. October reconciles with the inventory
+    snapshots (20 on hand on Sep 30 and Oct 31): the Oct 10 receipt brings exactly the
+    month's issues."""
+    rows = []
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    for item in ITEMS:
+        october = sum(demand_qty(item, d) for d in days if d.month == 10)
+        for depot in DEPOTS:
+            for day in days:
+                qty = demand_qty(item, day)
+                receipts = (october if day.month == 10 else 40) if day.day == 10 else 0
+                rows.append({
+                    "daily_demand_key": len(rows), "item_id": item, "depot_id": depot,
+                    "demand_date": day, "demand_qty": qty, "movement_count": int(qty > 0),
+                    "receipts_qty": receipts, "adjustments_qty": 0,
+                })  # fmt: skip
+    return rows
+
+
+def _action(item: str, depot: str, action: str, **values: Any) -> dict[str, Any]:
+    n = ITEMS.index(item)
+    row = dict.fromkeys(SCHEMAS["fct_actions"].names)
+    row.update(
+        action_id=f"ACT-{item}-{depot}", as_of_date=RUN_DATE, item_id=item,
+        item_name=f"Part {item}", category="radio" if n else "antenna", depot_id=depot,
+        supplier_id="SUP1", supplier_name="Acme", action=action, reason_code="rule",
+        reason=f"{action} {item} at {depot}", on_hand=3.0, on_order=0.0, approved_on_order=0.0,
+        reorder_point=10.0, safety_stock=5.0, order_up_to=30.0, min_order_qty=1.0,
+        unit_cost=12.5,
+    )  # fmt: skip
+    row.update(values)
+    return row
+
+
+def action_rows() -> list[dict[str, Any]]:
+    """Five lines of the run date's work list and one of the day before (not the latest)."""
+    return [
+        _action("ITM001", "DEP01", "order", quantity=30.0, severity="critical",
+                alert_id="AL-1", days_to_stockout=2, stockout_date=date(2026, 11, 2),
+                towers_exposed=2, sla_tiers="gold,silver", worst_sla_tier="gold",
+                value_at_risk=250.0, order_value=375.0, priority=0.9),
+        _action("ITM002", "DEP02", "expedite", quantity=20.0, severity="warning",
+                alert_id="AL-2", days_to_stockout=5, stockout_date=date(2026, 11, 5),
+                expedite_po_id="PO-7", expedite_expected_date=date(2026, 11, 9),
+                towers_exposed=1, sla_tiers="platinum", worst_sla_tier="platinum",
+                value_at_risk=100.0, order_value=250.0, priority=0.5),
+        _action("ITM003", "DEP01", "transfer", quantity=8.0, severity="critical",
+                alert_id="AL-3", days_to_stockout=6, stockout_date=date(2026, 11, 6),
+                transfer_from_depot_id="DEP02", towers_exposed=1, sla_tiers="silver",
+                worst_sla_tier="silver", value_at_risk=62.5, order_value=100.0, priority=0.7),
+        _action("ITM001", "DEP02", "watch", priority=0.1),
+        _action("ITM002", "DEP01", "watch", severity="warning", alert_id="AL-4",
+                days_to_stockout=12, stockout_date=date(2026, 11, 12), value_at_risk=0.0,
+                priority=None),
+        _action("ITM003", "DEP02", "order", as_of_date=RUN_DATE - timedelta(days=1),
+                action_id="ACT-old", quantity=10.0, priority=1.0),
+    ]  # fmt: skip
+
+
 def build_gold(settings: Settings, *, forecasts: bool = True, version: str | None = "v1") -> None:
     """The spine's marts, and (``forecasts``) the forecast marts of issue 4's contract."""
     write_gold(settings, "dim_items", [
@@ -210,9 +332,64 @@ def build_gold(settings: Settings, *, forecasts: bool = True, version: str | Non
          "unit_cost": 12.5, "stock_value": 250.0}
         for item in ITEMS for depot in DEPOTS for day in (date(2026, 9, 30), RUN_DATE)
     ], SCHEMAS["fct_inventory_snapshot"])  # fmt: skip
+    write_gold(settings, "fct_daily_demand", demand_rows(), SCHEMAS["fct_daily_demand"])
     if forecasts:
+        write_gold(settings, "fct_actions", action_rows(), SCHEMAS["fct_actions"])
         write_gold(settings, "fct_forecasts", forecast_rows(), SCHEMAS["fct_forecasts"])
         write_gold(settings, "fct_reorder_points", reorder_rows(), SCHEMAS["fct_reorder_points"])
         write_gold(settings, "fct_stock_alerts", alert_rows(), SCHEMAS["fct_stock_alerts"])
     if version:
         write_gold_version(settings, version)
+
+
+# --- simulated count series with known distributions (the /series band coverage test) ---
+
+
+def count_distributions(series: int, seed: int) -> list[Any]:
+    """Frozen scipy distributions of daily demand: half Poisson, half negative binomial,
+    means spread log-normally from about 0.2 to 20 a day, dispersion k from 0.5 to 10."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    means = np.clip(np.exp(rng.normal(np.log(1.5), 1.0, series)), 0.2, 20.0)
+    dispersion = np.clip(np.exp(rng.normal(np.log(2.0), 0.8, series)), 0.5, 10.0)
+    return [
+        stats.poisson(m) if n % 2 == 0 else stats.nbinom(k, k / (k + m))
+        for n, (m, k) in enumerate(zip(means, dispersion, strict=True))
+    ]
+
+
+def true_bands(dists: list[Any]) -> dict[str, np.ndarray]:
+    """Each distribution's mean and its exact 80% and 95% central quantiles."""
+    q = np.array([d.ppf([0.1, 0.9, 0.025, 0.975]) for d in dists], dtype=float)
+    return {
+        "yhat": np.array([d.mean() for d in dists], dtype=float),
+        "yhat_lo_80": q[:, 0], "yhat_hi_80": q[:, 1], "yhat_lo_95": q[:, 2], "yhat_hi_95": q[:, 3],
+    }  # fmt: skip
+
+
+def simulated_forecasts(
+    depot: str, series: int, horizon: int, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]:
+    """fct_forecasts rows of ``series`` items at ``depot`` (one run, ``horizon`` days, the
+    true quantiles as bands), one fct_daily_demand row per series (so the series exist),
+    and the depot's total demand per target day, drawn independently of the bands."""
+    dists = count_distributions(series, seed)
+    bands = true_bands(dists)
+    rng = np.random.default_rng(seed + 1)
+    draws = np.stack([d.rvs(size=horizon, random_state=rng) for d in dists])  # series x days
+    forecasts, demand = [], []
+    for s in range(series):
+        item = f"SIM{s:04d}"
+        demand.append({"daily_demand_key": s, "item_id": item, "depot_id": depot,
+                       "demand_date": RUN_DATE, "demand_qty": 0, "movement_count": 0,
+                       "receipts_qty": 0, "adjustments_qty": 0})  # fmt: skip
+        point = {k: float(v[s]) for k, v in bands.items()}
+        for h in range(1, horizon + 1):
+            forecasts.append({
+                "forecast_date": RUN_DATE, "item_id": item, "depot_id": depot,
+                "target_date": RUN_DATE + timedelta(days=h), "horizon_day": h,
+                "demand_class": "smooth", "model_version": "truth", "actual_qty": None,
+                "abs_error": None, **point,
+            })  # fmt: skip
+    return forecasts, demand, draws.sum(axis=0)

@@ -1,0 +1,138 @@
+"""The day's work list (gold mart fct_actions): what to order, expedite, transfer or watch."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.principal import Principal
+from backend.api.routes.common import (
+    ERRORS,
+    STRICT,
+    Limit,
+    Offset,
+    Text,
+    columns,
+    depot_scope,
+    paged,
+)
+from backend.api.schemas import Severity
+from backend.api.schemas_planner import Action, ActionPublic, ActionsPublic
+from backend.lake.reader import GoldReader, Where
+from backend.lake.sql import quote_name
+
+router = APIRouter(prefix="/actions", tags=["actions"], responses=ERRORS, dependencies=STRICT)
+
+TABLE = "fct_actions"
+SELECT = f"select {columns(ActionPublic)} from delta_scan($t_fct_actions)"
+LATEST = "as_of_date = (select max(as_of_date) from delta_scan($t_fct_actions))"
+SORTABLE = tuple(ActionPublic.model_fields)
+# Ordinal text columns sort by rank, so "-severity" puts critical first.
+RANKED = {
+    "severity": "case severity when 'critical' then 2 when 'warning' then 1 else 0 end",
+    "worst_sla_tier": "case worst_sla_tier when 'platinum' then 3 when 'gold' then 2 "
+    "when 'silver' then 1 else 0 end",
+}
+_KEY = "-?(?:" + "|".join(SORTABLE) + ")"
+SORT_PATTERN = f"^{_KEY}(?:,{_KEY}){{0,2}}$"
+DEFAULT_SORT = "-priority"
+
+Sort = Annotated[
+    str,
+    Query(
+        pattern=SORT_PATTERN,
+        max_length=120,
+        description="Up to 3 comma-separated columns of the response, `-col` for descending; "
+        "severity and worst_sla_tier sort by rank (critical > warning, platinum > gold > "
+        "silver). Nulls last. Default: `-priority` (risk x value).",
+        examples=["-priority", "days_to_stockout,-value_at_risk"],
+    ),
+]
+
+
+def order_by(sort: str) -> str:
+    """SQL ORDER BY text for a validated ``sort``; names are checked against the model's
+    fields, and action_id last makes pages stable."""
+    keys = []
+    for part in sort.split(","):
+        name = part.removeprefix("-")
+        if name not in SORTABLE:
+            raise ValueError(f"not a sortable column: {name!r}")
+        expr = RANKED.get(name, quote_name(name))
+        keys.append(f"{expr} {'desc' if part.startswith('-') else 'asc'} nulls last")
+    if "action_id" not in {p.removeprefix("-") for p in sort.split(",")}:
+        keys.append("action_id")
+    return ", ".join(keys)
+
+
+def build_actions(
+    reader: GoldReader,
+    *,
+    principal: Principal,
+    filters: dict[str, Any],
+    sort: str,
+    limit: int,
+    offset: int,
+    include_alert_ids: Collection[str] | None = None,
+    exclude_alert_ids: Collection[str] | None = None,
+) -> ActionsPublic:
+    """One page of the latest work list.
+
+    ``include_alert_ids`` / ``exclude_alert_ids`` are the seam for the acknowledgement
+    state kept in the app database: the route will pass the ids of acknowledged (or
+    snoozed) alerts there, and put them in the cache key.
+    """
+    where = Where().add(LATEST)
+    for column in ("item_id", "depot_id", "category", "severity", "action", "supplier_id"):
+        where.add(f"{quote_name(column)} = ${column}", **{column: filters.get(column)})
+    if include_alert_ids is not None:
+        where.add("alert_id in (select unnest($include_ids))", include_ids=list(include_alert_ids))
+    if exclude_alert_ids:
+        where.add(
+            "(alert_id is null or alert_id not in (select unnest($exclude_ids)))",
+            exclude_ids=list(exclude_alert_ids),
+        )
+    depot_scope(where, principal, "depot_id")
+    return paged(
+        reader, ActionsPublic, select=SELECT, where=where, tables=[TABLE],
+        order_by=order_by(sort), limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+@router.get("", response_model=ActionsPublic)
+async def list_actions(
+    lake: LakeDep,
+    principal: CurrentPrincipal,
+    item_id: Text = None,
+    depot_id: Text = None,
+    category: Text = None,
+    supplier_id: Text = None,
+    severity: Severity | None = None,
+    action: Action | None = None,
+    sort: Sort = DEFAULT_SORT,
+    limit: Limit = 100,
+    offset: Offset = 0,
+):
+    """The latest run's work list: one line per item x depot that needs attention, with
+    the action, its reason, the stockout risk and the value at risk; by priority
+    (risk x value) unless `sort` says otherwise."""
+    filters: dict[str, Any] = {
+        "item_id": item_id,
+        "depot_id": depot_id,
+        "category": category,
+        "supplier_id": supplier_id,
+        "severity": severity,
+        "action": action,
+    }
+    params = {**filters, "sort": sort, "limit": limit, "offset": offset}
+    params["scope"] = principal.scope_key
+
+    def build(reader: GoldReader) -> ActionsPublic:
+        return build_actions(
+            reader, principal=principal, filters=filters, sort=sort, limit=limit, offset=offset
+        )
+
+    return await lake.cached("actions", params, build)
