@@ -132,10 +132,7 @@ def _loose_array(values: list[Any]) -> pa.Array:
         return pa.array(values)
     except (pa.ArrowException, TypeError, ValueError):
         return pa.array(
-            [
-                v if v is None or isinstance(v, bytes) else str(v).encode("utf-8")
-                for v in values
-            ],
+            [v if v is None or isinstance(v, bytes) else str(v).encode("utf-8") for v in values],
             pa.binary(),
         )
 
@@ -160,6 +157,21 @@ class SqlAlchemyReader:
             return pa.table({name: pa.array([], pa.null()) for name in columns})
         arrays = [_loose_array(list(values)) for values in zip(*rows, strict=True)]
         return pa.table(dict(zip(columns, arrays, strict=True)))
+
+
+def postgres_timeouts(
+    url: str, connect_timeout: int | None, statement_timeout: float | None
+) -> dict[str, Any]:
+    """SQLAlchemy ``connect_args`` that bound a PostgreSQL connect and each statement
+    (psycopg and psycopg2 pass them to libpq); none for another database."""
+    if sa.make_url(url).get_backend_name() != "postgresql":
+        return {}
+    args: dict[str, Any] = {}
+    if connect_timeout is not None:
+        args["connect_timeout"] = connect_timeout
+    if statement_timeout:
+        args["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+    return args
 
 
 @contextmanager
@@ -196,13 +208,9 @@ def open_reader(
                 cursor.fetchall()
             yield AdbcReader("postgresql", cursor)
         return
-    connect_args: dict[str, Any] = {}
-    if backend == "postgresql":
-        if connect_timeout is not None:
-            connect_args["connect_timeout"] = connect_timeout
-        if timeout_ms is not None:
-            connect_args["options"] = f"-c statement_timeout={timeout_ms}"
-    engine = sa.create_engine(url, connect_args=connect_args)
+    engine = sa.create_engine(
+        url, connect_args=postgres_timeouts(url, connect_timeout, statement_timeout)
+    )
     try:
         with engine.connect() as conn:
             yield SqlAlchemyReader(conn)
@@ -234,9 +242,7 @@ def _decode_utf8(column: pa.Array, name: str, errors: dict[int, list[str]]) -> p
     return pa.array(texts, pa.string())
 
 
-def _cast_values(
-    column: pa.Array, field: pa.Field, errors: dict[int, list[str]]
-) -> pa.Array:
+def _cast_values(column: pa.Array, field: pa.Field, errors: dict[int, list[str]]) -> pa.Array:
     """Cast to the field's type; a value that does not fit becomes null, named in
     ``errors``. The whole column is cast at once when it can be (the usual case)."""
     try:
