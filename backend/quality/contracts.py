@@ -144,7 +144,10 @@ def quantity_outlier() -> Rule:
         f"(and over {QUANTITY_OUTLIER_FLOOR}): held for review",
         f"abs(b.quantity) > {QUANTITY_OUTLIER_FLOOR} and abs(b.quantity) > "
         f"{QUANTITY_OUTLIER_FACTOR} * coalesce({_QUANTITY_REFERENCE}, 0)",
-        detail=f"'quantity ' || b.quantity || ', reference ' || coalesce({_QUANTITY_REFERENCE}, 0)",
+        detail=(
+            f"'quantity ' || b.quantity || ', reference ' "
+            f"|| printf('%g', coalesce({_QUANTITY_REFERENCE}, 0))"
+        ),
         needs=("quantity_reference",),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -9,8 +11,9 @@ import sqlalchemy as sa
 from deltalake import DeltaTable
 
 from backend.demo.erp import DemoConfig, generate_demo
-from backend.ingest.base import bronze_uri
+from backend.ingest.base import ExtractWindow, bronze_uri
 from backend.ingest.erp import ErpSource
+from backend.ingest.retry import RetryPolicy
 from backend.lake import delta
 from backend.lake.gold import content_hash
 from backend.pipeline import steps
@@ -338,3 +341,57 @@ def test_an_absurd_quantity_is_held_for_review_on_a_first_load_and_a_daily_run(
     rules = delta.read_table(quarantine_uri(erp_settings))["rule"].to_pylist()
     assert rules.count("quantity_outlier") == 2
     assert "not_in_future:movement_date" not in rules
+
+
+def _extract_in_thread(settings: Settings) -> BaseException | None:
+    """Run one ERP extract (no retries) and return its error. The join's bound only keeps
+    a hanging read (the fault under test) from hanging the suite; it asserts no time."""
+    outcome: list[BaseException | None] = []
+
+    def extract() -> None:
+        window = ExtractWindow(END, END, "b", settings)
+        try:
+            ErpSource(retry=RetryPolicy(attempts=1)).extract(window)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=extract, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    return outcome[0] if outcome else TimeoutError("the extract is still waiting")
+
+
+@pytest.mark.reliability
+def test_a_locked_table_fails_the_read_at_the_statement_timeout(settings: Settings, pg_url: str):
+    erp = settings.model_copy(update={"erp_url": pg_url, "erp_statement_timeout": 1.0})
+    generate_demo(pg_url, CONFIG)
+    engine = sa.create_engine(pg_url)
+    holder = engine.connect()
+    holder.begin()
+    holder.execute(sa.text("lock table items in access exclusive mode"))
+    try:
+        error = _extract_in_thread(erp)
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+
+    # SQLSTATE 57014: query_canceled, what statement_timeout raises; the read names its table.
+    assert error is not None and "erp.items: reading the window failed" in str(error), error
+    assert "57014" in str(error)
+
+
+@pytest.mark.reliability
+def test_a_server_that_never_answers_fails_the_connect_at_its_timeout(settings: Settings):
+    # A listening socket that never accepts: TCP connects, the server never speaks.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        erp = settings.model_copy(
+            update={"erp_url": f"postgresql://nova@127.0.0.1:{port}/erp", "erp_connect_timeout": 2}
+        )
+        error = _extract_in_thread(erp)
+
+    assert error is not None and "timeout expired" in str(error), error
