@@ -234,14 +234,17 @@ class ErpSource(Source):
         uri = bronze_uri(self.name, entity, settings)
         if rows.num_rows == 0 or not delta.table_exists(uri, settings):
             return rows
+        # A re-read row landed on its updated day or later (partitions are clamped up),
+        # so only partitions from the lookback's first day on can hold it; a row without
+        # updated_at may sit in any partition, but such reads are rare, and only they pay
+        # for a scan of every partition.
+        anywhere = " or updated_at is null" if rows["updated_at"].null_count else ""
         conn = connect(settings=settings)
         try:
-            # A re-read row landed on its updated day or later (partitions are clamped up),
-            # so only partitions from the lookback's first day on can hold it.
             loaded = conn.execute(
                 f"""select distinct _row_id from delta_scan(?)
                 where {delta.PARTITION_COLUMN} not between ? and ?
-                    and ({delta.PARTITION_COLUMN} >= ? or updated_at is null)""",
+                    and ({delta.PARTITION_COLUMN} >= ?{anywhere})""",
                 [uri, window.start, window.end, lower.date()],
             ).to_arrow_table()
         finally:

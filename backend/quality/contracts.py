@@ -21,11 +21,10 @@ Rules beyond the obvious ones:
   reorder points, is held for review. The rule: ``|quantity| > QUANTITY_OUTLIER_FLOOR``
   and ``|quantity| > QUANTITY_OUTLIER_FACTOR x reference``, where the reference is, for
   the same item and movement type (all depots: a pair alone has little history), the
-  larger of (a) the largest |quantity| in the bronze partitions before the window that
-  were not quarantined (what the item has seen) and (b) the median |quantity| over those
-  and the window's rows (so a first full load, which has no history, is checked too; a
-  median is not moved by a few outliers). An item never seen before is checked against
-  the floor alone only through (b). A held row stays in quarantine; to release it, fix
+  largest |quantity| in the bronze partitions before the window that were not
+  quarantined (what the item has seen), or, for an item with no history (a first full
+  load, a new item), the lower median |quantity| of the window's rows (a median is not
+  moved by a minority of outliers). A held row stays in quarantine; to release it, fix
   the ERP row (a new ``updated_at`` loads it again) or raise the constants here.
 """
 
@@ -49,6 +48,9 @@ class Rule:
     broken_when: str  # DuckDB predicate over the row ``b``, true when the rule is broken
     detail: str | None = None  # DuckDB text expression over ``b`` appended to the reason
     needs: tuple[str, ...] = ()  # names of SHARED_CTES the predicate reads
+    # A predicate over the row alone that every breaking row meets: when no row of the
+    # window meets it, the rule is skipped (and its shared CTEs are never computed).
+    only_if_any: str | None = None
 
 
 def not_null(column: str) -> Rule:
@@ -109,29 +111,54 @@ TYPED_VALUES = Rule(
 QUANTITY_OUTLIER_FACTOR = 10
 QUANTITY_OUTLIER_FLOOR = 1000
 
+_SMALL = QUANTITY_OUTLIER_FLOOR / QUANTITY_OUTLIER_FACTOR
+
 SHARED_CTES: dict[str, str] = {
     # Per item and movement type: the largest |quantity| seen before the window in rows
-    # that were not quarantined, and the median |quantity| over those and the window.
-    "quantity_reference": """
+    # that were not quarantined, and the lower median |quantity| of the window's rows.
+    # A history row at or under FLOOR / FACTOR cannot decide the outcome (FACTOR x it is
+    # under the floor), so only larger ones are looked up in quarantine. Only the items
+    # with a window row over the floor can break the rule: only their history is read.
+    "quantity_reference": f"""
+        candidate_items as (
+            select distinct item_id from bronze_rows
+            where _ingest_date between (select window_start from run_params)
+                and (select run_date from run_params)
+                and abs(quantity) > {QUANTITY_OUTLIER_FLOOR}
+        ),
         quantity_reference as (
-            select item_id, movement_type,
-                max(abs(quantity)) filter (where not in_window) as seen_max,
-                median(abs(quantity)) as typical
+            select item_id, movement_type, max(seen_max) as seen_max, max(typical) as typical
             from (
-                select h.item_id, h.movement_type, h.quantity,
-                    h._ingest_date >= (select window_start from run_params) as in_window
+                select h.item_id, h.movement_type, max(abs(h.quantity)) as seen_max,
+                    null::double as typical
                 from bronze_rows h
-                where h._ingest_date <= (select run_date from run_params)
-                    and (h._ingest_date >= (select window_start from run_params)
-                        or not exists (select 1 from quarantined q
-                            where q.entity = 'stock_movements' and q._row_id = h._row_id))
-            ) as history
+                where h._ingest_date < (select window_start from run_params)
+                    and h.item_id in (select item_id from candidate_items)
+                    and abs(h.quantity) <= {_SMALL}
+                group by all
+                union all
+                select h.item_id, h.movement_type, max(abs(h.quantity)), null
+                from bronze_rows h
+                where h._ingest_date < (select window_start from run_params)
+                    and h.item_id in (select item_id from candidate_items)
+                    and abs(h.quantity) > {_SMALL}
+                    and not exists (select 1 from quarantined q
+                        where q.entity = 'stock_movements' and q._row_id = h._row_id)
+                group by all
+                union all
+                select w.item_id, w.movement_type, null, quantile_disc(abs(w.quantity), 0.5)
+                from bronze_rows w
+                where w._ingest_date between (select window_start from run_params)
+                    and (select run_date from run_params)
+                    and w.item_id in (select item_id from candidate_items)
+                group by all
+            ) as parts
             group by item_id, movement_type
         )""",
 }
 
 _QUANTITY_REFERENCE = (
-    "(select greatest(coalesce(r.seen_max, 0), coalesce(r.typical, 0)) "
+    "(select coalesce(r.seen_max, r.typical) "
     "from quantity_reference r "
     "where r.item_id = b.item_id and r.movement_type = b.movement_type)"
 )
@@ -149,6 +176,8 @@ def quantity_outlier() -> Rule:
             f"|| printf('%g', coalesce({_QUANTITY_REFERENCE}, 0))"
         ),
         needs=("quantity_reference",),
+        # A daily run rarely has a quantity over the floor: then no history is read.
+        only_if_any=f"abs(quantity) > {QUANTITY_OUTLIER_FLOOR}",
     )
 
 

@@ -77,6 +77,17 @@ def failing_rows(
         ]
         if TYPE_ERRORS in columns:
             rules = (*rules, TYPED_VALUES)
+        rules = tuple(
+            rule
+            for rule in rules
+            if rule.only_if_any is None
+            or conn.execute(
+                f"select exists (select 1 from {scan} where {delta.PARTITION_COLUMN} "
+                f"between ? and ? and ({rule.only_if_any}))",
+                [*scan_params, start, end],
+            ).fetchone()
+            == (True,)
+        )
         if not rules:
             return QUARANTINE_SCHEMA.empty_table()
         ctes = ["run_params as (select ?::date as window_start, ?::date as run_date)"]
