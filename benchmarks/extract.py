@@ -88,7 +88,10 @@ def _window(work: Path, erp_url: str, start: date, end: date, label: str, fresh:
 
 def _erp(work: Path, erp_url: str, start: date, end: date, day: date) -> None:
     table = Table("step", "rows", "seconds", "rows/s", title=f"erp: {start}..{end}, then {day}")
-    for label, (a, b), fresh in (("full load", (start, end), True), ("next day", (day, day), False)):
+    for label, (a, b), fresh in (
+        ("full load", (start, end), True),
+        ("next day", (day, day), False),
+    ):
         ctx = RunContext(a, b, _settings(work, erp_url, "lake-erp", fresh), sources=("erp",))
         began = time.perf_counter()
         rows = sum(steps.extract_source(ctx, "erp").values())

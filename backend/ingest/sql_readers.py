@@ -108,7 +108,8 @@ class AdbcReader:
             # a dropped column must be left out here for ``conform`` to report it.
             self.cursor.execute("select name from pragma_table_info(?)", [table])
             present = {row[0] for row in self.cursor.fetchall()}
-            kept = pa.schema([f for f in schema if f.name in present])
+            # (No columns at all: no such table; the query below says so.)
+            kept = pa.schema([f for f in schema if f.name in present]) if present else schema
             placeholder, columns = "?", sqlite_columns(kept)
         else:
             placeholder, columns = "${n}", [quote_name(c) for c in schema.names]
