@@ -37,6 +37,22 @@ class Settings(BaseSettings):
         default="sqlite:///.demo/erp.sqlite",
         description="SQLAlchemy URL of the ERP database (the demo ERP by default).",
     )
+    erp_lookback_minutes: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Each ERP read reaches this far below the watermark, to catch rows committed "
+            "late with an older updated_at; rows already in bronze are not loaded twice."
+        ),
+    )
+    erp_connect_timeout: int = Field(
+        default=10, ge=2, description="Seconds to connect to the ERP's PostgreSQL (libpq)."
+    )
+    erp_statement_timeout: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds one ERP read may run (PostgreSQL statement_timeout).",
+    )
     # Object store of an s3:// lake. The standard AWS names (no NOVA_ prefix), so delta-rs,
     # DuckDB and the AWS tools of an operator's shell all agree on one set of variables.
     aws_endpoint_url: str | None = Field(

@@ -6,6 +6,8 @@ the way the extract step runs them (in parallel threads), and prints rows/s per 
 and the parallel wall time against the sum of the sources' times. Runs a 3-year backfill
 window, then the next day on the same lakes. The recordings' caches are cleared before every measurement, so
 each one generates its responses from scratch, as a fresh process would.
+Then the ERP: a full load of the demo ERP and its validation (the contracts, quarantine),
+and the next day's incremental read (with its lookback) and validation.
 
     uv run python benchmarks/extract.py [--items 2000 --depots 8 --start 2023-11-02 --end 2026-10-30]
 """
@@ -84,6 +86,33 @@ def _window(work: Path, erp_url: str, start: date, end: date, label: str, fresh:
     )
 
 
+def _erp(work: Path, erp_url: str, start: date, end: date, day: date) -> None:
+    table = Table("step", "rows", "seconds", "rows/s", title=f"erp: {start}..{end}, then {day}")
+    for label, (a, b), fresh in (
+        ("full load", (start, end), True),
+        ("next day", (day, day), False),
+    ):
+        ctx = RunContext(a, b, _settings(work, erp_url, "lake-erp", fresh), sources=("erp",))
+        began = time.perf_counter()
+        rows = sum(steps.extract_source(ctx, "erp").values())
+        extract_s = time.perf_counter() - began
+        began = time.perf_counter()
+        held = sum(steps.validate(ctx).values())
+        validate_s = time.perf_counter() - began
+        table.add_row(f"{label}: extract", f"{rows:,}", f"{extract_s:.2f}", _rate(rows, extract_s))
+        table.add_row(
+            f"{label}: validate ({held:,} quarantined)",
+            f"{rows:,}",
+            f"{validate_s:.2f}",
+            _rate(rows, validate_s),
+        )
+    console.print(table)
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
@@ -101,6 +130,7 @@ def main() -> None:
         _window(work, erp_url, args.start, args.end, "backfill window", fresh=True)
         # The day after, on the lakes the backfill filled (Anatel: an incremental load).
         _window(work, erp_url, args.day, args.day, "the next day", fresh=False)
+        _erp(work, erp_url, args.start, args.end, args.day)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

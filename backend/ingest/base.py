@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
 
 from backend.lake import delta
 from backend.lake.duck import connect
@@ -45,6 +46,8 @@ class Source(ABC):
 
     name: str
     schemas: dict[str, pa.Schema]
+    # Columns every entity's bronze carries besides the declared ones and the audit ones.
+    extra_fields: tuple[pa.Field, ...] = ()
 
     @abstractmethod
     def extract(self, window: ExtractWindow) -> list[EntityExtract]:
@@ -93,6 +96,29 @@ def bronze_uri(source: str, entity: str, settings: Settings) -> str:
     return delta.table_uri("bronze", source, entity, settings=settings)
 
 
+def row_ids(rows: pa.Table, settings: Settings) -> pa.Array:
+    """Each row's ``_row_id``: a hash of every raw column, nulls included, so identical
+    rows share it (and a re-read row is recognised as one already loaded)."""
+    conn = connect(settings=settings)
+    try:
+        conn.register("raw_rows", rows)
+        content = [quote_name(n) for n in rows.column_names if not n.startswith("_")]
+        notes = [quote_name(n) for n in rows.column_names if n.startswith("_")]
+        # DuckDB's 64-bit hash of every raw column, nulls included: 0.7 s for 3M rows,
+        # where md5 over the text of each row takes 2-7 s. Notes such as _type_errors
+        # count only when set, so a clean row keeps the id it had before they existed.
+        hashed = f"hash({', '.join(content)})"
+        if notes:
+            hashed = (
+                f"case when coalesce({', '.join(notes)}) is null then {hashed} "
+                f"else hash({', '.join(content + notes)}) end"
+            )
+        ids = conn.execute(f"select printf('%016x', {hashed}) from raw_rows").to_arrow_table()
+    finally:
+        conn.close()
+    return ids.column(0).combine_chunks().cast(pa.string())
+
+
 def with_audit_columns(
     source: str, extract: EntityExtract, window: ExtractWindow, ingested_at: datetime
 ) -> pa.Table:
@@ -100,24 +126,14 @@ def with_audit_columns(
     about 4x faster). ``_row_id`` identifies a row by its raw content, so exact duplicates
     share it and quarantine can point at rows that have no natural key."""
     rows, n = extract.rows, extract.rows.num_rows
-    conn = connect(settings=window.settings)
-    try:
-        conn.register("raw_rows", rows)
-        raw = ", ".join(quote_name(name) for name in rows.column_names)
-        # DuckDB's 64-bit hash of every raw column, nulls included: 0.7 s for 3M rows,
-        # where md5 over the text of each row takes 2-7 s.
-        row_ids = conn.execute(
-            f"select printf('%016x', hash({raw})) from raw_rows"
-        ).to_arrow_table()
-    finally:
-        conn.close()
+    ids = row_ids(rows, window.settings)
     table = (
         rows.append_column("_source", pa.repeat(pa.scalar(source, pa.string()), n))
         .append_column("_batch_id", pa.repeat(pa.scalar(window.batch_id, pa.string()), n))
         .append_column(
             "_ingested_at", pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), n)
         )
-        .append_column("_row_id", row_ids.column(0).cast(pa.string()))
+        .append_column("_row_id", ids)
         .append_column(delta.PARTITION_COLUMN, extract.partition.cast(pa.date32()))
     )
     return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN])) if n else table
@@ -138,7 +154,7 @@ def ensure_bronze_tables(source: Source, settings: Settings) -> None:
     for entity, schema in source.schemas.items():
         uri = bronze_uri(source.name, entity, settings)
         if not delta.table_exists(uri, settings):
-            empty = pa.schema([*schema, *AUDIT_FIELDS]).empty_table()
+            empty = pa.schema([*schema, *source.extra_fields, *AUDIT_FIELDS]).empty_table()
             delta.overwrite_partitions(uri, empty, date.min, date.max, settings)
 
 
@@ -151,7 +167,28 @@ def write_bronze(
     for extract in extracts:
         table = with_audit_columns(source.name, extract, window, ingested_at)
         uri = bronze_uri(source.name, extract.entity, window.settings)
+        _add_missing_columns(uri, table, window.settings)
         written[extract.entity] = delta.overwrite_partitions(
             uri, table, window.start, window.end, window.settings
         )
     return written
+
+
+def _add_missing_columns(uri: str, table: pa.Table, settings: Settings) -> None:
+    """Add to an existing bronze table the (nullable) columns it lacks, e.g. a lake
+    written before ``_type_errors`` existed; its older rows read them as null."""
+    if not delta.table_exists(uri, settings):
+        return
+    existing = set(
+        DeltaTable(uri, storage_options=delta.storage_options(settings)).schema().to_arrow().names
+    )
+    if set(table.column_names) <= existing:
+        return
+    write_deltalake(
+        uri,
+        table.schema.empty_table(),
+        mode="append",
+        schema_mode="merge",
+        partition_by=[delta.PARTITION_COLUMN],
+        storage_options=delta.storage_options(settings),
+    )

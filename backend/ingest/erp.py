@@ -1,12 +1,19 @@
 """The ERP source: incremental extraction by ``updated_at`` high-water mark.
 
-A run of dates [A, B] reads the rows with ``lo < updated_at < B + 1 day``, where ``lo`` is
-the high-water mark that the state table recorded for the day before A (none on the first
-run: a full load). Each row lands in the bronze partition of the day it was updated,
-clamped into [A, B]. The state keeps one high-water mark per entity and run day, so
-re-running any day reads exactly the rows it read the first time (plus anything that
-arrived late with an older ``updated_at``) and overwrites that day's partition.
-"""
+A run of dates [A, B] reads the rows with ``lo - lookback < updated_at < B + 1 day``, where
+``lo`` is the high-water mark that the state table recorded for the day before A (none on
+the first run: a full load), plus every row whose ``updated_at`` is NULL. Each row lands in
+the bronze partition of the day it was updated, clamped into [A, B] (NULL: A). The state
+keeps one high-water mark per entity and run day, so re-running any day reads exactly the
+rows it read the first time (plus anything that arrived late with an older
+``updated_at``) and overwrites that day's partition.
+
+What the extract guarantees: no row read from the ERP is dropped. The lookback
+(``NOVA_ERP_LOOKBACK_MINUTES``) catches a row committed late with an ``updated_at`` at or
+below the mark; a re-read row already in bronze (same ``_row_id``, i.e. identical content)
+in another partition is not loaded again, so bronze never grows copies across batches. A
+row with a NULL ``updated_at`` or a value of the wrong type is loaded and then quarantined
+by the contract, with the reason."""
 
 from __future__ import annotations
 
@@ -18,10 +25,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import write_deltalake
 
-from backend.ingest.base import EntityExtract, ExtractWindow, Source, register
+from backend.ingest.base import (
+    EntityExtract,
+    ExtractWindow,
+    Source,
+    bronze_uri,
+    register,
+    row_ids,
+)
 from backend.ingest.retry import RetryPolicy, retry_call
-from backend.ingest.sql_readers import conform, open_reader
+from backend.ingest.sql_readers import TYPE_ERRORS, conform, open_reader
 from backend.lake import delta
+from backend.lake.duck import connect
 from backend.settings import Settings
 
 TS = pa.timestamp("us")
@@ -139,6 +154,7 @@ def _day_start(day: date) -> datetime:
 class ErpSource(Source):
     name = "erp"
     schemas = ERP_SCHEMAS
+    extra_fields = (pa.field(TYPE_ERRORS, pa.string()),)
 
     def __init__(
         self,
@@ -186,25 +202,65 @@ class ErpSource(Source):
     def _extract_once(self, window: ExtractWindow) -> list[EntityExtract]:
         settings = window.settings
         upper = _day_start(window.end + timedelta(days=1))
+        lookback = timedelta(minutes=settings.erp_lookback_minutes)
         lower_marks = self.low_water_marks(window.start, settings)
         extracts = []
-        with open_reader(settings.erp_url, generic=self.generic_reader) as reader:
+        with open_reader(
+            settings.erp_url,
+            generic=self.generic_reader,
+            connect_timeout=settings.erp_connect_timeout,
+            statement_timeout=settings.erp_statement_timeout,
+        ) as reader:
             for entity, schema in self.schemas.items():
-                lower = lower_marks.get(entity)
+                mark = lower_marks.get(entity)
+                lower = mark - lookback if mark is not None else None
                 try:
-                    raw = reader.read(entity, schema.names, lower, upper)
+                    raw = reader.read(entity, schema, lower, upper)
                 except Exception as exc:
                     raise ErpReadError(entity, exc) from exc
                 rows = conform(raw, schema, source=self.name, entity=entity)
-                extracts.append(self._assign_partitions(entity, rows, lower, window))
+                if lower is not None:
+                    rows = self._not_yet_loaded(entity, rows, lower, window)
+                extracts.append(self._assign_partitions(entity, rows, mark, window))
         return extracts
+
+    def _not_yet_loaded(
+        self, entity: str, rows: pa.Table, lower: datetime, window: ExtractWindow
+    ) -> pa.Table:
+        """Drop the rows that bronze already holds outside the window's partitions: the
+        lookback's overlap and the NULL-``updated_at`` rows that every read takes again.
+        Rows in the window's own partitions are about to be replaced, so they stay."""
+        settings = window.settings
+        uri = bronze_uri(self.name, entity, settings)
+        if rows.num_rows == 0 or not delta.table_exists(uri, settings):
+            return rows
+        # A re-read row landed on its updated day or later (partitions are clamped up),
+        # so only partitions from the lookback's first day on can hold it; a row without
+        # updated_at may sit in any partition, but such reads are rare, and only they pay
+        # for a scan of every partition.
+        anywhere = " or updated_at is null" if rows["updated_at"].null_count else ""
+        conn = connect(settings=settings)
+        try:
+            loaded = conn.execute(
+                f"""select distinct _row_id from delta_scan(?)
+                where {delta.PARTITION_COLUMN} not between ? and ?
+                    and ({delta.PARTITION_COLUMN} >= ?{anywhere})""",
+                [uri, window.start, window.end, lower.date()],
+            ).to_arrow_table()
+        finally:
+            conn.close()
+        if loaded.num_rows == 0:
+            return rows
+        fresh = pc.invert(pc.is_in(row_ids(rows, settings), value_set=loaded["_row_id"]))
+        return rows.filter(fresh)
 
     def _assign_partitions(
         self, entity: str, rows: pa.Table, lower: datetime | None, window: ExtractWindow
     ) -> EntityExtract:
         updated_day = pc.cast(rows["updated_at"], pa.date32())
         start = pa.scalar(window.start, pa.date32())
-        partition = pc.if_else(pc.less(updated_day, start), start, updated_day)
+        # A NULL updated_at (quarantined later) lands on the window's first day.
+        partition = pc.fill_null(pc.if_else(pc.less(updated_day, start), start, updated_day), start)
         return EntityExtract(
             entity=entity,
             rows=rows,
@@ -250,14 +306,14 @@ class ErpSource(Source):
         grouped = (
             pa.table({"day": extract.partition, "updated_at": extract.rows["updated_at"]})
             .group_by("day")
-            .aggregate([("updated_at", "max"), ("updated_at", "count")])
+            .aggregate([("updated_at", "max"), ([], "count_all")])
         )
         return {
             day: (mark, count)
             for day, mark, count in zip(
                 grouped["day"].to_pylist(),
                 grouped["updated_at_max"].to_pylist(),
-                grouped["updated_at_count"].to_pylist(),
+                grouped["count_all"].to_pylist(),
                 strict=True,
             )
         }

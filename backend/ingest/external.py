@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from backend.ingest.base import ExtractWindow
 from backend.ingest.http import SourceClient
 from backend.ingest.retry import RetryPolicy
-from backend.ingest.sql_readers import SchemaDriftError
+from backend.ingest.sql_readers import SchemaDriftError, postgres_timeouts
 from backend.lake.sql import quote_name
 from backend.settings import Settings
 
@@ -32,6 +32,7 @@ def client_for(
     settings: Settings,
     base_url: str,
     headers: Mapping[str, str] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> SourceClient:
     """The shared retrying client for a source; recorded mode answers from the demo's
     recordings through an httpx transport, so parsing is the same code as live."""
@@ -49,6 +50,7 @@ def client_for(
         retry=RetryPolicy(attempts=settings.http_attempts, base_delay=settings.http_backoff_base),
         headers=dict(headers or {}),
         transport=transport,
+        secrets=secrets,
     )
 
 
@@ -124,7 +126,12 @@ def parse_date(text: str | None, fmt: str = "iso") -> date | None:
 def erp_rows(settings: Settings, table: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     """Reference rows straight from the ERP (depot positions, the item catalogue): a few
     thousand rows, read with SQLAlchemy. Names come from our code, never input."""
-    engine = sa.create_engine(settings.erp_url)
+    engine = sa.create_engine(
+        settings.erp_url,
+        connect_args=postgres_timeouts(
+            settings.erp_url, settings.erp_connect_timeout, settings.erp_statement_timeout
+        ),
+    )
     try:
         with engine.connect() as conn:
             sql = f"select {', '.join(quote_name(c) for c in columns)} from {quote_name(table)}"

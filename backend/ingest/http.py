@@ -4,10 +4,15 @@ Retries cover what a later try can fix: timeouts, connection errors, 429 and 5xx
 wait doubles each time (with full jitter, so parallel extractors do not retry in step)
 unless the server says how long with ``Retry-After``. Other 4xx fail at once. Every
 error names the source, the URL and the last status, so a failing run says what broke.
+
+A secret that travels in a URL (INMET's token is a path segment) is registered with the
+client: httpx logs every request's URL at INFO, so the client redacts its secrets from the
+records of httpx's and httpcore's loggers, whatever handler a process installs.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -22,6 +27,48 @@ import httpx
 from backend.ingest.retry import RetryPolicy
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDACTED = "***"
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites a record whose message holds a registered secret, the secret masked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def add(self, secrets: tuple[str, ...]) -> None:
+        with self._lock:
+            self._secrets = self._secrets | {s for s in secrets if s}
+
+    def redact(self, text: str) -> str:
+        # Longest first, so a secret that contains another is masked whole.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            message = record.getMessage()
+            redacted = self.redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+_REDACT = RedactSecrets()
+# The libraries that log request URLs; a filter on a logger sees the records it emits.
+_URL_LOGGERS = ("httpx", "httpcore")
+
+
+def redact_in_logs(*secrets: str) -> None:
+    """Keep these secrets out of every record that httpx and httpcore log."""
+    _REDACT.add(secrets)
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
 
 
 class SourceHTTPError(RuntimeError):
@@ -72,8 +119,12 @@ class SourceClient:
     # Recorded mode serves the demo's responses through this transport, so the parsing
     # code is the same as live.
     transport: httpx.BaseTransport | None = None
+    # Secrets that may appear in a URL or a header: masked in httpx's logs.
+    secrets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.secrets:
+            redact_in_logs(*self.secrets)
         self._slots = threading.BoundedSemaphore(self.max_concurrency)
         self._rng = random.Random(self.seed)
         timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)

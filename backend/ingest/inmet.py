@@ -104,9 +104,11 @@ class InmetSource(Source):
             if settings.inmet_token is None:
                 raise InmetError("inmet: NOVA_INMET_TOKEN is not set (needed in live mode)")
             token = settings.inmet_token.get_secret_value()
+            secrets: tuple[str, ...] = (token,)
         else:
-            token = "recorded"
-        with client_for(self.name, settings, settings.inmet_base_url) as client:
+            token, secrets = "recorded", ()
+        # The token is a path segment of every observations URL.
+        with client_for(self.name, settings, settings.inmet_base_url, secrets=secrets) as client:
             stations = self._stations(client)
             depots = [
                 (str(d), float(lat), float(lon))

@@ -44,7 +44,12 @@ class SuppliersSource(Source):
         if settings.suppliers_api_key is not None:
             headers["Authorization"] = f"Bearer {settings.suppliers_api_key.get_secret_value()}"
         parts, cursor, pages = [], None, 0
-        with client_for(self.name, settings, settings.suppliers_base_url, headers) as client:
+        secrets = (
+            (settings.suppliers_api_key.get_secret_value(),) if settings.suppliers_api_key else ()
+        )
+        with client_for(
+            self.name, settings, settings.suppliers_base_url, headers, secrets=secrets
+        ) as client:
             while True:
                 params: dict[str, Any] = {
                     "updated_from": window.start.isoformat(),

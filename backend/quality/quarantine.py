@@ -13,10 +13,11 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 from backend.ingest.base import bronze_uri
+from backend.ingest.sql_readers import TYPE_ERRORS
 from backend.lake import delta
 from backend.lake.duck import connect
 from backend.lake.sql import plain_name, quote_name
-from backend.quality.contracts import CONTRACTS, Rule, references_of
+from backend.quality.contracts import CONTRACTS, SHARED_CTES, TYPED_VALUES, Rule, references_of
 from backend.quality.expectations import has_suite, quarantine_rows, window_rows
 from backend.settings import Settings
 
@@ -59,28 +60,69 @@ def failing_rows(
 
     ``bronze`` is a Delta table URI (read with one DuckDB scan) or an Arrow table.
     Every rule is evaluated in that single scan; the record JSON is built only for the
-    rows that fail.
+    rows that fail. A relationship accepts only parent rows that are not quarantined, so
+    validate parents before their children (``validate_window`` follows the contract's
+    order).
     """
     rules: tuple[Rule, ...] = CONTRACTS.get(source, {}).get(entity, ())
-    if not rules:
-        return QUARANTINE_SCHEMA.empty_table()
     conn = connect(settings=settings)
     try:
-        # Referenced keys are read by the same query (one DuckDB scan of just the key
-        # column), faster than loading those tables through deltalake first.
-        ref_ctes, ref_params = [], []
+        if isinstance(bronze, pa.Table):
+            conn.register("bronze_table", bronze)
+            scan, scan_params = "bronze_table", []
+        else:
+            scan, scan_params = "delta_scan(?)", [bronze]
+        columns = [
+            row[0] for row in conn.execute(f"describe select * from {scan}", scan_params).fetchall()
+        ]
+        if TYPE_ERRORS in columns:
+            rules = (*rules, TYPED_VALUES)
+        rules = tuple(
+            rule
+            for rule in rules
+            if rule.only_if_any is None
+            or conn.execute(
+                f"select exists (select 1 from {scan} where {delta.PARTITION_COLUMN} "
+                f"between ? and ? and ({rule.only_if_any}))",
+                [*scan_params, start, end],
+            ).fetchone()
+            == (True,)
+        )
+        if not rules:
+            return QUARANTINE_SCHEMA.empty_table()
+        ctes = ["run_params as (select ?::date as window_start, ?::date as run_date)"]
+        params: list[object] = [start, end]
+        quarantine = quarantine_uri(settings)
+        if delta.table_exists(quarantine, settings):
+            ctes.append(
+                "quarantined as (select entity, _row_id from delta_scan(?) where source = ?)"
+            )
+            params += [quarantine, source]
+        else:
+            ctes.append(
+                "quarantined as (select null::varchar as entity, null::varchar as _row_id where false)"
+            )
+        # Referenced keys are read by the same query (one DuckDB scan of the key and the
+        # row id), faster than loading those tables through deltalake first.
         for referenced, key in sorted(references_of(rules)):
             uri = bronze_uri(source, referenced, settings)
+            name = plain_name(referenced)
             if delta.table_exists(uri, settings):
-                ref_ctes.append(
-                    f"ref_{plain_name(referenced)} as (select {quote_name(key)} from delta_scan(?))"
+                ctes.append(
+                    f"ref_{name} as (select p.{quote_name(key)} from delta_scan(?) p "
+                    "where not exists (select 1 from quarantined q "
+                    f"where q.entity = '{name}' and q._row_id = p._row_id))"
                 )
-                ref_params.append(uri)
+                params.append(uri)
             else:
-                ref_ctes.append(
-                    f"ref_{plain_name(referenced)} as "
-                    f"(select null::varchar as {quote_name(key)} where false)"
+                ctes.append(
+                    f"ref_{name} as (select null::varchar as {quote_name(key)} where false)"
                 )
+        missing_notes = "" if TYPE_ERRORS in columns else f", null::varchar as {TYPE_ERRORS}"
+        ctes.append(f"bronze_rows as (select *{missing_notes} from {scan})")
+        params += scan_params
+        for needed in sorted({n for rule in rules for n in rule.needs}):
+            ctes.append(SHARED_CTES[needed].strip())
         conn.register(
             "rules",
             pa.table(
@@ -91,38 +133,37 @@ def failing_rows(
                 }
             ),
         )
-        if isinstance(bronze, pa.Table):
-            conn.register("bronze_table", bronze)
-            scan, params = "bronze_table", []
-        else:
-            scan, params = "delta_scan(?)", [bronze]
-        columns = [
-            row[0] for row in conn.execute(f"describe select * from {scan}", params).fetchall()
-        ]
         raw = [c for c in columns if not c.startswith("_")]
         flags = ", ".join(
             f"case when {rule.broken_when} then {i} end" for i, rule in enumerate(rules)
         )
-        record = ", ".join(f"{quote_name(c)} := {quote_name(c)}" for c in raw)
+        details = " ".join(
+            f"when {i} then {rule.detail}" for i, rule in enumerate(rules) if rule.detail
+        )
+        reason = (
+            f"r.reason || coalesce(': ' || (case b.rule_index {details} end), '')"
+            if details
+            else "r.reason"
+        )
+        record = ", ".join(f"{quote_name(c)} := b.{quote_name(c)}" for c in raw)
         query = f"""
-            with {"".join(cte + ", " for cte in ref_ctes)}flagged as (
-                select *, list_filter([{flags}], x -> x is not null) as broken
-                from {scan}
-                where {delta.PARTITION_COLUMN} between ? and ?
+            with {", ".join(ctes)},
+            flagged as (
+                select b.*, list_filter([{flags}], x -> x is not null) as broken
+                from bronze_rows b
+                where b.{delta.PARTITION_COLUMN} between ? and ?
             ),
             failed as (
                 select * exclude (broken), unnest(broken) as rule_index
                 from flagged where len(broken) > 0
             )
-            select ? as source, ? as entity, f._row_id, r.rule, r.reason,
+            select ? as source, ? as entity, b._row_id, r.rule, {reason} as reason,
                 to_json(struct_pack({record}))::varchar as record,
-                f._batch_id, f._ingested_at, f.{delta.PARTITION_COLUMN}
-            from failed f join rules r using (rule_index)
-            order by f.{delta.PARTITION_COLUMN}, f._row_id, r.rule
+                b._batch_id, b._ingested_at, b.{delta.PARTITION_COLUMN}
+            from failed b join rules r using (rule_index)
+            order by b.{delta.PARTITION_COLUMN}, b._row_id, r.rule
         """
-        result = conn.execute(
-            query, [*ref_params, *params, start, end, source, entity]
-        ).to_arrow_table()
+        result = conn.execute(query, [*params, start, end, source, entity]).to_arrow_table()
     finally:
         conn.close()
     return result.cast(QUARANTINE_SCHEMA)

@@ -6,6 +6,7 @@ its contract, in quarantine too)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -83,6 +84,24 @@ def test_inmet_reads_the_nearest_stations_of_each_depot(served):
     assert set(observations.rows["CD_ESTACAO"].to_pylist()) == set(codes)
     assert observations.rows.schema.field("CHUVA").type == "string"  # as the API sends it
     assert pc.min_max(observations.partition).as_py() == {"min": START, "max": END}
+
+
+@pytest.mark.reliability
+def test_the_inmet_token_never_reaches_the_logs(served, caplog: pytest.LogCaptureFixture):
+    script, settings = served
+    # A request that fails for good too: its error and retries must not show the token.
+    script.replies[_inmet_path("A401")] = [Reply(503, "down")]
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(SourceHTTPError) as failed:
+        _extract("inmet", settings)
+
+    assert any(r.startswith(f"/token/estacao/{START}") and TOKEN in r for r in script.requests)
+    requests_logged = [r for r in caplog.records if r.name == "httpx"]
+    assert any("/token/estacao/" in r.getMessage() for r in requests_logged)
+    assert TOKEN not in caplog.text
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+    assert TOKEN not in str(failed.value)
 
 
 def test_bacen_reads_each_series_with_a_lookback_into_the_first_partition(served):
