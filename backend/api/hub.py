@@ -3,7 +3,8 @@
 Each client has a bounded queue and its own sender task. Publishing never awaits: an
 alert is encoded once and put on every matching client's queue; a client whose queue is
 full (slow or dead) is dropped, so it never delays the others. Recent alerts are kept in
-a ring buffer so a client can resume from the last alert id it saw.
+a ring buffer so a client can resume from the last alert id it saw. ``suppress`` (set by
+backend.api.planning) holds back alerts a planner acknowledged, snoozed or resolved.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,21 +59,27 @@ class AlertHub:
         self.heartbeat_seconds = heartbeat_seconds
         self.clients: set[Client] = set()
         self._recent: deque[tuple[str, Mapping[str, Any], str]] = deque(maxlen=buffer_size)
-        self._seen: set[str] = set()
+        # (alert id, severity): an alert id is stable for its episode, so a worsened alert
+        # (warning -> critical) comes again under the same id and must not be deduplicated.
+        self._seen: set[tuple[str, str]] = set()
         self._beats: asyncio.Task[None] | None = None
+        # True for an alert not to push (a planner has dealt with it and it has not worsened).
+        self.suppress: Callable[[Mapping[str, Any]], bool] | None = None
 
     # --- producer side --------------------------------------------------------------
 
     def _remember(self, alert: Mapping[str, Any]) -> str | None:
         """Buffer an alert; its encoded message, or None if this id was already seen."""
         alert_id = str(alert.get("alert_id", ""))
-        if not alert_id or alert_id in self._seen:
+        seen_key = (alert_id, str(alert.get("severity", "")))
+        if not alert_id or seen_key in self._seen:
             return None
         if self._recent.maxlen and len(self._recent) == self._recent.maxlen:
-            self._seen.discard(self._recent[0][0])
+            oldest_id, oldest, _ = self._recent[0]
+            self._seen.discard((oldest_id, str(oldest.get("severity", ""))))
         message = json.dumps({"type": "alert", "data": alert}, default=str)
         self._recent.append((alert_id, alert, message))
-        self._seen.add(alert_id)
+        self._seen.add(seen_key)
         return message
 
     def remember(self, alert: Mapping[str, Any]) -> None:
@@ -82,8 +89,11 @@ class AlertHub:
     def publish(self, alert: Mapping[str, Any]) -> int:
         """Queue the alert for every matching client; returns how many got it.
 
-        An alert id already seen is not sent again (at-least-once delivery upstream).
+        An alert already seen (same id and severity) is not sent again (at-least-once
+        delivery upstream); nor is one that ``suppress`` holds back.
         """
+        if self.suppress is not None and self.suppress(alert):
+            return 0
         message = self._remember(alert)
         if message is None:
             return 0

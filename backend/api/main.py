@@ -23,13 +23,16 @@ from backend.api.fastpath import CachedResponses
 from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
+from backend.api.planning import install as install_planning
 from backend.api.routes import (
+    alert_actions,
     alerts,
     depots,
     forecasts,
     inventory,
     items,
     keys,
+    orders,
     reorder_points,
     system,
     towers,
@@ -93,7 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware)
 
+    install_planning(app)
     for module in (items, towers, depots, inventory, forecasts, reorder_points, alerts, keys):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (alert_actions, orders):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
     app.include_router(system.router)
