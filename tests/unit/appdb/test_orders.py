@@ -176,7 +176,7 @@ def test_csv_for_erp_import(engine: Engine) -> None:
     assert svc.export_csv(approved) == (
         "po_number;line_number;supplier_id;supplier_name;item_id;depot_id;quantity;unit_cost;"
         "line_value;approved_by;approved_at\r\n"
-        f"{sup2.order_id};1;SUP2;\"'=cmd|' /C calc'!A0\";ITM3;DEP2;20;100.00;2000.00;'@bia;"
+        f"{sup2.order_id};1;SUP2;'=cmd|' /C calc'!A0;ITM3;DEP2;20;100.00;2000.00;'@bia;"
         "2026-11-01T15:00:00Z\r\n"
     )
     approved1 = move(engine, sup1.order_id, "approve")
