@@ -66,7 +66,7 @@ async def _set(
     today = planning.today()
     if until is not None and until <= today:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"a snooze must end after today ({today.isoformat()})",
         )
 

@@ -76,7 +76,7 @@ async def _db(planning: Planning, work: Callable[[Session], T]) -> T:
     except svc.WrongStatus as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except (svc.InvalidLines, svc.KeyReused) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 def _visible(order: svc.OrderView | None, principal: Principal, order_id: str) -> svc.OrderView:
@@ -146,7 +146,7 @@ async def create_orders(
         catalog, depots = await lake.run(lambda reader: _catalog(reader, item_ids, depot_ids))
         unknown = [d for d in depot_ids if d not in depots]
         if unknown:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown depots {unknown}")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown depots {unknown}")
         now = planning.now()
         made, created = await _db(
             planning,
