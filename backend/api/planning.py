@@ -16,6 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from sqlalchemy.engine import Engine
 
 from backend.appdb import upgrade
@@ -56,6 +60,7 @@ def install(app: FastAPI) -> Planning:
     planning = Planning(engine, view)
     app.state.planning = planning
     app.state.hub.suppress = lambda alert: view.suppresses(alert, today=planning.today())
+    app.add_exception_handler(405, method_not_allowed)
 
     inner = app.router.lifespan_context
 
@@ -75,3 +80,27 @@ def install(app: FastAPI) -> Planning:
 async def get_planning(request: Request) -> Planning:
     planning: Planning = request.app.state.planning
     return planning
+
+
+def unprocessable(
+    loc: tuple[str | int, ...], message: str, value: Any = None
+) -> RequestValidationError:
+    """A 422 in the shape of FastAPI's own validation errors (one schema for every 422)."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": loc, "msg": message, "input": value}]
+    )
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` lists the methods of every route on the path.
+
+    Starlette names only the first route it tried: with ``GET /orders`` and ``POST /orders``
+    as two routes, it would answer ``Allow: POST`` to a PUT (RFC 9110 wants them all).
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Method Not Allowed"
+    return JSONResponse({"detail": detail}, 405, headers={"Allow": ", ".join(sorted(methods))})

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from sqlalchemy.orm import Session
 
 from backend.api.deps import LakeDep, PlannerPrincipal
-from backend.api.planning import Planning, get_planning
+from backend.api.planning import Planning, get_planning, unprocessable
 from backend.api.principal import Principal
 from backend.api.routes.common import ERRORS, STRICT
 from backend.api.schemas import Message
@@ -33,6 +33,7 @@ router = APIRouter(
     dependencies=STRICT,
     responses={
         **ERRORS,
+        400: {"model": Message, "description": "The body is not JSON."},
         403: {"model": Message, "description": "Needs the planner role."},
         404: {"model": Message, "description": "No such alert in the caller's depots."},
     },
@@ -65,9 +66,8 @@ async def _set(
     alert = await _alert_in_scope(lake, principal, alert_id)
     today = planning.today()
     if until is not None and until <= today:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"a snooze must end after today ({today.isoformat()})",
+        raise unprocessable(
+            ("body", "until"), f"a snooze must end after today ({today.isoformat()})", str(until)
         )
 
     def write() -> Any:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Resp
 from sqlalchemy.orm import Session
 
 from backend.api.deps import CurrentPrincipal, LakeDep, PlannerPrincipal
-from backend.api.planning import Planning, get_planning
+from backend.api.planning import Planning, get_planning, unprocessable
 from backend.api.principal import Principal
 from backend.api.routes.common import ERRORS, STRICT, Limit, Offset, Text
 from backend.api.schemas import Message
@@ -43,6 +43,9 @@ IdempotencyKey = Annotated[
         "key and body returns the orders made the first time and creates nothing.",
     ),
 ]
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": Message, "description": "The body is not JSON."}
+}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Message, "description": "No such order in the caller's depots."}
 }
@@ -75,8 +78,10 @@ async def _db(planning: Planning, work: Callable[[Session], T]) -> T:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {exc}") from exc
     except svc.WrongStatus as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except (svc.InvalidLines, svc.KeyReused) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except svc.InvalidLines as exc:
+        raise unprocessable(("body", "lines"), str(exc)) from exc
+    except svc.KeyReused as exc:
+        raise unprocessable(("header", "Idempotency-Key"), str(exc)) from exc
 
 
 def _visible(order: svc.OrderView | None, principal: Principal, order_id: str) -> svc.OrderView:
@@ -113,11 +118,13 @@ def _catalog(reader: GoldReader, item_ids: list[str], depot_ids: list[str]) -> t
     status_code=status.HTTP_201_CREATED,
     operation_id="create_orders",
     responses={
-        **FORBIDDEN,
-        422: {
-            "model": Message,
-            "description": "Invalid lines, or the Idempotency-Key was used with another body.",
+        200: {
+            "model": OrdersCreated,
+            "description": "A replay of an earlier request (same "
+            "Idempotency-Key and body): the orders it made; nothing new.",
         },
+        **BAD_BODY,
+        **FORBIDDEN,
     },
 )
 async def create_orders(
@@ -146,7 +153,7 @@ async def create_orders(
         catalog, depots = await lake.run(lambda reader: _catalog(reader, item_ids, depot_ids))
         unknown = [d for d in depot_ids if d not in depots]
         if unknown:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown depots {unknown}")
+            raise unprocessable(("body", "lines"), f"unknown depots {unknown}")
         now = planning.now()
         made, created = await _db(
             planning,
@@ -196,7 +203,7 @@ async def get_order(
     "/{order_id}",
     response_model=OrderPublic,
     operation_id="update_order",
-    responses={**NOT_FOUND, **FORBIDDEN, **CONFLICT},
+    responses={**BAD_BODY, **NOT_FOUND, **FORBIDDEN, **CONFLICT},
 )
 async def update_order(
     order_id: OrderIdPath, body: OrderUpdate, planning: PlanningDep, principal: PlannerPrincipal

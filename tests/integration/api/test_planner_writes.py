@@ -192,7 +192,10 @@ def test_ack_snooze_and_resolve_show_on_alerts(planner: Planner) -> None:
         "EP-4": ("resolved", actor, "", None),
         "EP-5": ("open", None, None, None),
     }  # fmt: skip
-    assert rows["EP-1"]["severity"] == "critical" and rows["EP-1"]["state_at"] == "2026-11-02T12:00:00Z"
+    assert (
+        rows["EP-1"]["severity"] == "critical"
+        and rows["EP-1"]["state_at"] == "2026-11-02T12:00:00Z"
+    )
     with planner.client("planner") as http:
         page = http.get("/alerts", params={"state": "open", "limit": 1}).json()
     assert page["count"] == 2 and page["limit"] == 1 and len(page["data"]) == 1
@@ -314,9 +317,13 @@ def test_orders_per_supplier_idempotent_approved_and_exported(planner: Planner) 
 
         # Edit a draft's quantity in MOQ multiples.
         line1 = sup1["lines"][0]["line_id"]
-        bad = http.patch(f"/orders/{sup1['order_id']}", json={"lines": [{"line_id": line1, "quantity": 20}]})
+        bad = http.patch(
+            f"/orders/{sup1['order_id']}", json={"lines": [{"line_id": line1, "quantity": 20}]}
+        )
         assert bad.status_code == 422
-        edited = http.patch(f"/orders/{sup1['order_id']}", json={"lines": [{"line_id": line1, "quantity": 18}]})
+        edited = http.patch(
+            f"/orders/{sup1['order_id']}", json={"lines": [{"line_id": line1, "quantity": 18}]}
+        )
         assert edited.status_code == 200 and edited.json()["lines"][0]["quantity"] == 18
 
         assert http.get(f"/orders/{sup2['order_id']}/csv").status_code == 409  # a draft
@@ -330,7 +337,7 @@ def test_orders_per_supplier_idempotent_approved_and_exported(planner: Planner) 
         assert exported.text == (
             "po_number;line_number;supplier_id;supplier_name;item_id;depot_id;quantity;"
             "unit_cost;line_value;approved_by;approved_at\r\n"
-            f"{sup2['order_id']};1;SUP2;\"'=Beta; Ltda\";ITM002;DEP01;5;3.30;16.50;"
+            f'{sup2["order_id"]};1;SUP2;"\'=Beta; Ltda";ITM002;DEP01;5;3.30;16.50;'
             f"{sup2['created_by']};2026-11-02T12:00:00Z\r\n"
         )
         assert http.patch(f"/orders/{sup2['order_id']}",

@@ -78,7 +78,9 @@ def test_one_draft_per_supplier_with_gold_costs_and_moqs(engine: Engine) -> None
         ([], "at least one line"),
     ],
 )
-def test_invalid_lines_create_nothing(engine: Engine, lines: list[svc.NewLine], message: str) -> None:
+def test_invalid_lines_create_nothing(
+    engine: Engine, lines: list[svc.NewLine], message: str
+) -> None:
     with pytest.raises(svc.InvalidLines, match=message):
         create(engine, lines)
     assert count(engine, "planner_orders") == 0 and count(engine, "planner_order_requests") == 0
