@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from sqlalchemy.engine import Engine
 
 from backend.appdb import upgrade
 from backend.appdb.alert_states import AlertStateView
