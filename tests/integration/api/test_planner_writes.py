@@ -3,8 +3,11 @@ a real PostgreSQL app database (alert states, purchase orders)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import secrets
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,12 +22,14 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from websockets.asyncio.client import connect
 
 from backend.api import deps
 from backend.api.principal import Principal
 from backend.appdb.keys import create_key, lookup_key
 from backend.appdb.sessions import create_session, resolve_session
 from backend.appdb.users import create_user
+from backend.events.kafka import encode, ensure_topics, producer
 from backend.lake.reader import write_gold_version
 from backend.settings import Settings
 from tests.services.api import ApiServer, api_server
@@ -53,6 +58,7 @@ ALERTS = [
     alert("EP-3", "ITM003", "DEP01", "warning"),
     alert("EP-4", "ITM001", "DEP02", "critical"),
     alert("EP-5", "ITM002", "DEP01", "warning"),
+    alert("EP-6", "ITM003", "DEP02", "warning"),
 ]
 ITEMS = [  # two suppliers; MOQs 6, 1 and 10
     ("ITM001", "SUP1", "Acme", 12.5, 6),
@@ -67,6 +73,7 @@ class Planner:
     settings: Settings
     engine: Engine
     tokens: dict[str, str]
+    socket_key: str
 
     def client(self, who: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -112,6 +119,27 @@ def person(engine: Engine, email: str, role: str, depots: list[str] | None) -> s
     return token
 
 
+def legacy_viewer_key(settings: Settings) -> str:
+    """A viewer key in the old keys file, for the socket: this branch's socket reads that
+    file, and the app database's upgrade imports it (hash kept), so the key holds on both
+    sides of the auth branch's merge."""
+    key_id = secrets.token_hex(4)
+    token = f"nova_{key_id}_{secrets.token_urlsafe(32)}"
+    settings.api_keys_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.api_keys_path) as conn:
+        conn.execute(
+            "create table if not exists api_keys (key_id text primary key, key_hash text not "
+            "null unique, role text not null, name text not null, created_at text not null, "
+            "revoked_at text)"
+        )
+        conn.execute(
+            "insert into api_keys values (?, ?, 'viewer', 'socket', ?, null)",
+            (key_id, token_hash(token), datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+    conn.close()
+    return token
+
+
 @pytest.fixture(scope="module")
 def app_db_url(pg_server_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for this module's API."""
@@ -129,13 +157,18 @@ def app_db_url(pg_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def planner(
-    tmp_path_factory: pytest.TempPathFactory, redis: RedisServer, app_db_url: str
-) -> Iterator[Planner]:
+    tmp_path_factory: pytest.TempPathFactory, redis: RedisServer, kafka_bootstrap: str,
+    app_db_url: str,
+) -> Iterator[Planner]:  # fmt: skip
     root = tmp_path_factory.mktemp("planner")
     settings = Settings(
         env="test", lake_root=str(root / "lake"), warehouse_dir=root / "warehouse",
         redis_url=redis.url, app_db_url=SecretStr(app_db_url), gold_version_poll_seconds=0.1,
+        kafka_bootstrap=kafka_bootstrap, alerts_topic=f"stock-alerts-{uuid.uuid4().hex[:8]}",
+        ws_heartbeat_seconds=1.0,
     )  # fmt: skip
+    asyncio.run(ensure_topics(kafka_bootstrap, settings.alerts_topic))
+    socket_key = legacy_viewer_key(settings)
     build_gold(settings, version=None)
     write_gold(settings, "fct_stock_alerts", ALERTS, SCHEMAS["fct_stock_alerts"])
     write_gold(settings, "dim_items", [
@@ -152,7 +185,7 @@ def planner(
             "viewer": create_key(engine, role="viewer", name="viewer")[1],
             "dep01": person(engine, "ana@example.com", "planner", ["DEP01"]),
         }
-        api = Planner(server, settings, engine, tokens)
+        api = Planner(server, settings, engine, tokens, socket_key)
         api.set_clock(NOW)
         yield api
 
@@ -191,6 +224,7 @@ def test_ack_snooze_and_resolve_show_on_alerts(planner: Planner) -> None:
         "EP-3": ("snoozed", actor, "wait", "2026-11-05"),
         "EP-4": ("resolved", actor, "", None),
         "EP-5": ("open", None, None, None),
+        "EP-6": ("open", None, None, None),
     }  # fmt: skip
     assert (
         rows["EP-1"]["severity"] == "critical"
@@ -198,7 +232,7 @@ def test_ack_snooze_and_resolve_show_on_alerts(planner: Planner) -> None:
     )
     with planner.client("planner") as http:
         page = http.get("/alerts", params={"state": "open", "limit": 1}).json()
-    assert page["count"] == 2 and page["limit"] == 1 and len(page["data"]) == 1
+    assert page["count"] == 3 and page["limit"] == 1 and len(page["data"]) == 1
     assert set(alerts_by_id(planner, state="acknowledged")) == {"EP-1"}
     assert set(alerts_by_id(planner, state="resolved", depot_id="DEP02")) == {"EP-4"}
     # The history keeps each action.
@@ -216,6 +250,51 @@ def test_ack_snooze_and_resolve_show_on_alerts(planner: Planner) -> None:
     assert suppress({"alert_id": "EP-3", "severity": "warning"})
     assert not suppress({"alert_id": "EP-3", "severity": "critical"})
     assert not suppress({"alert_id": "EP-5", "severity": "warning"})
+
+
+def test_the_socket_does_not_push_a_dealt_with_alert_again_unless_it_worsens(
+    planner: Planner,
+) -> None:
+    with planner.client("planner") as http:
+        assert http.post("/alerts/EP-6/ack", json={"note": "on it"}).status_code == 200
+    deadline = time.monotonic() + 30
+    while not planner.server.app.state.feed.assigned.is_set():
+        assert time.monotonic() < deadline, "the API's alert feed never got its partitions"
+        time.sleep(0.05)
+
+    async def scenario() -> list[tuple[str, str]]:
+        received: list[tuple[str, str]] = []
+        headers = {"Authorization": f"Bearer {planner.socket_key}"}
+        async with connect(f"{planner.server.ws_url}/ws/alerts", additional_headers=headers,
+                           max_queue=None) as ws:  # fmt: skip
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "subscribed"
+            kafka = producer(planner.settings.kafka_bootstrap or "")
+            await kafka.start()
+            try:
+                # Same key, same partition: the acknowledged warning comes before its
+                # worsening, so had it been pushed it would be received first.
+                for alert_id, severity in [("EP-6", "warning"), ("EP-5", "warning"),
+                                           ("EP-6", "critical")]:  # fmt: skip
+                    payload = {
+                        **alert(alert_id, "ITM003", "DEP02", severity),
+                        "alert_date": "2026-10-31",
+                    }
+                    await kafka.send(planner.settings.alerts_topic, encode(payload),
+                                     key=alert_id.encode())  # fmt: skip
+                await kafka.flush()
+            finally:
+                await kafka.stop()
+            end = time.monotonic() + 20
+            while ("EP-6", "critical") not in received or ("EP-5", "warning") not in received:
+                assert time.monotonic() < end, f"alerts missing; got {received}"
+                message = json.loads(await asyncio.wait_for(ws.recv(), end - time.monotonic()))
+                if message["type"] == "alert":
+                    received.append((message["data"]["alert_id"], message["data"]["severity"]))
+        return received
+
+    received = asyncio.run(scenario())
+    assert ("EP-6", "warning") not in received
+    assert sorted(received) == [("EP-5", "warning"), ("EP-6", "critical")]
 
 
 def test_a_snooze_expires_on_its_date(planner: Planner) -> None:
