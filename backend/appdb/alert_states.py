@@ -256,6 +256,16 @@ class AlertStateView:
     def state_of(self, alert_id: str, *, severity: str | None, today: date) -> State:
         return effective_state(self.get(alert_id), severity=severity, today=today)
 
+    def holding(self, today: date) -> list[StoredState]:
+        """States that hold today unless the alert worsened since (snoozes not yet at their
+        date): for filtering in SQL, comparing each ``severity`` with the alert's current
+        one (held while the current severity ranks at most the recorded one)."""
+        return [
+            s
+            for s in self.snapshot().values()
+            if s.state != "snoozed" or (s.snoozed_until is not None and today < s.snoozed_until)
+        ]
+
     def split(self, severities: Mapping[str, str | None], *, today: date) -> dict[State, set[str]]:
         """Ids grouped by effective state (see :func:`split_by_state`), from the view."""
         return split_by_state(self._states, severities, today=today)

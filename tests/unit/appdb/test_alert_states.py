@@ -127,6 +127,15 @@ def test_view_sees_other_writers_after_a_refresh(engine: Engine) -> None:
     assert view.state_of("A2", severity="warning", today=TODAY) == "resolved"
 
 
+def test_view_lists_the_states_that_hold_on_a_date(engine: Engine) -> None:
+    put(engine, "A1", "acknowledged")
+    put(engine, "A2", "snoozed", until=date(2026, 11, 3))
+    view = AlertStateView(engine)
+    view.refresh()
+    assert sorted(s.alert_id for s in view.holding(date(2026, 11, 2))) == ["A1", "A2"]
+    assert [s.alert_id for s in view.holding(date(2026, 11, 3))] == ["A1"]
+
+
 def test_view_keeps_the_newer_state(engine: Engine) -> None:
     view = AlertStateView(engine)
     newer = StoredState("A1", "resolved", "warning", "I", "D", None, "", "x", T0)
