@@ -135,7 +135,13 @@ class OrderLineCreate(Strict):
         description="The work-list row (fct_actions.action_id) this line comes from.",
         examples=["9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f"],
     )  # fmt: skip
-    alert_id: AlertId | None = None
+    alert_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="The alert episode this line answers.",
+        examples=["5b0c7a0f3d2e4e1f9a8b7c6d5e4f3a2b"],
+    )
 
 
 class OrdersCreate(Strict):
