@@ -5,7 +5,8 @@ alert is encoded once and put on every matching client's queue; a client whose q
 full (slow or dead) is dropped, so it never delays the others. Recent alerts are kept in
 a ring buffer so a client can resume from the last alert id it saw. Every
 ``recheck_seconds`` each client's sign-in is checked again (``authorize``): a revoked key,
-a revoked session or a disabled user is disconnected with close code 1008.
+a revoked session or a disabled user is disconnected with close code 1008. ``suppress``
+(set by backend.api.planning) holds back alerts a planner acknowledged, snoozed or resolved.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class AlertHub:
         self._seen: set[tuple[str, str]] = set()
         self._beats: asyncio.Task[None] | None = None
         self._rechecks: asyncio.Task[None] | None = None
+        # True for an alert not to push (a planner has dealt with it and it has not worsened).
+        self.suppress: Callable[[Mapping[str, Any]], bool] | None = None
 
     # --- producer side --------------------------------------------------------------
 
@@ -107,9 +110,11 @@ class AlertHub:
     def publish(self, alert: Mapping[str, Any]) -> int:
         """Queue the alert for every matching client; returns how many got it.
 
-        An alert id already seen with this severity is not sent again (at-least-once
-        delivery upstream); the same id with a new severity (a worsening) is.
+        An alert already seen (same id and severity) is not sent again (at-least-once
+        delivery upstream); nor is one that ``suppress`` holds back.
         """
+        if self.suppress is not None and self.suppress(alert):
+            return 0
         message = self._remember(alert)
         if message is None:
             return 0

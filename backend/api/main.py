@@ -28,8 +28,10 @@ from backend.api.http import (
 from backend.api.hub import AlertHub
 from backend.api.lake import GoldLake
 from backend.api.metrics import MetricsMiddleware
+from backend.api.planning import install as install_planning
 from backend.api.routes import (
     actions,
+    alert_actions,
     alerts,
     auth,
     depots,
@@ -38,6 +40,7 @@ from backend.api.routes import (
     items,
     keys,
     kpis,
+    orders,
     reorder_points,
     runs,
     series,
@@ -137,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MetricsMiddleware)
 
+    install_planning(app)
     for module in (
         auth,
         items,
@@ -153,6 +157,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys,
         users,
     ):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (alert_actions, orders):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(forecasts.accuracy_router, prefix=API_PREFIX)
     app.include_router(system.router)

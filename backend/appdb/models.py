@@ -3,9 +3,9 @@
 A new aggregate module adds its import here.
 """
 
-from backend.appdb import keys, login_attempts, sessions, users
+from backend.appdb import alert_states, keys, login_attempts, orders, sessions, users
 from backend.appdb.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["keys", "login_attempts", "metadata", "sessions", "users"]
+__all__ = ["alert_states", "keys", "login_attempts", "metadata", "orders", "sessions", "users"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from backend.api.cache import cache_key
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.planning import Planning, get_planning
 from backend.api.principal import Principal
 from backend.api.routes.common import (
     ERRORS,
@@ -20,7 +22,9 @@ from backend.api.routes.common import (
     paged,
 )
 from backend.api.schemas import Severity
+from backend.api.schemas_orders import ActionsWithState, AlertStateFields
 from backend.api.schemas_planner import Action, ActionPublic, ActionsPublic
+from backend.appdb.alert_states import State
 from backend.lake.reader import GoldReader, Where
 from backend.lake.sql import quote_name
 
@@ -102,23 +106,31 @@ def build_actions(
     )  # fmt: skip
 
 
-@router.get("", response_model=ActionsPublic)
+@router.get("", response_model=ActionsWithState)
 async def list_actions(
     lake: LakeDep,
     principal: CurrentPrincipal,
+    planning: Annotated[Planning, Depends(get_planning)],
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
     supplier_id: Text = None,
     severity: Severity | None = None,
     action: Action | None = None,
+    state: Annotated[
+        State | None,
+        Query(
+            description="Only lines whose alert is in this state (a line without an alert "
+            "is open): `open` is what still needs a planner today."
+        ),
+    ] = None,
     sort: Sort = DEFAULT_SORT,
     limit: Limit = 100,
     offset: Offset = 0,
-):
+) -> ActionsWithState:
     """The latest run's work list: one line per item x depot that needs attention, with
-    the action, its reason, the stockout risk and the value at risk; by priority
-    (risk x value) unless `sort` says otherwise."""
+    the action, its reason, the stockout risk, the value at risk and what planners did
+    about its alert; by priority (risk x value) unless `sort` says otherwise."""
     filters: dict[str, Any] = {
         "item_id": item_id,
         "depot_id": depot_id,
@@ -127,12 +139,42 @@ async def list_actions(
         "severity": severity,
         "action": action,
     }
-    params = {**filters, "sort": sort, "limit": limit, "offset": offset}
-    params["scope"] = principal.scope_key
+    # Gold is cached under its version; the states come from the app database's view on
+    # every request, so this route stays off the fast path (it must never replay states).
+    whole = state is not None  # a state filter pages after filtering: read every line
+    params = {**filters, "sort": sort, "scope": principal.scope_key}
+    if not whole:
+        params |= {"limit": limit, "offset": offset}
+    key = cache_key(await lake.version(), "actions:all" if whole else "actions", params)
 
-    def build(reader: GoldReader) -> ActionsPublic:
-        return build_actions(
-            reader, principal=principal, filters=filters, sort=sort, limit=limit, offset=offset
+    def build(reader: GoldReader) -> bytes:
+        page = build_actions(
+            reader, principal=principal, filters=filters, sort=sort,
+            limit=100_000 if whole else limit, offset=0 if whole else offset,
+        )  # fmt: skip
+        return page.model_dump_json().encode()
+
+    async def load() -> bytes:
+        return await lake.run(build)
+
+    gold = ActionsPublic.model_validate_json(await lake.cache.get_or_load(key, load))
+    today = planning.today()
+    view = planning.view
+    rows = []
+    for line in gold.data:
+        stored = view.get(line.alert_id) if line.alert_id else None
+        now = (
+            view.state_of(line.alert_id, severity=line.severity, today=today)
+            if line.alert_id
+            else "open"
         )
-
-    return await lake.cached("actions", params, build)
+        if state is None or now == state:
+            rows.append({**line.model_dump(), **AlertStateFields.values(stored, now)})
+    if not whole:
+        return ActionsWithState.model_validate(
+            {"data": rows, "count": gold.count, "limit": limit, "offset": offset}
+        )
+    return ActionsWithState.model_validate(
+        {"data": rows[offset : offset + limit], "count": len(rows), "limit": limit,
+         "offset": offset}
+    )  # fmt: skip

@@ -1,12 +1,20 @@
-"""Stock alerts of the daily run (fct_stock_alerts); live ones come over /ws/alerts."""
+"""Stock alerts of the daily run (fct_stock_alerts); live ones come over /ws/alerts.
+
+Each alert shows what planners did about it (state, from the app database): gold rows are
+cached under the gold version, the states are read fresh on every request.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
+from backend.api.cache import cache_key
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.planning import Planning, get_planning
 from backend.api.routes.common import (
     ERRORS,
     STRICT,
@@ -21,6 +29,8 @@ from backend.api.routes.common import (
     paged,
 )
 from backend.api.schemas import AlertPublic, AlertsPublic, Severity
+from backend.api.schemas_orders import AlertState, AlertStateFields, AlertsWithState
+from backend.appdb.alert_states import StoredState, effective_state, states_for
 from backend.lake.reader import GoldReader, Where
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERRORS, dependencies=STRICT)
@@ -30,20 +40,27 @@ SELECT = (
 )
 
 
-@router.get("", response_model=AlertsPublic)
+ORDER_BY = "alert_date desc, severity, item_id, depot_id"
+
+
+@router.get("", response_model=AlertsWithState)
 async def list_alerts(
     lake: LakeDep,
     principal: CurrentPrincipal,
+    planning: Annotated[Planning, Depends(get_planning)],
     item_id: Text = None,
     depot_id: Text = None,
     category: Text = None,
     severity: Severity | None = None,
+    state: Annotated[
+        AlertState | None, Query(description="Only alerts in this state (see `state`).")
+    ] = None,
     start: StartDate = None,
     end: EndDate = None,
     limit: Limit = 100,
     offset: Offset = 0,
-):
-    """Alerts with alert dates in [start, end], newest first."""
+) -> AlertsWithState:
+    """Alerts with alert dates in [start, end], newest first, each with its state."""
     params: dict[str, Any] = {
         "item_id": item_id,
         "depot_id": depot_id,
@@ -51,9 +68,10 @@ async def list_alerts(
         "severity": severity,
         "start": start,
         "end": end,
+        "scope": principal.scope_key,
     }
 
-    def build(reader: GoldReader) -> AlertsPublic:
+    def where_tables() -> tuple[Where, list[str]]:
         where = (
             Where()
             .add("item_id = $item_id", item_id=item_id)
@@ -63,11 +81,55 @@ async def list_alerts(
             .add("alert_date <= $end", end=end)
         )
         depot_scope(where, principal, "depot_id")
-        tables = ["fct_stock_alerts", *category_filter(where, category)]
+        return where, ["fct_stock_alerts", *category_filter(where, category)]
+
+    def build_page(reader: GoldReader) -> AlertsPublic:
+        where, tables = where_tables()
         return paged(
             reader, AlertsPublic, select=SELECT, where=where, tables=tables,
-            order_by="alert_date desc, severity, item_id, depot_id", limit=limit, offset=offset,
+            order_by=ORDER_BY, limit=limit, offset=offset,
         )  # fmt: skip
 
-    key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
-    return await lake.cached("alerts", key, build)
+    def build_all(reader: GoldReader) -> AlertsPublic:
+        """Every matching alert (a day's alerts: thousands at most), to filter by state."""
+        where, tables = where_tables()
+        rows = reader.rows(f"{SELECT} where {where.sql} order by {ORDER_BY}", tables=tables,
+                           params=where.params)  # fmt: skip
+        return AlertsPublic.model_validate(
+            {"data": rows, "count": len(rows), "limit": len(rows), "offset": 0}
+        )
+
+    # Cached under the gold version but not through lake.cached: the answer also depends on
+    # the app database, so the fast path must never replay it.
+    version = await lake.version()
+    route = "alerts" if state is None else "alerts:all"
+    paging = {"limit": limit, "offset": offset} if state is None else {}
+    key = cache_key(version, route, {**params, **paging})
+    build = build_page if state is None else build_all
+
+    async def load() -> bytes:
+        return await lake.run(lambda reader: build(reader).model_dump_json().encode())
+
+    gold = AlertsPublic.model_validate_json(await lake.cache.get_or_load(key, load))
+
+    def read_states() -> dict[str, StoredState]:
+        with Session(planning.engine) as session:
+            return states_for(session, [row.alert_id for row in gold.data])
+
+    stored = await asyncio.to_thread(read_states)
+    today = planning.today()
+    rows = []
+    for row in gold.data:
+        record = stored.get(row.alert_id)
+        now_state = effective_state(record, severity=row.severity, today=today)
+        if state is None or now_state == state:
+            fields = AlertStateFields.values(record, now_state)
+            rows.append({**row.model_dump(), **fields})
+    if state is None:
+        return AlertsWithState.model_validate(
+            {"data": rows, "count": gold.count, "limit": limit, "offset": offset}
+        )
+    return AlertsWithState.model_validate(
+        {"data": rows[offset : offset + limit], "count": len(rows), "limit": limit,
+         "offset": offset}
+    )  # fmt: skip

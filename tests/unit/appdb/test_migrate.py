@@ -15,14 +15,14 @@ from backend.settings import Settings
 TABLES = {"users", "user_depots", "sessions", "api_keys", "login_attempts"}
 
 
-def test_first_revision_is_named_for_what_it_does() -> None:
-    assert head_revision() == "0001_people"
+def test_revisions_are_named_for_what_they_do() -> None:
+    assert head_revision() == "0002_planning"
 
 
 def test_upgrade_is_idempotent_and_matches_the_models(settings: Settings) -> None:
     engine = upgrade(settings)
     upgrade(settings, engine)
-    assert current_revision(engine) == "0001_people"
+    assert current_revision(engine) == head_revision()
     assert set(sa.inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as conn:
         # The migration creates exactly what the models declare (no drift either way).
@@ -57,4 +57,4 @@ def test_processes_starting_together_migrate_once(settings: Settings) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert current_revision(make_engine(settings)) == "0001_people"
+    assert current_revision(make_engine(settings)) == head_revision()
