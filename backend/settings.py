@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     gold_retention_hours: int = Field(
         default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
     )
+    run_lock_ttl_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A run's lake lock expires this long after its holder's last heartbeat "
+        "(a crashed run's lock is taken over then).",
+    )
+    run_lock_wait_seconds: float = Field(
+        default=7200.0, ge=0, description="How long a run waits for another run's lake lock."
+    )
 
     # Forecasting (issue 4)
     mlflow_tracking_uri: str | None = Field(
@@ -179,6 +188,12 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(default=300, ge=1, description="TTL of cached API responses.")
     gold_version_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the API re-reads the gold version."
+    )
+    api_query_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A DuckDB read of the API is interrupted after this."
+    )
+    api_query_memory_limit: str = Field(
+        default="2GB", description="DuckDB memory limit of the API's gold reads (e.g. 2GB)."
     )
     alerts_topic: str = Field(default="stock-alerts", description="Kafka topic of stock alerts.")
     inventory_topic: str = Field(
