@@ -73,9 +73,7 @@ def read_outbox(settings: Settings) -> dict[str, str]:
 def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: bool) -> None:
     data = pa.Table.from_pylist(rows, schema=OUTBOX_SCHEMA)
     options = delta.storage_options(settings)
-    if not delta.table_exists(uri, settings):
-        write_deltalake(uri, data, mode="append", storage_options=options)
-        return
+    _ensure_outbox(uri, settings)
     merger = DeltaTable(uri, storage_options=options).merge(
         source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
     )
@@ -84,6 +82,25 @@ def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: 
             updates={"status": "s.status", "sent_at": "s.sent_at", "sent_run_id": "s.sent_run_id"}
         )
     merger.when_not_matched_insert_all().execute()
+
+
+def _ensure_outbox(uri: str, settings: Settings) -> None:
+    """Create the empty outbox once. Rows always arrive by MERGE on the alert id: two
+    first writers that both appended would record every alert twice. Creating version 0
+    is an exclusive commit, so of two concurrent creators one wins and the other finds
+    the table."""
+    if delta.table_exists(uri, settings):
+        return
+    try:
+        write_deltalake(
+            uri,
+            OUTBOX_SCHEMA.empty_table(),
+            mode="error",
+            storage_options=delta.storage_options(settings),
+        )
+    except Exception:
+        if not delta.table_exists(uri, settings):
+            raise
 
 
 async def _send(bootstrap: str, topic: str, payloads: list[dict[str, Any]]) -> None:
