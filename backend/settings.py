@@ -243,6 +243,14 @@ class Settings(BaseSettings):
         gt=0,
         description="First retry delay of Airflow tasks; extract tasks double it each try.",
     )
+    airflow_task_timeout_seconds: float = Field(
+        default=7200.0, gt=0, description="execution_timeout of every daily Airflow task."
+    )
+    airflow_dagrun_timeout_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="A daily DAG run times out after this; its lake lock expires with it.",
+    )
 
     @property
     def lake_uri(self) -> str:
