@@ -16,6 +16,7 @@ lock: :meth:`LakeLock.check` raises before it publishes anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -100,7 +101,11 @@ class _Store:
         found = []
         for info in infos:
             stem = info.base_name.removesuffix(".json")
-            if info.type == pafs.FileType.File and info.base_name.endswith(".json") and stem.isdigit():
+            if (
+                info.type == pafs.FileType.File
+                and info.base_name.endswith(".json")
+                and stem.isdigit()
+            ):
                 found.append(int(stem))
         return sorted(found)
 
@@ -132,9 +137,7 @@ class _Store:
                 os.unlink(tmp)
         bucket, key = target.split("/", 1)
         try:
-            self._s3().put_object(
-                Bucket=bucket, Key=key, Body=lease.as_json(), IfNoneMatch="*"
-            )
+            self._s3().put_object(Bucket=bucket, Key=key, Body=lease.as_json(), IfNoneMatch="*")
             return True
         except Exception as exc:
             status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -152,10 +155,8 @@ class _Store:
         )
 
     def delete(self, generation: int) -> None:
-        try:
+        with contextlib.suppress(OSError):  # FileNotFoundError included
             self.fs.delete_file(f"{self.path}/{self.name(generation)}")
-        except (FileNotFoundError, OSError):
-            pass
 
     def _s3(self) -> Any:
         import boto3

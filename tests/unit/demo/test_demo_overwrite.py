@@ -30,7 +30,7 @@ def test_a_database_it_did_not_create_is_left_untouched(tmp_path: Path):
         conn.exec_driver_sql("create table items (item_id text primary key, name text)")
         conn.exec_driver_sql("insert into items values ('REAL-1', 'someone''s real part')")
     engine.dispose()
-    with pytest.raises(NotADemoDatabase, match="did not create.*NOVA_ERP_URL"):
+    with pytest.raises(NotADemoDatabase, match=r"did not create.*NOVA_ERP_URL"):
         generate_demo(url, SMALL)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
