@@ -89,7 +89,12 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = 2
     gold_retention_hours: int = Field(
-        default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
+        default=168,
+        ge=0,
+        description="Old versions of gold tables are vacuumed after this. Raised (with a "
+        "warning) to a floor of 2 x gold_version_poll_seconds + api_query_timeout_seconds, "
+        "at least 1 h, so readers of the previous snapshot keep their files; the published "
+        "snapshot itself is never vacuumed.",
     )
     run_lock_ttl_seconds: float = Field(
         default=600.0,

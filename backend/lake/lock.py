@@ -126,7 +126,8 @@ class _Store:
         target = f"{self.path}/{self.name(lease.generation)}"
         if delta.is_local(self.fs):
             Path(self.path).mkdir(parents=True, exist_ok=True)
-            tmp = f"{target}.{lease.token}.tmp"
+            # Unique per attempt: the tasks of one DAG run share a token and may race here.
+            tmp = f"{target}.{secrets.token_hex(6)}.tmp"
             Path(tmp).write_bytes(lease.as_json())
             try:
                 os.link(tmp, target)  # atomic, and fails if the name exists
