@@ -208,7 +208,7 @@ def test_runs_killed_mid_write_then_rerun_leave_the_same_gold_and_alerts(
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-3000:])
         assert read_gold_version(settings) == published, point  # nothing half-published
     half_sent = asyncio.run(_read_topic(kafka_bootstrap, "faults"))
-    assert 0 < sum(half_sent.values())  # the killed outbox send did reach Kafka
+    assert sum(half_sent.values()) > 0  # the killed outbox send did reach Kafka
 
     done = _child(options, "none")
     assert done.returncode == 0 and _status(done) == "success", done.stderr[-3000:]
