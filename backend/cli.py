@@ -141,7 +141,7 @@ def demo(
     url: Annotated[str | None, typer.Option(help="ERP database URL (default: settings).")] = None,
 ) -> None:
     """Generate the demo ERP database (SQLite by default, PostgreSQL via NOVA_ERP_URL)."""
-    from backend.demo.erp import DemoConfig, generate_demo
+    from backend.demo.erp import DemoConfig, NotADemoDatabase, generate_demo
 
     settings = get_settings()
     target = url or settings.erp_url
@@ -161,7 +161,12 @@ def demo(
                 tasks[table] = progress.add_task(table, total=None, status="")
             progress.update(tasks[table], completed=rows, status=f"{rows:,} rows")
 
-        counts = generate_demo(target, config, progress=on_rows)
+        try:
+            counts = generate_demo(target, config, progress=on_rows)
+        except NotADemoDatabase as exc:
+            progress.stop()
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from None
     summary = Table("table", "rows", title=f"Demo ERP at {target}")
     for table, rows in counts.items():
         summary.add_row(table, f"{rows:,}")

@@ -105,7 +105,21 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = 2
     gold_retention_hours: int = Field(
-        default=168, ge=0, description="Old versions of gold tables are vacuumed after this."
+        default=168,
+        ge=0,
+        description="Old versions of gold tables are vacuumed after this. Raised (with a "
+        "warning) to a floor of 2 x gold_version_poll_seconds + api_query_timeout_seconds, "
+        "at least 1 h, so readers of the previous snapshot keep their files; the published "
+        "snapshot itself is never vacuumed.",
+    )
+    run_lock_ttl_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A run's lake lock expires this long after its holder's last heartbeat "
+        "(a crashed run's lock is taken over then).",
+    )
+    run_lock_wait_seconds: float = Field(
+        default=7200.0, ge=0, description="How long a run waits for another run's lake lock."
     )
 
     # Forecasting (issue 4)
@@ -254,6 +268,12 @@ class Settings(BaseSettings):
     gold_version_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the API re-reads the gold version."
     )
+    api_query_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A DuckDB read of the API is interrupted after this."
+    )
+    api_query_memory_limit: str = Field(
+        default="2GB", description="DuckDB memory limit of the API's gold reads (e.g. 2GB)."
+    )
     alerts_topic: str = Field(default="stock-alerts", description="Kafka topic of stock alerts.")
     inventory_topic: str = Field(
         default="inventory-events", description="Kafka topic of ERP stock movements."
@@ -342,6 +362,14 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         description="First retry delay of Airflow tasks; extract tasks double it each try.",
+    )
+    airflow_task_timeout_seconds: float = Field(
+        default=7200.0, gt=0, description="execution_timeout of every daily Airflow task."
+    )
+    airflow_dagrun_timeout_seconds: float = Field(
+        default=8 * 3600.0,
+        gt=0,
+        description="A daily DAG run times out after this; its lake lock expires with it.",
     )
 
     @property

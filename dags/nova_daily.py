@@ -12,6 +12,8 @@ its own tasks; the rest carries on and the run report says "degraded".
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import PythonOperator
@@ -58,6 +60,8 @@ with DAG(
     start_date=pendulum.datetime(2023, 11, 1, tz=af.TIMEZONE),
     catchup=False,
     max_active_runs=1,
+    # The run's lake lock lasts this long too (backend/pipeline/airflow_support.py).
+    dagrun_timeout=timedelta(seconds=settings.airflow_dagrun_timeout_seconds),
     default_args=af.default_args(settings, owner="data-engineering"),
     user_defined_macros={"nova_run_date": af.run_date_macro},
     tags=["nova", "daily"],

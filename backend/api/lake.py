@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from backend.api.cache import Cache, cache_key
 from backend.api.fastpath import note_cache_key
+from backend.lake.duck import set_memory_limit
 from backend.lake.reader import GoldReader, read_gold_version
 from backend.settings import Settings
 
@@ -62,6 +63,8 @@ class GoldLake:
         # queue dozens of scans on a small machine.
         self.workers = workers
         self._pool: ThreadPoolExecutor | None = None
+        # DuckDB's memory limit is per database: the API's reads share this one.
+        set_memory_limit(settings.api_query_memory_limit, settings)
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
 
     @property
@@ -75,27 +78,55 @@ class GoldLake:
         payload = await self.versions.current(self.pool)
         return str(payload["version"]) if payload else NO_VERSION
 
+    def reader_at(self, payload: dict[str, Any] | None) -> GoldReader:
+        """A reader of exactly the snapshot ``payload`` published, with the API's limits."""
+        return GoldReader.published(
+            self.settings, payload or {}, timeout_seconds=self.settings.api_query_timeout_seconds
+        )
+
     async def run(self, fn: Callable[[GoldReader], T]) -> T:
-        """Run a blocking query off the event loop."""
+        """Run a blocking query off the event loop, on the published snapshot."""
+        payload = await self.versions.current(self.pool)
+        return await self._run_at(payload, fn)
+
+    async def _run_at(self, payload: dict[str, Any] | None, fn: Callable[[GoldReader], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, fn, self.reader)
+        return await loop.run_in_executor(self.pool, fn, self.reader_at(payload))
+
+    async def cached_body(
+        self,
+        route: str,
+        params: dict[str, Any],
+        build: Callable[[GoldReader], BaseModel],
+        *,
+        fast_path: bool = True,
+    ) -> bytes:
+        """The JSON of ``build(reader)``, cache-aside under the current gold version.
+
+        Serialised once in the worker thread; a hit returns the stored bytes as they are.
+        ``fast_path`` lets backend/api/fastpath.py replay the body for the same query: only
+        for answers that depend on nothing but gold, the query and the caller's scope (a
+        route that adds app-database state to the body passes False).
+        """
+        # One payload for the key and the reads: the cached body is that snapshot's.
+        payload = await self.versions.current(self.pool)
+        version = str(payload["version"]) if payload else NO_VERSION
+        key = cache_key(version, route, params)
+        if fast_path:
+            note_cache_key(version, key)
+
+        async def load() -> bytes:
+            return await self._run_at(
+                payload, lambda reader: build(reader).model_dump_json().encode()
+            )
+
+        return await self.cache.get_or_load(key, load)
 
     async def cached(
         self, route: str, params: dict[str, Any], build: Callable[[GoldReader], BaseModel]
     ) -> Response:
-        """The JSON of ``build(reader)``, cache-aside under the current gold version.
-
-        Serialised once in the worker thread; a hit returns the stored bytes as they are.
-        Only for routes that any live API key may read (see backend/api/fastpath.py).
-        """
-        version = await self.version()
-        key = cache_key(version, route, params)
-        note_cache_key(version, key)
-
-        async def load() -> bytes:
-            return await self.run(lambda reader: build(reader).model_dump_json().encode())
-
-        body = await self.cache.get_or_load(key, load)
+        """:meth:`cached_body` as a JSON response."""
+        body = await self.cached_body(route, params, build)
         return Response(content=body, media_type="application/json")
 
     def close(self) -> None:

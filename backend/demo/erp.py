@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +177,53 @@ def generate_demo(
     `progress(table, rows_written)` is called after every chunk, with the cumulative rows
     of that table written so far (the last call per table equals its row count).
     """
-    frames = build_demo_frames(config)
     engine = _create_engine(url)
     try:
+        claim_for_demo(engine)
+        frames = build_demo_frames(config)
         _write_all(engine, frames, progress)
     finally:
         engine.dispose()
     return {name: len(frames[name]) for name in TABLES}
+
+
+# A table that only `nova demo` writes: a database holding tables but not this one was
+# not made by the generator, and regenerating would drop someone's ERP.
+DEMO_MARKER = "nova_demo_marker"
+
+
+class NotADemoDatabase(RuntimeError):
+    """The target database holds tables that `nova demo` did not create."""
+
+
+def claim_for_demo(engine: sa.Engine) -> None:
+    """Refuse a database with tables but no demo marker; mark an empty one as the demo's.
+
+    The marker is written before the ERP tables (and is not among them, so regenerating
+    keeps it): a generation that dies half-way leaves a database `nova demo` may redo.
+    """
+    existing = set(sa.inspect(engine).get_table_names())
+    if existing and DEMO_MARKER not in existing:
+        shown = ", ".join(sorted(existing)[:8]) + (" ..." if len(existing) > 8 else "")
+        where = engine.url.render_as_string(hide_password=True)
+        raise NotADemoDatabase(
+            f"{where} already holds tables ({shown}) that `nova demo` did not create: "
+            "refusing to overwrite them. Point NOVA_ERP_URL (or --url) at a new or empty "
+            "database for the demo; if this database really is disposable, drop its tables "
+            "yourself first."
+        )
+    marker = sa.Table(
+        DEMO_MARKER,
+        sa.MetaData(),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    with engine.begin() as conn:
+        marker.create(conn, checkfirst=True)
+        if conn.execute(sa.select(sa.func.count()).select_from(marker)).scalar_one() == 0:
+            conn.execute(
+                marker.insert().values(created_by="nova demo", created_at=datetime.now(UTC))
+            )
 
 
 def build_demo_frames(config: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:

@@ -2,10 +2,12 @@
 
 The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per alert id:
 ``pending`` when first seen, ``sent`` once Kafka acknowledged it. A run sends the alerts
-that are new or still pending and nothing else, so a re-run sends nothing twice. If the
-process dies between Kafka's acknowledgement and the outbox update, the next run sends
-those alerts again (at-least-once on the wire); consumers drop repeated alert ids (the
-API's hub does), which makes delivery to clients exactly once per alert id.
+that are new or still pending and nothing else, so a re-run sends nothing twice. Before
+sending, the run records the topic's end offsets (``events/alert_outbox_sending.json``);
+if it dies between Kafka's acknowledgement and the outbox update, the next run reads the
+topic from those offsets and marks the alerts it finds there as sent instead of sending
+them again. Consumers still drop repeated alert ids (the API's hub does), for the one
+case left: a send acknowledged by Kafka after the reader looked.
 
 Without Kafka (``NOVA_KAFKA_BOOTSTRAP`` unset, the embedded default) alerts are recorded
 as pending and a later run with Kafka configured sends them.
@@ -14,6 +16,7 @@ as pending and a later run with Kafka configured sends them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,9 +76,7 @@ def read_outbox(settings: Settings) -> dict[str, str]:
 def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: bool) -> None:
     data = pa.Table.from_pylist(rows, schema=OUTBOX_SCHEMA)
     options = delta.storage_options(settings)
-    if not delta.table_exists(uri, settings):
-        write_deltalake(uri, data, mode="append", storage_options=options)
-        return
+    _ensure_outbox(uri, settings)
     merger = DeltaTable(uri, storage_options=options).merge(
         source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
     )
@@ -86,6 +87,25 @@ def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: 
     merger.when_not_matched_insert_all().execute()
 
 
+def _ensure_outbox(uri: str, settings: Settings) -> None:
+    """Create the empty outbox once. Rows always arrive by MERGE on the alert id: two
+    first writers that both appended would record every alert twice. Creating version 0
+    is an exclusive commit, so of two concurrent creators one wins and the other finds
+    the table."""
+    if delta.table_exists(uri, settings):
+        return
+    try:
+        write_deltalake(
+            uri,
+            OUTBOX_SCHEMA.empty_table(),
+            mode="error",
+            storage_options=delta.storage_options(settings),
+        )
+    except Exception:
+        if not delta.table_exists(uri, settings):
+            raise
+
+
 async def _send(bootstrap: str, topic: str, payloads: list[dict[str, Any]]) -> None:
     from backend.events.kafka import encode, ensure_topics, producer
 
@@ -93,9 +113,7 @@ async def _send(bootstrap: str, topic: str, payloads: list[dict[str, Any]]) -> N
     kafka = producer(bootstrap)
     await kafka.start()
     try:
-        futures = [
-            await kafka.send(topic, encode(p), key=str(p["alert_id"]).encode()) for p in payloads
-        ]
+        futures = [await kafka.send(topic, encode(p), key=_message_key(p)) for p in payloads]
         await asyncio.gather(*futures)  # every acknowledgement, or the first failure
     finally:
         await kafka.stop()
@@ -145,7 +163,12 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
         )
         return result
     payloads = [json.loads(p["payload"]) for p in pending]
-    asyncio.run(_send(settings.kafka_bootstrap, settings.alerts_topic, payloads))
+    recovered = asyncio.run(_deliver(settings, run_id, payloads))
+    if recovered:
+        result.notes.append(
+            f"{recovered} alert(s) already on {settings.alerts_topic} from an interrupted "
+            "run: marked sent, not sent again"
+        )
     sent_at = datetime.now(UTC)
     _merge(
         uri,
@@ -153,8 +176,95 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
         settings,
         update=True,
     )
+    _clear_sending(settings)
     result.sent = len(pending)
     return result
+
+
+def _message_key(payload: Mapping[str, Any]) -> bytes:
+    return str(payload["alert_id"]).encode()
+
+
+def sending_uri(settings: Settings) -> str:
+    return delta.table_uri("events", "alert_outbox_sending.json", settings=settings)
+
+
+def _clear_sending(settings: Settings) -> None:
+    fs, path = delta.filesystem(sending_uri(settings), settings)
+    with contextlib.suppress(FileNotFoundError):
+        fs.delete_file(path)
+
+
+async def _deliver(settings: Settings, run_id: str, payloads: list[dict[str, Any]]) -> int:
+    """Send ``payloads`` except those an interrupted earlier send already delivered;
+    returns how many were found delivered."""
+    from backend.events.kafka import ensure_topics
+
+    assert settings.kafka_bootstrap
+    bootstrap, topic = settings.kafka_bootstrap, settings.alerts_topic
+    await ensure_topics(bootstrap, topic)
+    try:
+        marker = delta.read_json(sending_uri(settings), settings)
+    except (FileNotFoundError, ValueError):
+        marker = None
+    delivered: set[bytes] = set()
+    if isinstance(marker, dict) and marker.get("topic") == topic:
+        since = {int(p): int(o) for p, o in marker.get("offsets", {}).items()}
+        delivered = await _keys_since(bootstrap, topic, since)
+    todo = [p for p in payloads if _message_key(p) not in delivered]
+    # Written before the first send: a run that dies after it knows where to look.
+    offsets = await _end_offsets(bootstrap, topic)
+    delta.write_json(
+        sending_uri(settings),
+        {"topic": topic, "run_id": run_id, "offsets": offsets},
+        settings,
+    )
+    if todo:
+        await _send(bootstrap, topic, todo)
+    return len(payloads) - len(todo)
+
+
+async def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetch metadata
+        partitions = consumer.partitions_for_topic(topic) or set()
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _keys_since(bootstrap: str, topic: str, since: Mapping[int, int]) -> set[bytes]:
+    """Keys of the messages written to ``topic`` after the offsets ``since``."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    keys: set[bytes] = set()
+    try:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in partitions]
+        ends = await consumer.end_offsets(tps)
+        todo = {
+            tp: since.get(tp.partition, 0) for tp in tps if ends[tp] > since.get(tp.partition, 0)
+        }
+        if not todo:
+            return keys
+        consumer.assign(list(todo))
+        for tp, offset in todo.items():
+            consumer.seek(tp, offset)
+        while [tp for tp in todo if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(*todo, timeout_ms=1000)
+            for records in batches.values():
+                keys.update(r.key for r in records if r.key is not None)
+        return keys
+    finally:
+        await consumer.stop()
 
 
 def _pending(uri: str, settings: Settings) -> list[dict[str, Any]]:

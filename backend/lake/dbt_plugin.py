@@ -31,10 +31,15 @@ from typing import Any
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
-from deltalake import DeltaTable, write_deltalake
+from deltalake import write_deltalake
 from duckdb import DuckDBPyConnection
 
 from backend.lake.duck import configure_lake, load_extensions
+from backend.lake.gold import (
+    effective_retention_hours,
+    published_table_version,
+    vacuum_gold_table,
+)
 from backend.settings import Settings
 
 GOLD_LAYER = "gold"
@@ -73,8 +78,11 @@ class Plugin(BasePlugin):
         else:
             self.lake_root = str(Path(lake_root).expanduser().resolve())
         # Every publish rewrites the table; files older than this are vacuumed after it,
-        # so time travel reaches back this far and the lake stops growing beyond it.
-        self.retention_hours = int(plugin_config.get("retention_hours", 168))
+        # so time travel reaches back this far and the lake stops growing beyond it. Never
+        # below the floor that readers of the previous published snapshot need.
+        self.retention_hours = effective_retention_hours(
+            int(plugin_config.get("retention_hours", 168)), self.lake or Settings()
+        )
         options = plugin_config.get("storage_options")
         if options:
             self.storage_options = {str(k): str(v) for k, v in options.items()}
@@ -134,10 +142,15 @@ class Plugin(BasePlugin):
                 f"create or replace view {target_config.relation} as "
                 f"select * from delta_scan('{_sql_string(uri)}')"
             )
-            DeltaTable(uri, storage_options=self.storage_options).vacuum(
+            # The API serves the published snapshot until `publish` moves it, however
+            # old: its files stay whatever the retention.
+            vacuum_gold_table(
+                uri,
                 retention_hours=self.retention_hours,
-                enforce_retention_duration=False,
-                dry_run=False,
+                keep_version=published_table_version(
+                    self.lake_root, identifier, self.lake or Settings()
+                ),
+                storage_options=self.storage_options,
             )
         finally:
             cursor.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from importlib import import_module
 from pathlib import Path
@@ -78,6 +79,22 @@ def configure_lake(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     load_extensions(conn, ("httpfs",))
     _, sql, params = secret
     conn.execute(sql, params)
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def set_memory_limit(limit: str, settings: Settings | None = None) -> None:
+    """Cap the memory of the process-wide in-memory database (every cursor of
+    :func:`connect`): a query that needs more fails (or spills) instead of taking the
+    host down. ``limit`` like ``2GB``; checked, since SET takes no parameters."""
+    if not _MEMORY.match(limit.strip()):
+        raise ValueError(f"not a DuckDB memory size: {limit!r} (e.g. 2GB, 512MB)")
+    conn = connect(settings=settings)
+    try:
+        conn.execute(f"SET memory_limit = '{limit.strip()}'")
+    finally:
+        conn.close()
 
 
 def _fingerprint(secret: tuple[str, str, dict[str, Any]]) -> str:

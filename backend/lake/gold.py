@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 from typing import Any
 
 import pyarrow.fs as pafs
@@ -12,6 +14,8 @@ from backend.lake import delta
 from backend.lake.duck import connect
 from backend.lake.sql import quote_name
 from backend.settings import Settings
+
+log = logging.getLogger("nova.gold")
 
 
 def gold_tables(settings: Settings) -> list[str]:
@@ -82,3 +86,61 @@ def content_hash(uri: str, settings: Settings | None = None) -> tuple[int, str]:
         conn.close()
     assert row is not None
     return int(row[0]), str(row[1])
+
+
+# --- retention of old gold versions -----------------------------------------------------
+
+
+def retention_floor_hours(settings: Settings) -> int:
+    """The least retention that keeps every file a reader of the previous published
+    snapshot may still open: an API process learns of a new version up to one poll
+    interval late, a request that began just before may be queued behind another poll,
+    and its query then runs up to the query time limit. Twice the poll plus the longest
+    query, rounded up to whole hours (Delta's unit), and never under one hour."""
+    seconds = 2 * settings.gold_version_poll_seconds + settings.api_query_timeout_seconds
+    return max(1, math.ceil(seconds / 3600))
+
+
+def effective_retention_hours(requested: int, settings: Settings) -> int:
+    """``requested`` (NOVA_GOLD_RETENTION_HOURS), raised to the floor with a warning."""
+    floor = retention_floor_hours(settings)
+    if requested < floor:
+        log.warning(
+            "NOVA_GOLD_RETENTION_HOURS=%s is below the floor of %s h (2 x the API's gold "
+            "version poll + its query time limit): using %s h",
+            requested,
+            floor,
+            floor,
+        )
+        return floor
+    return requested
+
+
+def published_table_version(lake_uri: str, table: str, settings: Settings) -> int | None:
+    """The Delta version of ``table`` in the published gold snapshot, if it has one."""
+    try:
+        payload = delta.read_json(f"{lake_uri}/gold/_version.json", settings)
+    except (FileNotFoundError, ValueError):
+        return None
+    tables = payload.get("tables") if isinstance(payload, dict) else None
+    if isinstance(tables, dict) and table in tables:
+        return int(tables[table])
+    return None
+
+
+def vacuum_gold_table(
+    uri: str,
+    *,
+    retention_hours: int,
+    keep_version: int | None,
+    storage_options: dict[str, str] | None,
+) -> list[str]:
+    """Delete files of old versions of a gold table, except those of ``keep_version`` (the
+    published snapshot, whatever its age: runs may fail for days while the API serves
+    it); returns the files deleted."""
+    return DeltaTable(uri, storage_options=storage_options).vacuum(
+        retention_hours=retention_hours,
+        enforce_retention_duration=False,
+        dry_run=False,
+        keep_versions=[keep_version] if keep_version is not None else None,
+    )

@@ -3,20 +3,36 @@
 Every query reads the published Delta tables through DuckDB's ``delta_scan``; it never
 opens the dbt DuckDB file, which has one writer at a time. Table locations and every
 value are bound parameters (``$name``): no caller text is ever formatted into SQL.
+
+A reader made with :meth:`GoldReader.published` (or given ``versions``) reads a snapshot:
+each table at the Delta version the last publish step recorded in ``gold/_version.json``,
+so one response never mixes a table of the new run with one of the previous run, and
+marts that ``transform`` rewrites are not served before ``publish``. Routes keep writing
+``delta_scan($t_<table>)``; the reader pins the version itself.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import duckdb
 
 from backend.lake import delta
 from backend.lake.duck import connect
 from backend.settings import Settings
 
 VERSION_FILE = "_version.json"
+# `delta_scan($t_<table>)` as every query writes it; the reader adds the pinned version.
+_SCAN = re.compile(r"delta_scan\(\s*\$t_(\w+)\s*\)")
+
+
+class QueryTimeout(TimeoutError):
+    """A gold query ran past its time limit and was interrupted."""
 
 
 @dataclass(frozen=True)
@@ -26,21 +42,72 @@ class Page:
 
 
 class GoldReader:
-    """Runs parameterised SQL over gold tables. Blocking: call it from a worker thread."""
+    """Runs parameterised SQL over gold tables. Blocking: call it from a worker thread.
 
-    def __init__(self, settings: Settings) -> None:
+    ``versions`` (table -> Delta version) pins a snapshot: a table outside it counts as not
+    published. Without it every table is read at its latest version (the pipeline's own
+    reads, before it publishes). ``timeout_seconds`` interrupts a query that runs longer.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        versions: Mapping[str, int] | None = None,
+        *,
+        timeout_seconds: float | None = None,
+    ) -> None:
         self.settings = settings
+        self.versions = dict(versions) if versions is not None else None
+        self.timeout_seconds = timeout_seconds
+
+    @classmethod
+    def published(
+        cls,
+        settings: Settings,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        timeout_seconds: float | None = None,
+    ) -> GoldReader:
+        """A reader of the snapshot that ``payload`` (default: the gold version file now)
+        recorded. A version without table versions (written before snapshots existed, or
+        by hand) reads the latest version of each table."""
+        if payload is None:
+            payload = read_gold_version(settings)
+        tables = (payload or {}).get("tables")
+        versions = (
+            {str(k): int(v) for k, v in tables.items()} if isinstance(tables, Mapping) else None
+        )
+        return cls(settings, versions, timeout_seconds=timeout_seconds)
 
     def uri(self, table: str) -> str:
         return delta.table_uri("gold", table, settings=self.settings)
 
     def exists(self, table: str) -> bool:
+        if self.versions is not None and table not in self.versions:
+            return False
         return delta.table_exists(self.uri(table), self.settings)
 
     def _params(self, tables: Iterable[str], params: Mapping[str, Any]) -> dict[str, Any]:
         bound = {f"t_{name}": self.uri(name) for name in tables}
         bound.update(params)
         return bound
+
+    def _pin(self, sql: str, tables: Sequence[str]) -> tuple[str, dict[str, int]]:
+        """``sql`` with every scan of a pinned table reading its snapshot version (a bound
+        parameter, like the table's location)."""
+        if self.versions is None:
+            return sql, {}
+        pinned = {name: self.versions[name] for name in tables if name in self.versions}
+        bound: dict[str, int] = {}
+
+        def pin(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in pinned:
+                return match.group(0)
+            bound[f"v_{name}"] = pinned[name]
+            return f"delta_scan($t_{name}, version := $v_{name})"
+
+        return _SCAN.sub(pin, sql), bound
 
     def rows(
         self, sql: str, *, tables: Sequence[str], params: Mapping[str, Any] | None = None
@@ -51,12 +118,32 @@ class GoldReader:
         """
         if not all(self.exists(name) for name in tables):
             return []
+        sql, versions = self._pin(sql, tables)
         conn = connect(settings=self.settings)
+        timer = None
+        timed_out = threading.Event()
+        if self.timeout_seconds is not None:
+
+            def interrupt() -> None:
+                timed_out.set()
+                conn.interrupt()
+
+            timer = threading.Timer(self.timeout_seconds, interrupt)
+            timer.daemon = True
+            timer.start()
         try:
-            result = conn.execute(sql, self._params(tables, params or {}))
+            result = conn.execute(sql, {**self._params(tables, params or {}), **versions})
             columns = [d[0] for d in result.description or []]
             return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        except duckdb.InterruptException as exc:
+            if timed_out.is_set():
+                raise QueryTimeout(
+                    f"gold query interrupted after {self.timeout_seconds:g} s"
+                ) from exc
+            raise
         finally:
+            if timer is not None:
+                timer.cancel()
             conn.close()
 
     def page(

@@ -27,6 +27,7 @@ import pyarrow.fs as pafs
 
 from backend.ingest.base import registered_sources
 from backend.lake import delta
+from backend.lake.lock import LakeLock, default_owner
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
 from backend.pipeline.dbt import outcome_from_artifacts
@@ -152,21 +153,56 @@ def run_step(ctx: RunContext, name: str, call: Callable[[], Any]) -> Any:
 # --- what the tasks call ----------------------------------------------------------------
 
 
+# --- the lake lock of a DAG run -----------------------------------------------------------
+
+
+def lake_lock(ctx: RunContext) -> LakeLock:
+    """The DAG run's share of the lake's run lock. Its tasks run in separate processes
+    and cannot beat for each other, so the lease carries a token derived from the run id
+    (every task of the run can adopt it) and lasts as long as the DAG run may."""
+    return LakeLock(
+        ctx.settings,
+        owner=default_owner(f"airflow nova_daily {ctx.run_id}"),
+        token=hashlib.sha256(f"nova_daily|{ctx.run_id}".encode()).hexdigest()[:16],
+        ttl_seconds=ctx.settings.airflow_dagrun_timeout_seconds,
+        heartbeat=False,
+    )
+
+
+def hold_lake_lock(ctx: RunContext) -> None:
+    """Before a task writes to the lake: adopt the run's lease, or wait for the lock
+    (a `nova run` on the same lake) and take it. LockLost if another run took it over."""
+    lock = lake_lock(ctx)
+    if not lock.resume():
+        lock.acquire()
+    lock.check()
+
+
+def release_lake_lock(ctx: RunContext) -> None:
+    lock = lake_lock(ctx)
+    if lock.resume():
+        lock.release()
+
+
 def extract_task(source: str, **airflow_context: Any) -> None:
     """One source's extract for D into bronze."""
     ctx = context_for(airflow_context, (source,))
+    hold_lake_lock(ctx)
     run_step(ctx, f"extract_{source}", lambda: steps.extract_source(ctx, source))
 
 
 def validate_task(source: str, **airflow_context: Any) -> None:
     """One source's bronze contracts for D; failing rows go to quarantine."""
     ctx = context_for(airflow_context, (source,))
+    hold_lake_lock(ctx)
     run_step(ctx, f"validate_{source}", lambda: steps.validate(ctx))
 
 
 def step_task(step: str, **airflow_context: Any) -> None:
     """A later step of the pipeline (forecast, publish ...) over every source."""
     ctx = context_for(airflow_context)
+    if step != "train":  # the weekly training writes to MLflow, not the lake
+        hold_lake_lock(ctx)
     run_step(ctx, step, lambda: getattr(steps, step)(ctx))
 
 
@@ -246,6 +282,7 @@ def report_task(**airflow_context: Any) -> str:
     ctx = context_for(airflow_context)
     merge_parts(ctx, load_parts(ctx))
     uri = steps.write_report(ctx)
+    release_lake_lock(ctx)  # the last task of the run, whatever happened before it
     if ctx.report.status == "failed":
         raise RuntimeError(f"run {ctx.run_id} failed: {'; '.join(ctx.report.errors)}")
     return uri
@@ -274,11 +311,13 @@ def gold_asset_uri(name: str, settings: Settings) -> str:
 
 
 def default_args(settings: Settings, owner: str) -> dict[str, Any]:
-    """Owner and retries of every task."""
+    """Owner, retries and a time limit of every task (a hung task fails and retries
+    instead of holding the run, and its lake lock, forever)."""
     return {
         "owner": owner,
         "retries": settings.airflow_retries,
         "retry_delay": timedelta(seconds=settings.airflow_retry_delay_seconds),
+        "execution_timeout": timedelta(seconds=settings.airflow_task_timeout_seconds),
     }
 
 

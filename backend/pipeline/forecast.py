@@ -60,10 +60,15 @@ def run_forecast(ctx: RunContext) -> int:
     local_store = settings.mlflow_uri.removeprefix("sqlite:///")
     if local_store != settings.mlflow_uri and not Path(local_store).exists():
         raise no_champion
-    registry.configure(settings.mlflow_uri)
-    if registry.champion_version() is None:
-        raise no_champion
-    model, version = registry.load(registry.CHAMPION)
+    remote = settings.mlflow_uri.startswith(("http://", "https://"))
+    registry.configure(settings.mlflow_uri, None if remote else settings.mlflow_artifact_dir)
+    # Only "no model registered yet" skips; an unreachable or broken registry raises
+    # (RegistryUnavailable), so the run fails and publish never moves the gold version
+    # over yesterday's forecasts, reorder points and alerts.
+    try:
+        model, version = registry.load(registry.CHAMPION)
+    except registry.NoChampionError:
+        raise no_champion from None
     history = load_gold_demand(
         settings, end=ctx.end.isoformat(), days=settings.forecast_history_days
     )

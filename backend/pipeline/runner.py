@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from backend.lake.lock import LakeLock, default_owner
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
 from backend.pipeline.forecast import StepSkipped
@@ -63,14 +64,21 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
 
 
 def run(ctx: RunContext, observer: RunObserver | None = None) -> RunContext:
-    """Run every step; the report is written to the lake even when a step fails."""
-    observer = observer or SilentObserver()
+    """Run every step under the lake's run lock (another run on the same lake waits its
+    turn); the report is written to the lake even when a step fails."""
+    with LakeLock(ctx.settings, owner=default_owner(f"nova {ctx.kind} {ctx.run_id}")) as lock:
+        return _run_locked(ctx, observer or SilentObserver(), lock)
+
+
+def _run_locked(ctx: RunContext, observer: RunObserver, lock: LakeLock) -> RunContext:
     report = ctx.report
     try:
         for name, call in plan(ctx, observer):
             observer.step_started(name, None)
             began = time.perf_counter()
             try:
+                if name == "publish":
+                    lock.check()  # a run that lost its lease must not publish over another
                 call()
             except StepSkipped as skip:
                 # Not a failure: the report says why and what to run (e.g. `nova train`).

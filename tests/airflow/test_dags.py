@@ -43,6 +43,7 @@ def test_dag_folder_imports_without_errors(dagbag: Any):
     }
 
 
+@pytest.mark.reliability
 def test_every_task_has_an_owner_and_retries_and_no_dag_has_a_cycle(dagbag: Any):
     for dag in dagbag.dags.values():
         graph = {t.task_id: t.upstream_task_ids for t in dag.tasks}
@@ -50,6 +51,10 @@ def test_every_task_has_an_owner_and_retries_and_no_dag_has_a_cycle(dagbag: Any)
         for task in dag.tasks:
             assert task.owner in ("data-engineering", "data-science"), task.task_id
             assert task.retries >= 1, task.task_id
+            # issue 15: no task may hang (and hold the lake lock) forever
+            assert task.execution_timeout is not None, task.task_id
+            if dag.dagrun_timeout is not None:
+                assert task.execution_timeout <= dag.dagrun_timeout, task.task_id
 
 
 def test_daily_dag_has_a_task_per_source_and_per_dbt_node(dagbag: Any):

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from backend.api.cache import cache_key
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.planning import Planning, get_planning
 from backend.api.principal import Principal
@@ -145,19 +144,16 @@ async def list_actions(
     params = {**filters, "sort": sort, "scope": principal.scope_key}
     if not whole:
         params |= {"limit": limit, "offset": offset}
-    key = cache_key(await lake.version(), "actions:all" if whole else "actions", params)
 
-    def build(reader: GoldReader) -> bytes:
-        page = build_actions(
+    def build(reader: GoldReader) -> ActionsPublic:
+        return build_actions(
             reader, principal=principal, filters=filters, sort=sort,
             limit=100_000 if whole else limit, offset=0 if whole else offset,
         )  # fmt: skip
-        return page.model_dump_json().encode()
 
-    async def load() -> bytes:
-        return await lake.run(build)
-
-    gold = ActionsPublic.model_validate_json(await lake.cache.get_or_load(key, load))
+    route = "actions:all" if whole else "actions"
+    body = await lake.cached_body(route, params, build, fast_path=False)
+    gold = ActionsPublic.model_validate_json(body)
     today = planning.today()
     view = planning.view
     rows = []

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from backend.api.cache import cache_key
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.planning import Planning, get_planning
 from backend.api.routes.common import (
@@ -101,16 +100,11 @@ async def list_alerts(
 
     # Cached under the gold version but not through lake.cached: the answer also depends on
     # the app database, so the fast path must never replay it.
-    version = await lake.version()
     route = "alerts" if state is None else "alerts:all"
     paging = {"limit": limit, "offset": offset} if state is None else {}
-    key = cache_key(version, route, {**params, **paging})
     build = build_page if state is None else build_all
-
-    async def load() -> bytes:
-        return await lake.run(lambda reader: build(reader).model_dump_json().encode())
-
-    gold = AlertsPublic.model_validate_json(await lake.cache.get_or_load(key, load))
+    body = await lake.cached_body(route, {**params, **paging}, build, fast_path=False)
+    gold = AlertsPublic.model_validate_json(body)
 
     def read_states() -> dict[str, StoredState]:
         with Session(planning.engine) as session:

@@ -90,15 +90,18 @@ def test_object_store_roots_are_kept_as_uris() -> None:
     assert plugin.table_uri("dim_items") == "s3://bucket/prefix/gold/dim_items"
 
 
-def test_publishing_vacuums_versions_older_than_the_retention(tmp_path, conn):
+def test_publishing_keeps_old_versions_for_at_least_the_retention_floor(tmp_path, conn):
+    """A retention of 0 is raised to the floor (issue 15): the files a reader of the
+    previous snapshot may still open are not deleted by the next publish."""
     plugin = Plugin(
         name="gold", plugin_config={"lake_root": str(tmp_path / "lake"), "retention_hours": 0}
     )
+    assert plugin.retention_hours >= 1
     plugin.configure_connection(conn)
     conn.execute("create view v as select * from range(10) t(key)")
     for _ in range(3):
         plugin.store(_target("dim_thing", "v"))
 
     table_dir = tmp_path / "lake" / "gold" / "dim_thing"
-    assert len(list(table_dir.glob("*.parquet"))) == 1
-    assert DeltaTable(str(table_dir)).to_pyarrow_table().num_rows == 10
+    assert len(list(table_dir.glob("*.parquet"))) == 3
+    assert DeltaTable(str(table_dir), version=0).to_pyarrow_table().num_rows == 10
