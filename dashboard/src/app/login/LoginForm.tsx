@@ -7,11 +7,7 @@ import { ROUTES } from "@/api/routes";
 import { LocaleSwitch } from "@/components/LocaleSwitch";
 import { useI18n } from "@/i18n/I18nProvider";
 import type { MessageKey } from "@/i18n/messages";
-
-/** Only a path on this site may follow sign-in (no open redirect). */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
-}
+import { safeNext } from "@/lib/safeNext";
 
 export function LoginForm() {
   const { t } = useI18n();
