@@ -9,10 +9,12 @@ import http from "node:http";
 import next from "next";
 import { isProxied, proxyHttp, proxyUpgrade } from "./scripts/proxy.mjs";
 
+// Flags win over the environment: node server.mjs [--dev] [--port=N] [--host=H] [--api=URL]
+const flag = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const dev = process.argv.includes("--dev");
-const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME ?? "127.0.0.1";
-const upstream = new URL(process.env.NOVA_API_URL ?? "http://127.0.0.1:8000");
+const port = Number(flag("port") ?? process.env.PORT ?? 3000);
+const hostname = flag("host") ?? process.env.HOSTNAME ?? "127.0.0.1";
+const upstream = new URL(flag("api") ?? process.env.NOVA_API_URL ?? "http://127.0.0.1:8000");
 
 const app = next({ dev, hostname, port });
 const handle = app.getRequestHandler();

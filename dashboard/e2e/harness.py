@@ -37,7 +37,9 @@ from tests.services.kafka import kafka_broker  # noqa: E402
 from tests.services.postgres import free_port  # noqa: E402
 
 
-def nova(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def nova(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     executable = Path(sys.executable).with_name("nova")
     return subprocess.run(
         [str(executable), *args], env=env, input=stdin, capture_output=True, text=True, check=False

@@ -1,6 +1,6 @@
 """Produce one stock alert to the alerts topic, as the pipeline's stream would.
 
-    .venv/bin/python dashboard/e2e/produce_alert.py --bootstrap H:P --topic T --alert '{...}'
+.venv/bin/python dashboard/e2e/produce_alert.py --bootstrap H:P --topic T --alert '{...}'
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.events.kafka import encode, producer  # noqa: E402
+from backend.events.kafka import encode, producer
 
 
 async def produce(bootstrap: str, topic: str, alert: dict[str, object]) -> None:
