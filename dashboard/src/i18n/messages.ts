@@ -75,6 +75,8 @@ export const ptBR = {
   "work.ordersCreated": "{count} rascunhos de pedido criados.",
   "work.rows": "{count} linhas",
   "work.sortBy": "Ordenar por {column}",
+  "work.from": "de {depot}",
+  "work.apply": "Aplicar filtros",
   "action.order": "Pedir",
   "action.expedite": "Acelerar",
   "action.transfer": "Transferir",
@@ -128,6 +130,13 @@ export const ptBR = {
   "pipeline.quarantined": "Em quarentena",
   "pipeline.seconds": "{value} s",
   "pipeline.api": "API",
+  "status.success": "Sucesso",
+  "status.failed": "Falhou",
+  "status.running": "Em execução",
+  "status.fresh": "Em dia",
+  "status.stale": "Atrasada",
+  "status.ok": "OK",
+  "status.degraded": "Degradada",
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -209,6 +218,8 @@ export const en: Catalogue = {
   "work.ordersCreated": "{count} order drafts created.",
   "work.rows": "{count} lines",
   "work.sortBy": "Sort by {column}",
+  "work.from": "from {depot}",
+  "work.apply": "Apply filters",
   "action.order": "Order",
   "action.expedite": "Expedite",
   "action.transfer": "Transfer",
@@ -262,6 +273,13 @@ export const en: Catalogue = {
   "pipeline.quarantined": "Quarantined",
   "pipeline.seconds": "{value} s",
   "pipeline.api": "API",
+  "status.success": "Success",
+  "status.failed": "Failed",
+  "status.running": "Running",
+  "status.fresh": "Fresh",
+  "status.stale": "Stale",
+  "status.ok": "OK",
+  "status.degraded": "Degraded",
 };
 
 export const LOCALES = ["pt-BR", "en"] as const;

@@ -4,9 +4,13 @@ import type { Freshness, RunSummary } from "@/api/adapters";
 import { useI18n } from "@/i18n/I18nProvider";
 import { formatDate, formatDateTime, formatNumber, formatSeconds } from "@/i18n/format";
 
+const KNOWN_STATUSES = ["success", "failed", "running", "fresh", "stale", "ok", "degraded"] as const;
+
 export function StatusBadge({ status }: { status: string | null }) {
+  const { t } = useI18n();
+  const known = (KNOWN_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof KNOWN_STATUSES)[number]) : null;
   const tone = status === "success" || status === "ok" || status === "fresh" ? "ok" : status === "failed" || status === "error" || status === "stale" ? "bad" : "neutral";
-  return <span className={`badge ${tone}`}>{status ?? "—"}</span>;
+  return <span className={`badge ${tone}`}>{known ? t(`status.${known}`) : (status ?? "—")}</span>;
 }
 
 export function RunStatus({ run }: { run: RunSummary }) {

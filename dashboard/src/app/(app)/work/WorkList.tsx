@@ -96,40 +96,40 @@ export function WorkList() {
     <>
       <h1>{t("work.title")}</h1>
       <form className="filters card" onSubmit={filter} aria-label={t("work.filters")}>
-        <label>
-          {t("work.depot")}
-          <select name="depot_id" defaultValue="">
+        <div className="field">
+          <label htmlFor="f-depot_id">{t("work.depot")}</label>
+          <select id="f-depot_id" name="depot_id" defaultValue="">
             <option value="">{t("common.all")}</option>
             {depots.status === "ok" && depots.data.map((d) => <option key={d} value={d}>{d}</option>)}
           </select>
-        </label>
-        <label>
-          {t("work.category")}
-          <input name="category" type="text" />
-        </label>
-        <label>
-          {t("work.severity")}
-          <select name="severity" defaultValue="">
+        </div>
+        <div className="field">
+          <label htmlFor="f-category">{t("work.category")}</label>
+          <input id="f-category" name="category" type="text" />
+        </div>
+        <div className="field">
+          <label htmlFor="f-severity">{t("work.severity")}</label>
+          <select id="f-severity" name="severity" defaultValue="">
             <option value="">{t("common.all")}</option>
             {SEVERITIES.map((s) => <option key={s} value={s}>{t(`severity.${s}`)}</option>)}
           </select>
-        </label>
-        <label>
-          {t("work.action")}
-          <select name="action" defaultValue="">
+        </div>
+        <div className="field">
+          <label htmlFor="f-action">{t("work.action")}</label>
+          <select id="f-action" name="action" defaultValue="">
             <option value="">{t("common.all")}</option>
             {ACTIONS.map((a) => <option key={a} value={a}>{t(`action.${a}`)}</option>)}
           </select>
-        </label>
-        <label>
-          {t("work.acknowledged")}
-          <select name="acknowledged" defaultValue="">
+        </div>
+        <div className="field">
+          <label htmlFor="f-acknowledged">{t("work.acknowledged")}</label>
+          <select id="f-acknowledged" name="acknowledged" defaultValue="">
             <option value="">{t("common.all")}</option>
             <option value="true">{t("common.yes")}</option>
             <option value="false">{t("common.no")}</option>
           </select>
-        </label>
-        <button type="submit">{t("work.filters")}</button>
+        </div>
+        <button type="submit">{t("work.apply")}</button>
       </form>
       {notice && <p role="status" className="ok-text">{notice}</p>}
       {created.length > 0 && (
@@ -178,7 +178,7 @@ export function WorkList() {
                 </thead>
                 <tbody>
                   {data.data.map((row) => (
-                    <tr key={row.actionId} data-testid="work-row" data-depot={row.depotId} className={row.acknowledged ? "acked" : undefined}>
+                    <tr key={row.actionId} data-testid="work-row" data-depot={row.depotId} data-action={row.action} data-quantity={row.quantity ?? ""} className={row.acknowledged ? "acked" : undefined}>
                       <td>
                         <input type="checkbox" checked={selected.has(row.actionId)} onChange={() => toggle(row)} aria-label={t("work.select", { item: row.itemId, depot: row.depotId })} />
                       </td>
@@ -187,7 +187,11 @@ export function WorkList() {
                         <div className="muted small">{row.itemName}</div>
                       </td>
                       <td>{row.depotId}</td>
-                      <td><span className={`badge action-${row.action}`}>{t(`action.${row.action}`)}</span></td>
+                      <td>
+                        <span className={`badge action-${row.action}`}>{t(`action.${row.action}`)}</span>
+                        {row.action === "transfer" && row.transferFromDepotId && <div className="muted small">{t("work.from", { depot: row.transferFromDepotId })}</div>}
+                        {row.action === "expedite" && row.expeditePoId && <div className="muted small">{row.expeditePoId} · {formatDate(locale, row.expediteExpectedDate)}</div>}
+                      </td>
                       <td className="num">{formatNumber(locale, row.quantity)}</td>
                       <td>{row.severity ? <span className={`badge ${row.severity}`}>{t(`severity.${row.severity}`)}</span> : t("severity.none")}</td>
                       <td className="num">{formatNumber(locale, row.daysToStockout)}{row.stockoutDate && <div className="muted small">{formatDate(locale, row.stockoutDate)}</div>}</td>
@@ -196,10 +200,10 @@ export function WorkList() {
                       <td className="reason">{row.reason}</td>
                       <td className="actions">
                         {row.alertId && (
-                          <>
+                          <div className="stack">
                             <button type="button" onClick={() => setDialog({ kind: "ack", row })} disabled={row.acknowledged}>{t("work.ack")}</button>
                             <button type="button" onClick={() => setDialog({ kind: "snooze", row })}>{t("work.snooze")}</button>
-                          </>
+                          </div>
                         )}
                       </td>
                     </tr>

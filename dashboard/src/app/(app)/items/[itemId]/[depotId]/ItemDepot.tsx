@@ -39,7 +39,7 @@ function SeriesChart({ series }: { series: Series }) {
   const option = useMemo(() => {
     const dates = series.points.map((p) => formatDate(locale, p.date));
     const lines = (name: string, value: number | null, color: string) =>
-      value === null ? [] : [{ name, yAxis: value, lineStyle: { color, type: "dashed" as const }, label: { formatter: `${name}: ${formatNumber(locale, value, 1)}` } }];
+      value === null ? [] : [{ name, yAxis: value, lineStyle: { color, type: "dashed" as const }, label: { position: "insideEndTop" as const, formatter: `${name}: ${formatNumber(locale, value, 1)}` } }];
     return {
       grid: { left: 56, right: 24, top: 48, bottom: 40 },
       legend: { top: 0, type: "scroll" },
