@@ -1,7 +1,9 @@
 // What works against today's API (gold routes, /health, the alerts socket with a key).
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
+import { DASHBOARD_PORT } from "../playwright.config";
 import { SCREENSHOTS, produceAlert } from "./helpers";
 import { harness } from "./state";
 
@@ -75,11 +77,27 @@ test("the proxy forwards the alerts WebSocket: an alert produced to Kafka reache
     .toContain(alertId);
 });
 
-test("a page from another site cannot open the alerts socket through the proxy", async ({ request }) => {
-  const response = await request.get("/ws/alerts", {
-    headers: { connection: "Upgrade", upgrade: "websocket", origin: "https://evil.example", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+/** The status line the dashboard answers a WebSocket handshake with (raw socket, any Origin). */
+function handshakeStatus(origin: string, key: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(DASHBOARD_PORT, "127.0.0.1", () => {
+      socket.write(
+        `GET /ws/alerts HTTP/1.1\r\nHost: 127.0.0.1:${DASHBOARD_PORT}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Origin: ${origin}\r\nAuthorization: Bearer ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+    });
+    socket.once("data", (chunk) => {
+      resolve(String(chunk).split("\r\n")[0] ?? "");
+      socket.destroy();
+    });
+    socket.on("error", reject);
   });
-  expect(response.status()).toBe(403);
+}
+
+test("a page from another site cannot open the alerts socket through the proxy", async () => {
+  const key = harness().service_key;
+  expect(await handshakeStatus(`http://127.0.0.1:${DASHBOARD_PORT}`, key)).toMatch(/^HTTP\/1.1 101/);
+  expect(await handshakeStatus("https://evil.example", key)).toMatch(/^HTTP\/1.1 403/);
 });
 
 test("the first page's JavaScript is at most 250 kB gzipped", async ({ page }) => {

@@ -1,5 +1,6 @@
 // Same-origin calls to the API (through the dashboard's proxy) with the session cookie.
 import createClient, { type Middleware } from "openapi-fetch";
+import { ROUTES } from "./routes";
 import type { paths } from "./schema";
 
 export const CSRF_COOKIE = "nova_csrf";
@@ -81,6 +82,10 @@ export async function requestJson(path: string, init: RequestInit = {}): Promise
   if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
   headers.set("accept", "application/json, application/problem+json");
   const response = await fetch(path, { ...init, method, headers, credentials: "same-origin" });
+  if (response.status === 401 && typeof window !== "undefined" && path !== ROUTES.login) {
+    // The session expired or was revoked: sign in again, then come back here.
+    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
   if (response.status === 204) return null;
   return (await response.json()) as unknown;
