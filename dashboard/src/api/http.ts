@@ -83,7 +83,9 @@ export async function requestJson(path: string, init: RequestInit = {}): Promise
   headers.set("accept", "application/json, application/problem+json");
   const response = await fetch(path, { ...init, method, headers, credentials: "same-origin" });
   if (response.status === 401 && typeof window !== "undefined" && path !== ROUTES.login) {
-    // The session expired or was revoked: sign in again, then come back here.
+    // The session expired or was revoked: sign in again, then come back here. A full load on
+    // purpose: nothing the previous session fetched stays in memory.
+    // eslint-disable-next-line @next/next/no-location-assign-relative-destination
     window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
