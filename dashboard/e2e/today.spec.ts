@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { DASHBOARD_PORT } from "../playwright.config";
-import { SCREENSHOTS, produceAlert } from "./helpers";
+import { SCREENSHOTS, expectAccessible, produceAlert } from "./helpers";
 import { harness } from "./state";
 
 test("the sign-in page is in Portuguese by default and in English on request", async ({ page }) => {
@@ -12,6 +12,7 @@ test("the sign-in page is in Portuguese by default and in English on request", a
   await expect(page.locator("html")).toHaveAttribute("lang", "pt-BR");
   await expect(page.getByRole("heading", { name: "Entrar" })).toBeVisible();
   await expect(page.getByLabel("E-mail")).toBeFocused();
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "login.png") });
   await page.getByLabel("Idioma").selectOption("en");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { needsRoutes } from "./contract";
-import { SCREENSHOTS, planner, produceAlert, scopedPlanner, signIn } from "./helpers";
+import { SCREENSHOTS, expectAccessible, planner, produceAlert, scopedPlanner, signIn } from "./helpers";
 
 const AUTH = ["POST /api/v1/auth/login", "POST /api/v1/auth/logout", "GET /api/v1/auth/me"] as const;
 
@@ -28,6 +28,7 @@ test("the overview shows the KPIs, freshness and the last run", async ({ page })
   await expect(page.getByText(/R\$\s?[\d.]+,\d{2}/).first()).toBeVisible();
   await expect(page.getByRole("heading", { name: "Atualização de cada fonte" })).toBeVisible();
   await expect(page.getByTestId("chart-stock-value").locator("svg")).toBeVisible();
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "overview.png"), fullPage: true });
 });
 
@@ -42,6 +43,7 @@ test("the work list shows the day's actions, sorts and filters", async ({ page }
   for (const quantity of orderQuantities) expect(quantity).toBeGreaterThan(0);
   await page.getByRole("button", { name: "Ordenar por Valor em risco" }).click();
   await expect(page.getByRole("columnheader", { name: /Valor em risco/ })).toHaveAttribute("aria-sort", "descending");
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "work-list.png"), fullPage: true });
   await page.getByLabel("Depósito", { exact: true }).selectOption("DEP01");
   await page.getByRole("button", { name: "Aplicar filtros" }).click();
@@ -78,6 +80,7 @@ test("a planner approves two lines into an order and downloads its CSV", async (
   expect(csv.split(/\r?\n/).filter(Boolean).length).toBeGreaterThanOrEqual(2); // header + lines
   await page.getByRole("link", { name: "Pedidos" }).click();
   await expect(page.getByTestId("order-row").first()).toBeVisible();
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "orders.png"), fullPage: true });
 });
 
@@ -93,6 +96,7 @@ test("an item at a depot shows its demand with the forecast's 80% and 95% bands"
   await expect(chart.getByText("Faixa de 95%")).toBeVisible();
   expect(await chart.locator("path[fill-opacity]").count()).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId("reorder-point")).not.toHaveText("—");
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "item-depot.png"), fullPage: true });
 });
 
@@ -105,6 +109,7 @@ test("a critical alert produced to Kafka appears within 2 s, with a notice, and 
   produceAlert({ alert_id: first, alert_date: "2026-10-31", item_id: "ITM003", depot_id: "DEP01", severity: "critical", message: "ITM003 em DEP01 abaixo do ponto de pedido" });
   await expect(page.locator(`[data-alert-id="${first}"]`)).toBeVisible({ timeout: 2_000 });
   await expect(page.getByRole("alert").filter({ hasText: "Alerta crítico: ITM003 em DEP01" })).toBeVisible();
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "live-alerts.png"), fullPage: true });
   // Drop the network: the feed reconnects and resumes after the last alert it saw.
   await page.context().setOffline(true);
@@ -137,5 +142,6 @@ test("the pipeline screen shows recent runs and their steps", async ({ page }) =
   await expect(run).toBeVisible();
   await run.getByRole("button").click();
   await expect(page.getByTestId("run-steps")).toBeVisible();
+  await expectAccessible(page);
   await page.screenshot({ path: join(SCREENSHOTS, "pipeline.png"), fullPage: true });
 });
