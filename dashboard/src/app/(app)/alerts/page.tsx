@@ -1,0 +1,5 @@
+import { AlertsFeed } from "./AlertsFeed";
+
+export default function AlertsPage() {
+  return <AlertsFeed />;
+}

@@ -1,0 +1,5 @@
+import { Orders } from "./Orders";
+
+export default function OrdersPage() {
+  return <Orders />;
+}

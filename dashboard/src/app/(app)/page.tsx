@@ -1,0 +1,5 @@
+import { Overview } from "./Overview";
+
+export default function OverviewPage() {
+  return <Overview />;
+}

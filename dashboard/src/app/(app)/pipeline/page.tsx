@@ -1,0 +1,5 @@
+import { Pipeline } from "./Pipeline";
+
+export default function PipelinePage() {
+  return <Pipeline />;
+}

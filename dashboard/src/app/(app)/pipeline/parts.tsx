@@ -1,0 +1,59 @@
+"use client";
+
+import type { Freshness, RunSummary } from "@/api/adapters";
+import { useI18n } from "@/i18n/I18nProvider";
+import { formatDate, formatDateTime, formatNumber, formatSeconds } from "@/i18n/format";
+
+const KNOWN_STATUSES = ["success", "failed", "running", "fresh", "stale", "ok", "degraded"] as const;
+
+export function StatusBadge({ status }: { status: string | null }) {
+  const { t } = useI18n();
+  const known = (KNOWN_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof KNOWN_STATUSES)[number]) : null;
+  const tone = status === "success" || status === "ok" || status === "fresh" ? "ok" : status === "failed" || status === "error" || status === "stale" ? "bad" : "neutral";
+  return <span className={`badge ${tone}`}>{known ? t(`status.${known}`) : (status ?? "—")}</span>;
+}
+
+export function RunStatus({ run }: { run: RunSummary }) {
+  const { t, locale } = useI18n();
+  return (
+    <dl className="facts">
+      <dt>{t("pipeline.run")}</dt>
+      <dd>{run.runId}</dd>
+      <dt>{t("pipeline.date")}</dt>
+      <dd>{formatDate(locale, run.runDate)}</dd>
+      <dt>{t("pipeline.status")}</dt>
+      <dd><StatusBadge status={run.status} /></dd>
+      <dt>{t("pipeline.duration")}</dt>
+      <dd>{formatSeconds(locale, run.durationSeconds)}</dd>
+      <dt>{t("pipeline.quarantined")}</dt>
+      <dd>{formatNumber(locale, run.quarantined)}</dd>
+    </dl>
+  );
+}
+
+export function FreshnessTable({ rows }: { rows: Freshness[] }) {
+  const { t, locale } = useI18n();
+  if (!rows.length) return <p>{t("common.none")}</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">{t("overview.source")}</th>
+          <th scope="col">{t("overview.loadedAt")}</th>
+          <th scope="col" className="num">{t("overview.age")}</th>
+          <th scope="col">{t("overview.status")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.source}>
+            <th scope="row">{row.source}</th>
+            <td>{formatDateTime(locale, row.loadedAt)}</td>
+            <td className="num">{row.ageHours === null ? "—" : `${formatNumber(locale, row.ageHours, 1)} h`}</td>
+            <td><StatusBadge status={row.status} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

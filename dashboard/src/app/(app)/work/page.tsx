@@ -1,0 +1,5 @@
+import { WorkList } from "./WorkList";
+
+export default function WorkPage() {
+  return <WorkList />;
+}
