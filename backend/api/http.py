@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.glossary import document_fields
+from backend.api.links import add_links
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +334,7 @@ def document_problems(app: FastAPI) -> None:
                 for status, response in responses.items():
                     if status[0] in "45":
                         response["content"] = {PROBLEM_JSON: {"schema": ref}}
-        app.openapi_schema = document_fields(schema)
+        app.openapi_schema = add_links(document_fields(schema))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

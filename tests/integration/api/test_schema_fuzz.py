@@ -23,7 +23,10 @@ pytestmark = pytest.mark.integration
 # The app is built at collection (cheap: it reads nothing until a request comes); its lake
 # and key are made by the fixture below.
 ROOT = Path(tempfile.mkdtemp(prefix="nova-fuzz-"))
-LAKE = Settings(env="test", lake_root=str(ROOT / "lake"), warehouse_dir=ROOT / "warehouse")
+# No per-client rate limit: one key sends every case (429s are tested in
+# test_http_conventions.py).
+LAKE = Settings(env="test", lake_root=str(ROOT / "lake"), warehouse_dir=ROOT / "warehouse",
+                api_rate_per_minute=0, api_max_in_flight=0)  # fmt: skip
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(LAKE))
 TOKEN: dict[str, str] = {}
 
@@ -58,3 +61,29 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
         headers={"Authorization": f"Bearer {TOKEN['admin']}"},
         excluded_checks=[negative_data_rejection, positive_data_acceptance],
     )
+
+
+class LinkedCalls(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains of calls through the schema's links (list -> get, create order -> approve ->
+    send -> csv, alerts -> ack ...), each with real ids from the previous answer."""
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        return {"headers": {"Authorization": f"Bearer {TOKEN['admin']}"}}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
+        # The same checks as above: no 5xx, every answer as documented.
+        case.validate_response(
+            response,
+            additional_checks=additional_checks,
+            excluded_checks=[negative_data_rejection, positive_data_acceptance],
+            transport_kwargs=kwargs,
+        )
+
+
+def test_linked_operations_find_no_5xx() -> None:
+    LinkedCalls.run(
+        settings=settings(
+            max_examples=40, stateful_step_count=6, deadline=None,
+            suppress_health_check=list(HealthCheck), database=None, derandomize=True,
+        )
+    )  # fmt: skip
