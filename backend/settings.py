@@ -262,6 +262,12 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=300, ge=1, description="Requests a client may send at once above its rate."
     )
+    api_snapshot_table_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Gold tables of the published snapshot up to this many bytes of files are "
+        "copied into the API's memory once per version (small marts); 0: always scan the lake.",
+    )
     api_max_in_flight: int = Field(
         default=16, ge=0, description="Requests of one client served at once; 0: no cap."
     )

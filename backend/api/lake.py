@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from backend.api.cache import Cache, cache_key
 from backend.api.fastpath import note_cache_key
 from backend.lake.duck import set_memory_limit
-from backend.lake.reader import GoldReader, read_gold_version
+from backend.lake.reader import GoldReader, read_gold_version, snapshot_cache
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -66,6 +66,11 @@ class GoldLake:
         # DuckDB's memory limit is per database: the API's reads share this one.
         set_memory_limit(settings.api_query_memory_limit, settings)
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+        self.snapshots = (
+            snapshot_cache(settings.api_snapshot_table_bytes)
+            if settings.api_snapshot_table_bytes > 0
+            else None
+        )
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -81,7 +86,10 @@ class GoldLake:
     def reader_at(self, payload: dict[str, Any] | None) -> GoldReader:
         """A reader of exactly the snapshot ``payload`` published, with the API's limits."""
         return GoldReader.published(
-            self.settings, payload or {}, timeout_seconds=self.settings.api_query_timeout_seconds
+            self.settings,
+            payload or {},
+            timeout_seconds=self.settings.api_query_timeout_seconds,
+            snapshots=self.snapshots,
         )
 
     async def run(self, fn: Callable[[GoldReader], T]) -> T:

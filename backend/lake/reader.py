@@ -13,6 +13,7 @@ marts that ``transform`` rewrites are not served before ``publish``. Routes keep
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,70 @@ class QueryTimeout(TimeoutError):
     """A gold query ran past its time limit and was interrupted."""
 
 
+class SnapshotCache:
+    """Small gold tables of a pinned snapshot, copied once into the process's in-memory
+    DuckDB database.
+
+    Each ``delta_scan`` opens the table's Delta log and its Parquet footers: for the small
+    marts a request reads (work list, reorder points, dims) that costs more than the query.
+    A pinned version never changes, so its copy is exact for as long as it is kept: tables
+    whose files total at most ``max_bytes`` are copied on first use, and the two newest
+    versions of each table are kept (a request still on the previous snapshot keeps its
+    copy). Large facts (daily demand, forecasts) are always scanned in place.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._tables: dict[tuple[str, int], str | None] = {}  # (uri, version) -> table name
+        self._versions: dict[str, list[int]] = {}
+
+    def table(
+        self, conn: duckdb.DuckDBPyConnection, uri: str, version: int, settings: Settings
+    ) -> str | None:
+        """The in-memory copy of ``uri`` at ``version`` (made now if small), or None."""
+        key = (uri, version)
+        if key in self._tables:
+            return self._tables[key]
+        with self._lock:
+            if key in self._tables:
+                return self._tables[key]
+            from deltalake import DeltaTable
+
+            files = DeltaTable(
+                uri, version=version, storage_options=delta.storage_options(settings)
+            ).get_add_actions(flatten=True)
+            size = sum(int(v) for v in files.column("size_bytes").to_pylist())
+            name: str | None = None
+            if size <= self.max_bytes:
+                name = f"gold_snapshot_{hashlib.blake2b(uri.encode(), digest_size=6).hexdigest()}_v{version}"
+                conn.execute(
+                    f"create or replace table {name} as "
+                    "select * from delta_scan($uri, version := $version)",
+                    {"uri": uri, "version": version},
+                )
+                kept = self._versions.setdefault(uri, [])
+                kept.append(version)
+                for old in sorted(kept)[:-2]:
+                    old_name = self._tables.pop((uri, old), None)
+                    kept.remove(old)
+                    if old_name:
+                        conn.execute(f"drop table if exists {old_name}")
+            self._tables[key] = name
+            return name
+
+
+# One per process: the API's worker threads share the in-memory database's copies.
+_SNAPSHOTS: SnapshotCache | None = None
+
+
+def snapshot_cache(max_bytes: int) -> SnapshotCache:
+    global _SNAPSHOTS
+    if _SNAPSHOTS is None or _SNAPSHOTS.max_bytes != max_bytes:
+        _SNAPSHOTS = SnapshotCache(max_bytes)
+    return _SNAPSHOTS
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list[dict[str, Any]]
@@ -55,10 +120,13 @@ class GoldReader:
         versions: Mapping[str, int] | None = None,
         *,
         timeout_seconds: float | None = None,
+        snapshots: SnapshotCache | None = None,
     ) -> None:
         self.settings = settings
         self.versions = dict(versions) if versions is not None else None
         self.timeout_seconds = timeout_seconds
+        # In-memory copies of small pinned tables (the API); None: always scan the lake.
+        self.snapshots = snapshots if versions is not None else None
 
     @classmethod
     def published(
@@ -67,6 +135,7 @@ class GoldReader:
         payload: Mapping[str, Any] | None = None,
         *,
         timeout_seconds: float | None = None,
+        snapshots: SnapshotCache | None = None,
     ) -> GoldReader:
         """A reader of the snapshot that ``payload`` (default: the gold version file now)
         recorded. A version without table versions (written before snapshots existed, or
@@ -77,7 +146,7 @@ class GoldReader:
         versions = (
             {str(k): int(v) for k, v in tables.items()} if isinstance(tables, Mapping) else None
         )
-        return cls(settings, versions, timeout_seconds=timeout_seconds)
+        return cls(settings, versions, timeout_seconds=timeout_seconds, snapshots=snapshots)
 
     def uri(self, table: str) -> str:
         return delta.table_uri("gold", table, settings=self.settings)
@@ -92,16 +161,26 @@ class GoldReader:
         bound.update(params)
         return bound
 
-    def _pin(self, sql: str, tables: Sequence[str]) -> tuple[str, dict[str, int]]:
+    def _pin(
+        self, sql: str, tables: Sequence[str], conn: duckdb.DuckDBPyConnection | None = None
+    ) -> tuple[str, dict[str, int]]:
         """``sql`` with every scan of a pinned table reading its snapshot version (a bound
-        parameter, like the table's location)."""
+        parameter, like the table's location), or that version's in-memory copy."""
         if self.versions is None:
             return sql, {}
         pinned = {name: self.versions[name] for name in tables if name in self.versions}
+        copies: dict[str, str] = {}
+        if self.snapshots is not None and conn is not None:
+            for name, version in pinned.items():
+                copy = self.snapshots.table(conn, self.uri(name), version, self.settings)
+                if copy is not None:
+                    copies[name] = copy
         bound: dict[str, int] = {}
 
         def pin(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name in copies:
+                return copies[name]  # our own generated identifier, never input
             if name not in pinned:
                 return match.group(0)
             bound[f"v_{name}"] = pinned[name]
@@ -118,8 +197,12 @@ class GoldReader:
         """
         if not all(self.exists(name) for name in tables):
             return []
-        sql, versions = self._pin(sql, tables)
         conn = connect(settings=self.settings)
+        try:
+            sql, versions = self._pin(sql, tables, conn)
+        except BaseException:
+            conn.close()
+            raise
         timer = None
         timed_out = threading.Event()
         if self.timeout_seconds is not None:
@@ -132,7 +215,12 @@ class GoldReader:
             timer.daemon = True
             timer.start()
         try:
-            result = conn.execute(sql, {**self._params(tables, params or {}), **versions})
+            bound = {**self._params(tables, params or {}), **versions}
+            # A table read from its in-memory copy no longer names its location.
+            unused = [k for k in bound if k.startswith("t_") and not re.search(rf"\${k}\b", sql)]
+            for name in unused:
+                del bound[name]
+            result = conn.execute(sql, bound)
             columns = [d[0] for d in result.description or []]
             return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
         except duckdb.InterruptException as exc:
