@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default="sqlite:///.demo/erp.sqlite",
         description="SQLAlchemy URL of the ERP database (the demo ERP by default).",
     )
+    app_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database (users, alert states, workbench "
+        "orders); default sqlite:///<warehouse_dir>/app.sqlite.",
+    )
     # Object store of an s3:// lake. The standard AWS names (no NOVA_ prefix), so delta-rs,
     # DuckDB and the AWS tools of an operator's shell all agree on one set of variables.
     aws_endpoint_url: str | None = Field(
@@ -283,6 +288,11 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse_dir.expanduser().resolve()
+
+    @property
+    def app_db(self) -> str:
+        """The app database's URL: the setting, or a SQLite file beside the warehouse."""
+        return self.app_db_url or f"sqlite:///{self.warehouse_path / 'app.sqlite'}"
 
     @property
     def mlflow_uri(self) -> str:

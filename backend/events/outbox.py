@@ -1,11 +1,13 @@
 """The publish step's logic: new stock alerts to Kafka once each, then a new gold version.
 
-The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per alert id:
-``pending`` when first seen, ``sent`` once Kafka acknowledged it. A run sends the alerts
-that are new or still pending and nothing else, so a re-run sends nothing twice. If the
-process dies between Kafka's acknowledgement and the outbox update, the next run sends
-those alerts again (at-least-once on the wire); consumers drop repeated alert ids (the
-API's hub does), which makes delivery to clients exactly once per alert id.
+The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per (alert id,
+severity): ``pending`` when first seen, ``sent`` once Kafka acknowledged it. An alert keeps
+its id for its whole episode (fct_stock_alerts), so the same problem on the next day is
+not sent again, while a worsening (warning -> critical, same id) is a new key and is. A
+run sends the alerts that are new or still pending and nothing else, so a re-run sends
+nothing twice. If the process dies between Kafka's acknowledgement and the outbox update,
+the next run sends those alerts again (at-least-once on the wire); consumers drop repeated
+(alert id, severity) pairs, which makes delivery to clients exactly once per pair.
 
 Without Kafka (``NOVA_KAFKA_BOOTSTRAP`` unset, the embedded default) alerts are recorded
 as pending and a later run with Kafka configured sends them.
@@ -32,6 +34,7 @@ OUTBOX_SCHEMA = pa.schema(
     [
         ("alert_id", pa.string()),
         ("alert_date", pa.date32()),
+        ("severity", pa.string()),
         ("status", pa.string()),
         ("payload", pa.string()),
         ("run_id", pa.string()),
@@ -45,7 +48,7 @@ OUTBOX_SCHEMA = pa.schema(
 @dataclass
 class OutboxResult:
     alerts: int = 0  # rows of fct_stock_alerts
-    new: int = 0  # alert ids seen for the first time
+    new: int = 0  # (alert id, severity) pairs seen for the first time
     sent: int = 0  # sent to Kafka by this run
     pending: int = 0  # still waiting after this run
     notes: list[str] = field(default_factory=list)
@@ -61,13 +64,23 @@ def _alert_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def read_outbox(settings: Settings) -> dict[str, str]:
-    """alert id -> status."""
+OutboxKey = tuple[str, str | None]
+
+
+def read_outbox(settings: Settings) -> dict[OutboxKey, str]:
+    """(alert id, severity) -> status."""
     uri = outbox_uri(settings)
     if not delta.table_exists(uri, settings):
         return {}
-    table = delta.read_table(uri, columns=["alert_id", "status"], settings=settings)
-    return dict(zip(table["alert_id"].to_pylist(), table["status"].to_pylist(), strict=True))
+    table = delta.read_table(uri, settings=settings)
+    # an outbox written before severity joined the key reads as severity null
+    severities = (
+        table["severity"].to_pylist()
+        if "severity" in table.column_names
+        else [None] * table.num_rows
+    )
+    keys = zip(table["alert_id"].to_pylist(), severities, strict=True)
+    return dict(zip(keys, table["status"].to_pylist(), strict=True))
 
 
 def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: bool) -> None:
@@ -77,7 +90,11 @@ def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: 
         write_deltalake(uri, data, mode="append", storage_options=options)
         return
     merger = DeltaTable(uri, storage_options=options).merge(
-        source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
+        source=data,
+        predicate="t.alert_id = s.alert_id and t.severity is not distinct from s.severity",
+        source_alias="s",
+        target_alias="t",
+        merge_schema=True,  # an outbox from before the severity column gains it
     )
     if update:
         merger = merger.when_matched_update(
@@ -115,7 +132,7 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
     uri = outbox_uri(settings)
     known = read_outbox(settings)
     now = datetime.now(UTC)
-    fresh = [a for a in alerts if a["alert_id"] not in known]
+    fresh = [a for a in alerts if (a["alert_id"], a.get("severity")) not in known]
     result.new = len(fresh)
     if fresh:
         _merge(
@@ -124,6 +141,7 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
                 {
                     "alert_id": a["alert_id"],
                     "alert_date": a["alert_date"],
+                    "severity": a.get("severity"),
                     "status": "pending",
                     "payload": json.dumps(_alert_payload(a), default=str),
                     "run_id": run_id,

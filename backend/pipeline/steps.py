@@ -61,6 +61,9 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         stats = ctx.report.table(f"bronze.{name}.{item.entity}")
         stats.rows_read = item.rows.num_rows
         stats.rows_written = written[item.entity]
+        note = item.details.get("note")
+        if note:  # e.g. a source that has nothing to give yet (appdb before the API ran)
+            ctx.report.notes.append(str(note))
     return written
 
 
