@@ -129,7 +129,9 @@ def conform(table: pa.Table, schema: pa.Schema, *, source: str, entity: str) -> 
     arrays = []
     for field in schema:
         column = table[field.name]
-        if pa.types.is_null(column.type) or len(column) == 0:
+        # SQLite has no column types: ADBC reports an all-null column (an open order's
+        # received_date in a window of open orders) as int64, which cannot cast to a date
+        if pa.types.is_null(column.type) or column.null_count == len(column):
             arrays.append(pa.nulls(len(column), field.type))
         else:
             # Arrow parses ISO text ("2024-01-31 08:15:00.250000") to timestamps and dates.
