@@ -481,9 +481,9 @@ quantified as (
             when action = 'transfer' then 'excess_elsewhere'
             when action = 'order' and stock_position <= reorder_point then 'below_reorder_point'
             when action = 'order' then 'stockout_within_lead_time'
-            when stock_position <= reorder_point * (1 + {{ var('watch_margin') }}) then 'near_reorder_point'
-            when on_order + approved_on_order > 0 then 'covered_by_open_orders'
-            else 'alert_open'
+            when severity is not null and on_order + approved_on_order > 0 then 'covered_by_open_orders'
+            when severity is not null then 'alert_open'
+            else 'near_reorder_point'
         end as reason_code
 
     from decided
@@ -512,8 +512,11 @@ valued as (
 
 ),
 
-{%- set n = "cast(round(%s, 1) as " ~ dbt.type_string() ~ ")" %}
+{#- numbers with one decimal and a decimal comma (pt-BR), dates as ISO text -#}
+{%- set n = "replace(cast(round(%s, 1) as " ~ dbt.type_string() ~ "), '.', ',')" %}
 {%- set d = "cast(%s as " ~ dbt.type_string() ~ ")" %}
+{%- set stockout = "case when valued.days_to_stockout = 0 then 'Sem estoque hoje' else 'Ruptura prevista em ' || cast(valued.days_to_stockout as " ~ dbt.type_string() ~ ") || ' dia(s)' end" %}
+{%- set alert = "case valued.severity when 'critical' then 'Alerta crítico' else 'Alerta de atenção' end" %}
 
 final as (
 
@@ -533,12 +536,12 @@ final as (
         valued.reason_code,
         case valued.reason_code
             when 'stockout_before_arrival' then
-                'Ruptura prevista em ' || {{ d % 'valued.days_to_stockout' }} || ' dia(s), antes da chegada do pedido '
+                {{ stockout }} || ', antes da chegada do pedido '
                 || valued.expedite_po_id || ' (previsto para ' || {{ d % 'valued.expedite_expected_date' }}
                 || case when valued.expedite_expected_date <= valued.as_of_date then ', já atrasado' else '' end
                 || '): antecipar a entrega de ' || {{ n % 'valued.quantity' }} || ' un.'
             when 'excess_elsewhere' then
-                'Ruptura prevista em ' || {{ d % 'valued.days_to_stockout' }} || ' dia(s), dentro do prazo de reposição de '
+                {{ stockout }} || ', dentro do prazo de reposição de '
                 || {{ n % 'valued.lead_time_days' }} || ' dias: transferir ' || {{ n % 'valued.quantity' }}
                 || ' un. do depósito ' || valued.source_depot_id || ', que tem ' || {{ n % 'valued.source_excess' }}
                 || ' un. acima do seu nível máximo.'
@@ -549,7 +552,7 @@ final as (
                 || ': pedir ' || {{ n % 'valued.quantity' }} || ' un. (lote mínimo ' || {{ n % 'valued.min_order_qty' }}
                 || ') para repor até ' || {{ n % 'valued.order_up_to' }} || ' un.'
             when 'stockout_within_lead_time' then
-                'Ruptura prevista em ' || {{ d % 'valued.days_to_stockout' }} || ' dia(s), dentro do prazo de reposição de '
+                {{ stockout }} || ', dentro do prazo de reposição de '
                 || {{ n % 'valued.lead_time_days' }} || ' dias, sem pedido ou transferência que chegue a tempo: pedir '
                 || {{ n % 'valued.quantity' }} || ' un. (lote mínimo ' || {{ n % 'valued.min_order_qty' }} || ').'
             when 'near_reorder_point' then
@@ -557,11 +560,11 @@ final as (
                 || {{ d % ('cast(' ~ var('watch_margin') ~ ' * 100 as integer)') }} || '% acima do ponto de pedido de '
                 || {{ n % 'valued.reorder_point' }} || ' un.: acompanhar.'
             when 'covered_by_open_orders' then
-                'Alerta ' || coalesce(valued.severity, '') || ' em aberto, mas os pedidos em aberto ('
+                {{ alert }} || ' em aberto, mas os pedidos em aberto ('
                 || {{ n % '(valued.on_order + valued.approved_on_order)' }}
                 || ' un.) chegam antes da ruptura dentro do prazo de reposição: acompanhar.'
             else
-                'Alerta ' || coalesce(valued.severity, '') || ' em aberto; a posição de ' || {{ n % 'valued.stock_position' }}
+                {{ alert }} || ' em aberto; a posição de ' || {{ n % 'valued.stock_position' }}
                 || ' un. ainda cobre o prazo de reposição: acompanhar.'
         end as reason,
         cast(valued.days_to_stockout as integer) as days_to_stockout,
