@@ -697,7 +697,7 @@ class _Generator:
         prof: dict[str, np.ndarray],
         towers: pd.DataFrame,
         suppliers: pd.DataFrame,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
         rng = self.rng(4)
         cfg, T = self.cfg, self.n_days
         n_items, n_dep = cfg.items, cfg.depots

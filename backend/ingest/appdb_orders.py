@@ -124,7 +124,10 @@ def read_order_lines(url: str, upper: datetime) -> tuple[pa.Table, str | None]:
         engine.dispose()
     columns = {name: [row[name] for row in rows] for name in schema.names}
     table = pa.table(
-        {name: pa.array(values, type=_read_type(schema.field(name).type)) for name, values in columns.items()}
+        {
+            name: pa.array(values, type=_read_type(schema.field(name).type))
+            for name, values in columns.items()
+        }
     )
     return conform(table, schema, source="appdb", entity="order_lines"), None
 

@@ -170,7 +170,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, 
 
 
 def test_open_purchase_orders_make_up_the_erp_on_order(runs):
-    settings, state = runs
+    settings, _ = runs
     conn = connect(settings=settings)
     try:
         pos = delta.table_uri("bronze", "erp", "purchase_orders", settings=settings)
