@@ -330,7 +330,8 @@ transfer_sources as (
     select
         item_id,
         depot_id as source_depot_id,
-        floor(on_hand - order_up_to) as excess
+        -- whole units; floor is a double on DuckDB, a bigint on Spark: one type for both
+        cast(floor(on_hand - order_up_to) as {{ type_double() }}) as excess
 
     from pairs
 
@@ -408,7 +409,7 @@ assessed as (
         -- units that keep the projection above zero through the lead time
         case
             when stockouts.days_to_stockout <= pairs.lead_time_days
-                then floor(stockouts.shortfall_lead_time) + 1
+                then cast(floor(stockouts.shortfall_lead_time) + 1 as {{ type_double() }})
         end as units_short,
         alerts.severity,
         alerts.alert_id,
