@@ -1,7 +1,7 @@
 """A realistic, deterministic demo ERP for Nova Corrente (telecom tower maintenance in Bahia).
 
-`generate_demo` writes six tables (suppliers, depots, items, towers, stock_movements,
-inventory_snapshots) to any SQLAlchemy URL. Everything derives from `DemoConfig`, so the
+`generate_demo` writes seven tables (suppliers, depots, items, towers, stock_movements,
+inventory_snapshots, purchase_orders) to any SQLAlchemy URL. Everything derives from `DemoConfig`, so the
 same config gives the same content on every run and on every database.
 
 How the data is made, in short:
@@ -15,8 +15,9 @@ How the data is made, in short:
   decline of some 4G parts.
 * A day-by-day (s, S) stock simulation, vectorised over all series, caps consumption by
   stock on hand, places orders at the reorder point and receives them after a lead time
-  drawn from the supplier; it emits consumption, receipt and adjustment movements and the
-  month-end inventory snapshots.
+  drawn from the supplier; it emits consumption, receipt and adjustment movements, the
+  month-end inventory snapshots and the purchase orders behind every receipt (those still
+  open on the last day sum to that day's `on_order` per item x depot).
 * Real-ERP noise: late postings, double postings (exact duplicate rows), a few invalid
   rows, and master-data updates inside the history.
 
@@ -52,6 +53,7 @@ TABLES: tuple[str, ...] = (
     "towers",
     "stock_movements",
     "inventory_snapshots",
+    "purchase_orders",
 )
 
 _ID = sa.String(24)
@@ -144,6 +146,24 @@ def erp_metadata() -> sa.MetaData:
         sa.Column("on_order", sa.Integer, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.Index("ix_inventory_snapshots_updated_at", "updated_at"),
+    )
+    sa.Table(
+        "purchase_orders",
+        md,
+        sa.Column("po_id", _ID, primary_key=True),
+        sa.Column("item_id", _ID, nullable=False),
+        sa.Column("depot_id", _ID, nullable=False),
+        sa.Column("supplier_id", _ID, nullable=False),
+        sa.Column("quantity", sa.Integer, nullable=False),
+        sa.Column("order_date", sa.Date, nullable=False),
+        # the supplier's promise (order date + its mean lead time); receipts vary around it
+        sa.Column("expected_date", sa.Date, nullable=False),
+        sa.Column("received_date", sa.Date, nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),  # open | received | cancelled
+        # the planners' workbench order id when the order came from it (none in the demo)
+        sa.Column("external_ref", sa.String(64), nullable=True),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Index("ix_purchase_orders_updated_at", "updated_at"),
     )
     return md
 
@@ -414,7 +434,7 @@ class _Generator:
         depots = self._depots()
         towers = self._towers(depots)
         items, profile = self._items(suppliers)
-        movements, snapshots, policy = self._simulate(profile, towers, suppliers)
+        movements, snapshots, orders, policy = self._simulate(profile, towers, suppliers)
         items["min_stock"] = policy["min_stock"]
         items["max_stock"] = policy["max_stock"]
         return {
@@ -424,6 +444,7 @@ class _Generator:
             "towers": towers.drop(columns=["_comm_idx"]),
             "stock_movements": movements,
             "inventory_snapshots": snapshots,
+            "purchase_orders": orders,
         }
 
     # ---- master data ------------------------------------------------------------------
@@ -716,7 +737,7 @@ class _Generator:
         prof: dict[str, np.ndarray],
         towers: pd.DataFrame,
         suppliers: pd.DataFrame,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
         rng = self.rng(4)
         cfg, T = self.cfg, self.n_days
         n_items, n_dep = cfg.items, cfg.depots
@@ -793,11 +814,14 @@ class _Generator:
         on_hand[at_start] = np.round(max_p[at_start] * rng.uniform(0.6, 1.0, int(at_start.sum())))
         on_order = np.zeros(P, dtype=np.int64)
         arrivals: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        # Every order placed, as (pairs, qty, order day, arrival day): the purchase orders.
+        placed: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
         # New pairs open with a first stocking receipt.
         for t in np.unique(start_idx[~at_start]):
             idx = np.flatnonzero(start_idx == t)
             arrivals.setdefault(int(t), []).append((idx, max_p[idx].copy()))
             on_order[idx] += max_p[idx]
+            placed.append((idx, max_p[idx].copy(), 0, np.full(idx.size, int(t), np.int64)))
 
         noise = rng.normal(0, 0.06 / math.sqrt(1 - 0.97**2), P)
         months = self.days.astype("datetime64[M]")
@@ -856,6 +880,7 @@ class _Generator:
                 wd = (self.start64 + arrive).astype("datetime64[D]").view("int64") - 4
                 arrive += np.select([wd % 7 == 5, wd % 7 == 6], [2, 1], 0)  # no weekend deliveries
                 on_order[need] += qty
+                placed.append((need, qty, t, arrive))
                 for a in np.unique(arrive):
                     sel = arrive == a
                     arrivals.setdefault(int(a), []).append((need[sel], qty[sel]))
@@ -866,7 +891,10 @@ class _Generator:
 
         movements = self._movement_frame(rng, mv, pi, pj, towers, t_dep, is5g)
         snapshots = self._snapshot_frame(rng, snaps, pi, pj)
-        return movements, snapshots, {"min_stock": item_min, "max_stock": item_max}
+        orders = self._purchase_order_frame(
+            placed, pi, pj, prof["supplier_idx"], lt_mean, suppliers
+        )
+        return movements, snapshots, orders, {"min_stock": item_min, "max_stock": item_max}
 
     def _movement_frame(
         self,
@@ -970,6 +998,76 @@ class _Generator:
                 pool = np.where(in_service > 0, in_service, cand.size)
                 out[rows] = cand[np.minimum((u[rows] * pool).astype(np.int64), cand.size - 1)]
         return out
+
+    def _purchase_order_frame(
+        self,
+        placed: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]],
+        pi: np.ndarray,
+        pj: np.ndarray,
+        item_supplier: np.ndarray,
+        lt_mean: np.ndarray,
+        suppliers: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """One purchase order per order the simulation placed, plus a few cancelled ones.
+
+        An order is received on its arrival day when that falls inside the history, else
+        still open; so the open orders of the last day are exactly its `on_order`. The
+        expected date is the supplier's promise (order day + its mean lead time), which the
+        actual arrival misses either way. Cancelled orders never affected the stock: they
+        come from their own RNG stream, so adding them shifts nothing else.
+        """
+        rng = self.rng(5)
+        T = self.n_days
+        placed = placed or [
+            (np.zeros(0, np.int64), np.zeros(0, np.int64), 0, np.zeros(0, np.int64))
+        ]
+        pair = np.concatenate([p[0] for p in placed]).astype(np.int64)
+        qty = np.concatenate([p[1] for p in placed]).astype(np.int64)
+        ordered = np.concatenate([np.full(p[0].size, p[2], np.int64) for p in placed])
+        arrive = np.concatenate([p[3] for p in placed]).astype(np.int64)
+        promised = ordered + np.maximum(1, np.round(lt_mean[pair])).astype(np.int64)
+        received = arrive <= T - 1
+        status = np.where(received, "received", "open").astype(object)
+
+        # About 2% of orders were raised and then cancelled (duplicates, supplier out of
+        # stock): copies of real orders that never arrived.
+        n_cancel = round(pair.size * 0.02)
+        tpl = np.sort(rng.choice(pair.size, size=n_cancel, replace=False))
+        cancel_delay = rng.integers(1, 6, n_cancel)
+        last_change = np.concatenate(
+            [np.where(received, arrive, ordered), np.minimum(ordered[tpl] + cancel_delay, T - 1)]
+        )
+        received_day = np.concatenate([np.where(received, arrive, -1), np.full(n_cancel, -1)])
+        pair = np.concatenate([pair, pair[tpl]])
+        qty = np.concatenate([qty, qty[tpl]])
+        ordered = np.concatenate([ordered, ordered[tpl]])
+        promised = np.concatenate([promised, promised[tpl]])
+        status = np.concatenate([status, np.full(n_cancel, "cancelled", object)])
+
+        order = np.lexsort((pj[pair], pi[pair], ordered))  # PO numbers follow order dates
+        pair, qty, ordered, promised = pair[order], qty[order], ordered[order], promised[order]
+        status, last_change, received_day = status[order], last_change[order], received_day[order]
+        n = pair.size
+        received_dates = (self.start64 + np.maximum(received_day, 0)).astype("datetime64[s]")
+        secs = rng.integers(8 * 3600, 18 * 3600, n)
+        supplier_ids = suppliers["supplier_id"].to_numpy(object)
+        return _frame(
+            {
+                "po_id": np.array([f"PO-{k + 1:07d}" for k in range(n)], dtype=object),
+                "item_id": self.item_ids[pi[pair]],
+                "depot_id": self.depot_ids[pj[pair]],
+                "supplier_id": supplier_ids[item_supplier[pi[pair]]],
+                "quantity": qty,
+                "order_date": (self.start64 + ordered).astype("datetime64[s]"),
+                "expected_date": (self.start64 + promised).astype("datetime64[s]"),
+                "received_date": np.where(
+                    received_day >= 0, received_dates, np.datetime64("NaT", "s")
+                ),
+                "status": status,
+                "external_ref": np.full(n, None, dtype=object),
+                "updated_at": _dt(self.start64 + last_change, secs),
+            }
+        )
 
     def _snapshot_frame(
         self,
@@ -1092,7 +1190,10 @@ def _sqlite_chunk(conn: Connection, table: sa.Table, chunk: pd.DataFrame) -> Non
     for col in table.columns:
         values = chunk[col.name].to_numpy()
         if isinstance(col.type, sa.Date):
-            columns.append(np.datetime_as_string(values.astype("datetime64[D]")).tolist())
+            days = values.astype("datetime64[D]")
+            text = np.datetime_as_string(days).astype(object)
+            text[np.isnat(days)] = None  # a nullable date (an open order's received_date)
+            columns.append(text.tolist())
         elif isinstance(col.type, sa.DateTime):
             # Exactly SQLAlchemy's SQLite format ("YYYY-MM-DD HH:MM:SS.ffffff"): values are
             # stored as text, and high-water-mark filters compare them as strings.

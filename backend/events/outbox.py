@@ -1,13 +1,16 @@
 """The publish step's logic: new stock alerts to Kafka once each, then a new gold version.
 
-The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per alert id:
-``pending`` when first seen, ``sent`` once Kafka acknowledged it. A run sends the alerts
-that are new or still pending and nothing else, so a re-run sends nothing twice. Before
-sending, the run records the topic's end offsets (``events/alert_outbox_sending.json``);
-if it dies between Kafka's acknowledgement and the outbox update, the next run reads the
-topic from those offsets and marks the alerts it finds there as sent instead of sending
-them again. Consumers still drop repeated alert ids (the API's hub does), for the one
-case left: a send acknowledged by Kafka after the reader looked.
+The outbox is a Delta table, ``<lake>/events/alert_outbox``, one row per (alert id,
+severity): ``pending`` when first seen, ``sent`` once Kafka acknowledged it. An alert keeps
+its id for its whole episode (fct_stock_alerts), so the same problem on the next day is
+not sent again, while a worsening (warning -> critical, same id) is a new key and is. A
+run sends the alerts that are new or still pending and nothing else, so a re-run sends
+nothing twice. Before sending, the run records the topic's end offsets
+(``events/alert_outbox_sending.json``); if it dies between Kafka's acknowledgement and the
+outbox update, the next run reads the topic from those offsets and marks the (alert id,
+severity) pairs it finds there as sent instead of sending them again. Consumers still drop
+repeated pairs (the API's hub does), for the one case left: a send acknowledged by Kafka
+after the reader looked.
 
 Without Kafka (``NOVA_KAFKA_BOOTSTRAP`` unset, the embedded default) alerts are recorded
 as pending and a later run with Kafka configured sends them.
@@ -35,6 +38,7 @@ OUTBOX_SCHEMA = pa.schema(
     [
         ("alert_id", pa.string()),
         ("alert_date", pa.date32()),
+        ("severity", pa.string()),
         ("status", pa.string()),
         ("payload", pa.string()),
         ("run_id", pa.string()),
@@ -48,7 +52,7 @@ OUTBOX_SCHEMA = pa.schema(
 @dataclass
 class OutboxResult:
     alerts: int = 0  # rows of fct_stock_alerts
-    new: int = 0  # alert ids seen for the first time
+    new: int = 0  # (alert id, severity) pairs seen for the first time
     sent: int = 0  # sent to Kafka by this run
     pending: int = 0  # still waiting after this run
     notes: list[str] = field(default_factory=list)
@@ -64,13 +68,23 @@ def _alert_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def read_outbox(settings: Settings) -> dict[str, str]:
-    """alert id -> status."""
+OutboxKey = tuple[str, str | None]
+
+
+def read_outbox(settings: Settings) -> dict[OutboxKey, str]:
+    """(alert id, severity) -> status."""
     uri = outbox_uri(settings)
     if not delta.table_exists(uri, settings):
         return {}
-    table = delta.read_table(uri, columns=["alert_id", "status"], settings=settings)
-    return dict(zip(table["alert_id"].to_pylist(), table["status"].to_pylist(), strict=True))
+    table = delta.read_table(uri, settings=settings)
+    # an outbox written before severity joined the key reads as severity null
+    severities = (
+        table["severity"].to_pylist()
+        if "severity" in table.column_names
+        else [None] * table.num_rows
+    )
+    keys = zip(table["alert_id"].to_pylist(), severities, strict=True)
+    return dict(zip(keys, table["status"].to_pylist(), strict=True))
 
 
 def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: bool) -> None:
@@ -78,7 +92,11 @@ def _merge(uri: str, rows: list[dict[str, Any]], settings: Settings, *, update: 
     options = delta.storage_options(settings)
     _ensure_outbox(uri, settings)
     merger = DeltaTable(uri, storage_options=options).merge(
-        source=data, predicate="t.alert_id = s.alert_id", source_alias="s", target_alias="t"
+        source=data,
+        predicate="t.alert_id = s.alert_id and t.severity is not distinct from s.severity",
+        source_alias="s",
+        target_alias="t",
+        merge_schema=True,  # an outbox from before the severity column gains it
     )
     if update:
         merger = merger.when_matched_update(
@@ -133,7 +151,7 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
     uri = outbox_uri(settings)
     known = read_outbox(settings)
     now = datetime.now(UTC)
-    fresh = [a for a in alerts if a["alert_id"] not in known]
+    fresh = [a for a in alerts if (a["alert_id"], a.get("severity")) not in known]
     result.new = len(fresh)
     if fresh:
         _merge(
@@ -142,6 +160,7 @@ def publish_alerts(settings: Settings, run_id: str) -> OutboxResult:
                 {
                     "alert_id": a["alert_id"],
                     "alert_date": a["alert_date"],
+                    "severity": a.get("severity"),
                     "status": "pending",
                     "payload": json.dumps(_alert_payload(a), default=str),
                     "run_id": run_id,
@@ -207,13 +226,13 @@ async def _deliver(settings: Settings, run_id: str, payloads: list[dict[str, Any
         marker = delta.read_json(sending_uri(settings), settings)
     except (FileNotFoundError, ValueError):
         marker = None
-    delivered: set[bytes] = set()
+    delivered: set[tuple[bytes, str | None]] = set()
     if isinstance(marker, dict) and marker.get("topic") == topic:
         since = {int(p): int(o) for p, o in marker.get("offsets", {}).items()}
-        delivered = await _keys_since(bootstrap, topic, since)
-    todo = [p for p in payloads if _message_key(p) not in delivered]
+        delivered = await _keys_since(bootstrap, topic, since, settings)
+    todo = [p for p in payloads if (_message_key(p), p.get("severity")) not in delivered]
     # Written before the first send: a run that dies after it knows where to look.
-    offsets = await _end_offsets(bootstrap, topic)
+    offsets = await _end_offsets(bootstrap, topic, settings)
     delta.write_json(
         sending_uri(settings),
         {"topic": topic, "run_id": run_id, "offsets": offsets},
@@ -224,10 +243,12 @@ async def _deliver(settings: Settings, run_id: str, payloads: list[dict[str, Any
     return len(payloads) - len(todo)
 
 
-async def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+async def _end_offsets(bootstrap: str, topic: str, settings: Settings) -> dict[int, int]:
+    from aiokafka import TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    from backend.events.kafka import consumer as kafka_consumer
+
+    consumer = kafka_consumer(bootstrap, settings, enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer.topics()  # fetch metadata
@@ -238,13 +259,19 @@ async def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def _keys_since(bootstrap: str, topic: str, since: Mapping[int, int]) -> set[bytes]:
-    """Keys of the messages written to ``topic`` after the offsets ``since``."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+async def _keys_since(
+    bootstrap: str, topic: str, since: Mapping[int, int], settings: Settings
+) -> set[tuple[bytes, str | None]]:
+    """(key, severity) of the messages written to ``topic`` after the offsets ``since``:
+    an alert's identity in the outbox (the same episode id may carry a worsening)."""
+    from aiokafka import TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    from backend.events.kafka import consumer as kafka_consumer
+    from backend.events.kafka import decode
+
+    consumer = kafka_consumer(bootstrap, settings, enable_auto_commit=False)
     await consumer.start()
-    keys: set[bytes] = set()
+    keys: set[tuple[bytes, str | None]] = set()
     try:
         await consumer.topics()
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -261,7 +288,10 @@ async def _keys_since(bootstrap: str, topic: str, since: Mapping[int, int]) -> s
         while [tp for tp in todo if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(*todo, timeout_ms=1000)
             for records in batches.values():
-                keys.update(r.key for r in records if r.key is not None)
+                for record in records:
+                    payload = decode(record.value) or {}
+                    if record.key is not None:
+                        keys.add((record.key, payload.get("severity")))
         return keys
     finally:
         await consumer.stop()

@@ -73,6 +73,7 @@ def register(name: str) -> Callable[[Callable[[], Source]], Callable[[], Source]
 def _load_sources() -> None:
     """Import every source module: each registers itself."""
     import backend.ingest.anatel
+    import backend.ingest.appdb_orders
     import backend.ingest.bacen
     import backend.ingest.erp
     import backend.ingest.inmet

@@ -116,6 +116,21 @@ ERP_SCHEMAS: dict[str, pa.Schema] = {
             ("updated_at", TS),
         ]
     ),
+    "purchase_orders": pa.schema(
+        [
+            ("po_id", pa.string()),
+            ("item_id", pa.string()),
+            ("depot_id", pa.string()),
+            ("supplier_id", pa.string()),
+            ("quantity", pa.int64()),
+            ("order_date", pa.date32()),
+            ("expected_date", pa.date32()),
+            ("received_date", pa.date32()),
+            ("status", pa.string()),
+            ("external_ref", pa.string()),
+            ("updated_at", TS),
+        ]
+    ),
 }
 
 STATE_SCHEMA = pa.schema(

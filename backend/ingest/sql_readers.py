@@ -287,13 +287,15 @@ def conform(table: pa.Table, schema: pa.Schema, *, source: str, entity: str) -> 
     arrays = []
     for field in schema:
         column = table[field.name].combine_chunks()
-        if pa.types.is_null(column.type) or len(column) == 0:
+        # SQLite has no column types: ADBC reports an all-null column (an open order's
+        # received_date in a window of open orders) as int64, which cannot cast to a date.
+        if pa.types.is_null(column.type) or column.null_count == len(column):
             arrays.append(pa.nulls(len(column), field.type))
-            continue
-        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-            column = _decode_utf8(column, field.name, errors)
-        # Arrow parses ISO text ("2024-01-31 08:15:00.250000") to timestamps and dates.
-        arrays.append(_cast_values(column, field, errors))
+        else:
+            if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                column = _decode_utf8(column, field.name, errors)
+            # Arrow parses ISO text ("2024-01-31 08:15:00.250000") to timestamps and dates.
+            arrays.append(_cast_values(column, field, errors))
         raw_name = field.name + RAW_SUFFIX
         if raw_name in table.column_names:
             raw = table[raw_name].combine_chunks()

@@ -61,7 +61,8 @@ class RunReport:
         if step == "forecast":
             return sum(s.rows_written for name, s in self.tables.items() if name.startswith("ml."))
         forecast_marts = {
-            f"gold.{m}" for m in ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")
+            f"gold.{m}"
+            for m in ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts", "fct_actions")
         }
         if step == "transform_forecasts":
             return sum(s.rows_written for name, s in self.tables.items() if name in forecast_marts)

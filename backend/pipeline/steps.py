@@ -30,7 +30,13 @@ NodeCallback = Callable[[str, str], None]
 DAILY_EXCLUDE = ["--exclude-resource-type", "unit_test"]
 # The forecast marts read the forecast step's output, so they build after it.
 FORECAST_TAG = "tag:forecast"
-FORECAST_MARTS = ("fct_forecasts", "fct_reorder_points", "fct_stock_alerts")
+FORECAST_MARTS = (
+    "fct_forecasts",
+    "fct_reorder_points",
+    "fct_alert_history",
+    "fct_stock_alerts",
+    "fct_actions",
+)
 
 
 # The ERP feeds every mart: without it a run cannot go on (`nova run` and Airflow alike).
@@ -61,6 +67,9 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         stats = ctx.report.table(f"bronze.{name}.{item.entity}")
         stats.rows_read = item.rows.num_rows
         stats.rows_written = written[item.entity]
+        note = item.details.get("note")
+        if note:  # e.g. a source that has nothing to give yet (appdb before the API ran)
+            ctx.report.notes.append(str(note))
     return written
 
 
@@ -151,7 +160,8 @@ def transform_forecasts(
     on_node: NodeCallback | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> DbtOutcome:
-    """dbt build of the forecast marts: fct_forecasts, fct_reorder_points, fct_stock_alerts."""
+    """dbt build of the forecast marts: fct_forecasts, fct_reorder_points, the alert
+    history, fct_stock_alerts and the work list (fct_actions)."""
     from backend.pipeline.forecast import StepSkipped, has_forecasts_for
 
     if any(s.name == "forecast" and s.status == "skipped" for s in ctx.report.steps):

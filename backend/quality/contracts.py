@@ -256,5 +256,31 @@ CONTRACTS: dict[str, dict[str, tuple[Rule, ...]]] = {
             in_range("on_order", 0),
             references("item_id", "items", "item_id"),
         ),
-    }
+        "purchase_orders": (
+            not_null("po_id"),
+            not_null("item_id"),
+            not_null("depot_id"),
+            not_null("quantity"),
+            not_null("expected_date"),
+            not_null("status"),
+            not_null("updated_at"),
+            accepted_values("status", ("open", "received", "cancelled")),
+            in_range("quantity", 1),
+            references("item_id", "items", "item_id"),
+            references("depot_id", "depots", "depot_id"),
+        ),
+    },
+    # Lines of workbench orders (backend/ingest/appdb_orders.py); items and depots are
+    # the ERP's, checked where staging joins them.
+    "appdb": {
+        "order_lines": (
+            not_null("line_id"),
+            not_null("order_id"),
+            not_null("item_id"),
+            not_null("depot_id"),
+            not_null("quantity"),
+            in_range("quantity", 1),
+            accepted_values("order_status", ("approved", "sent", "cancelled")),
+        ),
+    },
 }

@@ -104,7 +104,8 @@ def test_spark_builds_every_mart_the_duckdb_build_publishes(engines):
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and "marts" in node["fqn"]
     }
-    assert set(gold_tables(duck)) == marts
+    # fct_alert_history stays in the warehouse on DuckDB (an incremental history)
+    assert set(gold_tables(duck)) == marts - {"fct_alert_history"}
     session = local_session(spark)
     tables = {row.tableName for row in session.sql("show tables in nova").collect()}
     assert marts <= tables

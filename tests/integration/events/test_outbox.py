@@ -73,3 +73,29 @@ def test_publish_without_alert_table_only_bumps_the_version(settings: Settings) 
     ctx = RunContext(start=date(2026, 10, 31), end=date(2026, 10, 31), settings=settings)
     assert steps.publish(ctx)["alerts"] == 0
     assert read_gold_version(settings)["version"] == ctx.run_id  # type: ignore[index]
+
+
+def test_an_alert_episode_is_recorded_once_and_again_when_it_worsens(tmp_path: Path) -> None:
+    settings = Settings(env="test", lake_root=str(tmp_path / "lake"), warehouse_dir=tmp_path / "wh")
+
+    def day(alert_date: date, severity: str) -> list[dict[str, object]]:
+        (row, _) = alert_rows(alert_date)
+        # fct_stock_alerts keeps an episode's id from day to day
+        return [{**row, "alert_id": "EPISODE-1", "severity": severity}]
+
+    recorded = []
+    for alert_date, severity in (
+        (date(2026, 10, 29), "warning"),
+        (date(2026, 10, 30), "warning"),  # the same episode, unchanged: nothing new
+        (date(2026, 10, 31), "critical"),  # it worsened: the same id, recorded again
+        (date(2026, 11, 1), "critical"),
+    ):
+        write_gold(settings, "fct_stock_alerts", day(alert_date, severity),
+                   SCHEMAS["fct_stock_alerts"])  # fmt: skip
+        recorded.append(publish_alerts(settings, f"run-{alert_date}").new)
+
+    assert recorded == [1, 0, 1, 0]
+    assert read_outbox(settings) == {
+        ("EPISODE-1", "warning"): "pending",
+        ("EPISODE-1", "critical"): "pending",
+    }

@@ -33,7 +33,7 @@ from tests.services.s3 import S3Server
 
 pytestmark = [pytest.mark.integration, pytest.mark.s3, pytest.mark.slow]
 
-FORECAST_MARTS = {"fct_forecasts", "fct_reorder_points", "fct_stock_alerts"}
+FORECAST_MARTS = {"fct_forecasts", "fct_reorder_points", "fct_stock_alerts", "fct_actions"}
 HORIZON = 14
 
 

@@ -243,7 +243,7 @@ def _build_bronze(lake: Path) -> None:
     write_deltalake(str(lake / "quarantine"), quarantine, partition_by=["_ingest_date"])
 
 
-EXTERNAL_SOURCES = ("inmet", "bacen", "anatel", "suppliers")
+EXTERNAL_SOURCES = ("inmet", "bacen", "anatel", "suppliers", "appdb")
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake = work_dir / "lake"
     _build_bronze(lake)
     settings = Settings(lake_root=str(lake), warehouse_dir=work_dir / "warehouse")
-    for name in EXTERNAL_SOURCES:  # no external data here: their staging models are empty
+    for name in (*EXTERNAL_SOURCES, "erp"):  # no data here: their staging models are empty
         ensure_bronze_tables(get_source(name), settings)
     # the forecast marts read the forecast step's output (tests/e2e/test_forecast_pipeline.py)
     result = invoke_dbt(

@@ -222,6 +222,39 @@ def test_snapshots_reconcile_with_movements(demo: Demo) -> None:
     assert (later["prev"] + moved == later["on_hand"]).all()
 
 
+def test_purchase_orders_explain_on_order_and_receipts(demo: Demo) -> None:
+    pos = demo.table("purchase_orders")
+    assert pos["po_id"].is_unique
+    assert set(pos["status"]) == {"open", "received", "cancelled"}
+    assert (pos["quantity"] > 0).all() and pos["external_ref"].isna().all()
+    assert (pos["expected_date"] > pos["order_date"]).all()
+    received = pos["status"] == "received"
+    assert pos.loc[received, "received_date"].notna().all()
+    assert pos.loc[~received, "received_date"].isna().all()
+    assert (pos.loc[received, "received_date"] >= pos.loc[received, "order_date"]).all()
+    items = demo.table("items").set_index("item_id")["supplier_id"]
+    assert (pos["supplier_id"] == pos["item_id"].map(items)).all()
+
+    # The open orders of the last day are that day's on_order, pair by pair.
+    snaps = demo.table("inventory_snapshots")
+    last = snaps[snaps["snapshot_date"] == SMALL.end_date]
+    on_order = last.set_index(["item_id", "depot_id"])["on_order"]
+    still_open = pos[pos["status"] == "open"].groupby(["item_id", "depot_id"])["quantity"].sum()
+    assert still_open.sum() > 0
+    both = pd.concat([on_order, still_open], axis=1).fillna(0)
+    assert (both["on_order"] == both["quantity"]).all()
+
+    # Every received order is a receipt movement of the same pair, day and quantity.
+    mv = demo.table("stock_movements").drop_duplicates()
+    receipts = mv[mv["movement_type"] == "receipt"]
+    key = ["item_id", "depot_id", "movement_date"]
+    got = pos[received].rename(columns={"received_date": "movement_date"})
+    assert (
+        got.groupby(key)["quantity"].sum().sort_index()
+        == receipts.groupby(key)["quantity"].sum().sort_index()
+    ).all()
+
+
 def test_master_data_changes_inside_history(demo: Demo) -> None:
     start = datetime.combine(HISTORY_START, datetime.min.time())
     end = datetime.combine(SMALL.end_date, datetime.max.time())

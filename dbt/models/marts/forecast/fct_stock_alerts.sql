@@ -1,14 +1,16 @@
 {#-
-    Stock alerts of the run date, one per item x depot at most (the worse severity):
-      critical: the stock on hand, drawn down by the daily forecasts, reaches zero within
-                the lead time (an order placed today would arrive too late);
-      warning:  projected position = on_hand + on_order - forecast demand over the lead
-                time is below the reorder point.
-    alert_id is a hash of (alert_date, item_id, depot_id, severity): the same alert keeps
-    its id across re-runs, so downstream consumers (the alert outbox) see it once.
+    Stock alerts of the run date D, one per item x depot at most: D's rows of the alert
+    history (fct_alert_history computes them and their episodes). alert_id is the
+    episode's id: the same problem keeps it across days and re-runs.
 -#}
 
 with
+
+alert_history as (
+
+    select * from {{ ref('fct_alert_history') }}
+
+),
 
 reorder_points as (
 
@@ -16,151 +18,34 @@ reorder_points as (
 
 ),
 
-forecasts as (
+run_date as (
 
-    select * from {{ ref('stg_ml__forecasts') }}
-
-),
-
-latest_forecasts as (
-
-    select forecasts.*
-
-    from forecasts
-
-    inner join reorder_points
-        on forecasts.forecast_date = reorder_points.as_of_date
-        and forecasts.item_id = reorder_points.item_id
-        and forecasts.depot_id = reorder_points.depot_id
-
-),
-
-cumulative_demand as (
-
-    select
-        item_id,
-        depot_id,
-        horizon_day,
-        yhat,
-        sum(yhat) over (
-            partition by item_id, depot_id
-            order by horizon_day
-            rows between unbounded preceding and current row
-        ) as cumulative_yhat
-
-    from latest_forecasts
-
-),
-
-lead_time_demand as (
-
-    select
-        reorder_points.item_id,
-        reorder_points.depot_id,
-        -- the horizon's days up to L, scaled to L when L exceeds the horizon
-        reorder_points.avg_daily_demand * reorder_points.lead_time_days as demand_over_lead_time
-
-    from reorder_points
-
-),
-
-stockouts as (
-
-    select
-        reorder_points.item_id,
-        reorder_points.depot_id,
-        case
-            when reorder_points.on_hand <= 0 then 0
-            else min(cumulative_demand.horizon_day)
-        end as days_to_stockout
-
-    from reorder_points
-
-    left join cumulative_demand
-        on reorder_points.item_id = cumulative_demand.item_id
-        and reorder_points.depot_id = cumulative_demand.depot_id
-        and cumulative_demand.cumulative_yhat >= reorder_points.on_hand
-
-    group by reorder_points.item_id, reorder_points.depot_id, reorder_points.on_hand
-
-),
-
-assessed as (
-
-    select
-        reorder_points.as_of_date as alert_date,
-        reorder_points.item_id,
-        reorder_points.depot_id,
-        reorder_points.on_hand,
-        reorder_points.on_order,
-        reorder_points.on_hand + reorder_points.on_order
-        - lead_time_demand.demand_over_lead_time as projected_position,
-        reorder_points.reorder_point,
-        reorder_points.safety_stock,
-        reorder_points.suggested_order_qty,
-        reorder_points.lead_time_days,
-        cast(stockouts.days_to_stockout as integer) as days_to_stockout
-
-    from reorder_points
-
-    inner join lead_time_demand
-        on reorder_points.item_id = lead_time_demand.item_id
-        and reorder_points.depot_id = lead_time_demand.depot_id
-
-    inner join stockouts
-        on reorder_points.item_id = stockouts.item_id
-        and reorder_points.depot_id = stockouts.depot_id
-
-),
-
-classified as (
-
-    select
-        assessed.*,
-        case
-            when days_to_stockout is not null and days_to_stockout <= lead_time_days
-                then 'critical'
-            when projected_position < reorder_point
-                then 'warning'
-        end as severity
-
-    from assessed
+    select max(as_of_date) as alert_date from reorder_points
 
 ),
 
 final as (
 
     select
-        cast({{ surrogate_key(['alert_date', 'item_id', 'depot_id', 'severity']) }} as {{ dbt.type_string() }}) as alert_id,
-        alert_date,
-        item_id,
-        depot_id,
-        severity,
-        on_hand,
-        on_order,
-        projected_position,
-        reorder_point,
-        safety_stock,
-        suggested_order_qty,
-        days_to_stockout,
-        {{ dbt.concat([
-            "severity",
-            "': item '",
-            "item_id",
-            "' at depot '",
-            "depot_id",
-            "case when days_to_stockout is not null then ' runs out in ' || cast(days_to_stockout as " ~ dbt.type_string() ~ ") || ' days' else '' end",
-            "'; position '",
-            "cast(round(on_hand + on_order, 1) as " ~ dbt.type_string() ~ ")",
-            "' vs reorder point '",
-            "cast(round(reorder_point, 1) as " ~ dbt.type_string() ~ ")",
-            "'; order '",
-            "cast(suggested_order_qty as " ~ dbt.type_string() ~ ")",
-        ]) }} as message
+        alert_history.alert_id,
+        alert_history.alert_date,
+        alert_history.episode_start_date,
+        alert_history.item_id,
+        alert_history.depot_id,
+        alert_history.severity,
+        alert_history.on_hand,
+        alert_history.on_order,
+        alert_history.projected_position,
+        alert_history.reorder_point,
+        alert_history.safety_stock,
+        alert_history.suggested_order_qty,
+        alert_history.days_to_stockout,
+        alert_history.message
 
-    from classified
+    from alert_history
 
-    where severity is not null
+    inner join run_date
+        on alert_history.alert_date = run_date.alert_date
 
 )
 

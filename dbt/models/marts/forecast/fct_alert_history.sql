@@ -1,0 +1,245 @@
+{#-
+    Stock alerts of every daily run, one per item x depot and date at most (the worse
+    severity), with the episode each belongs to:
+      critical: the stock on hand, drawn down by the daily forecasts, reaches zero within
+                the lead time (an order placed today would arrive too late);
+      warning:  projected position = on_hand + on_order - forecast demand over the lead
+                time is below the reorder point.
+    An episode is the consecutive daily runs in which the pair has an alert of any
+    severity: it starts on the run date D unless the pair had an alert in the previous run
+    (the latest alert_date < D in this history), whose episode it then continues.
+    alert_id is the surrogate key of (item_id, depot_id, episode_start_date): the same
+    problem keeps its id from day to day, also when it worsens (warning -> critical).
+
+    Incremental: a run computes D's rows only (from D's forecasts and policy) and replaces
+    D's rows in the history (delete+insert by alert_date on DuckDB, merge on Spark), so
+    re-running D gives the same rows.
+-#}
+
+with
+
+reorder_points as (
+
+    select * from {{ ref('fct_reorder_points') }}
+
+),
+
+forecasts as (
+
+    select * from {{ ref('stg_ml__forecasts') }}
+
+),
+
+run_date as (
+
+    select max(as_of_date) as alert_date from reorder_points
+
+),
+
+latest_forecasts as (
+
+    select forecasts.*
+
+    from forecasts
+
+    inner join reorder_points
+        on forecasts.forecast_date = reorder_points.as_of_date
+        and forecasts.item_id = reorder_points.item_id
+        and forecasts.depot_id = reorder_points.depot_id
+
+),
+
+cumulative_demand as (
+
+    select
+        item_id,
+        depot_id,
+        horizon_day,
+        yhat,
+        sum(yhat) over (
+            partition by item_id, depot_id
+            order by horizon_day
+            rows between unbounded preceding and current row
+        ) as cumulative_yhat
+
+    from latest_forecasts
+
+),
+
+lead_time_demand as (
+
+    select
+        reorder_points.item_id,
+        reorder_points.depot_id,
+        -- the horizon's days up to L, scaled to L when L exceeds the horizon
+        reorder_points.avg_daily_demand * reorder_points.lead_time_days as demand_over_lead_time
+
+    from reorder_points
+
+),
+
+stockouts as (
+
+    select
+        reorder_points.item_id,
+        reorder_points.depot_id,
+        case
+            when reorder_points.on_hand <= 0 then 0
+            else min(cumulative_demand.horizon_day)
+        end as days_to_stockout
+
+    from reorder_points
+
+    left join cumulative_demand
+        on reorder_points.item_id = cumulative_demand.item_id
+        and reorder_points.depot_id = cumulative_demand.depot_id
+        and cumulative_demand.cumulative_yhat >= reorder_points.on_hand
+
+    group by reorder_points.item_id, reorder_points.depot_id, reorder_points.on_hand
+
+),
+
+assessed as (
+
+    select
+        reorder_points.as_of_date as alert_date,
+        reorder_points.item_id,
+        reorder_points.depot_id,
+        reorder_points.on_hand,
+        reorder_points.on_order,
+        reorder_points.on_hand + reorder_points.on_order
+        - lead_time_demand.demand_over_lead_time as projected_position,
+        reorder_points.reorder_point,
+        reorder_points.safety_stock,
+        reorder_points.suggested_order_qty,
+        reorder_points.lead_time_days,
+        cast(stockouts.days_to_stockout as integer) as days_to_stockout
+
+    from reorder_points
+
+    inner join lead_time_demand
+        on reorder_points.item_id = lead_time_demand.item_id
+        and reorder_points.depot_id = lead_time_demand.depot_id
+
+    inner join stockouts
+        on reorder_points.item_id = stockouts.item_id
+        and reorder_points.depot_id = stockouts.depot_id
+
+),
+
+classified as (
+
+    select
+        assessed.*,
+        case
+            when days_to_stockout is not null and days_to_stockout <= lead_time_days
+                then 'critical'
+            when projected_position < reorder_point
+                then 'warning'
+        end as severity
+
+    from assessed
+
+),
+
+todays_alerts as (
+
+    select * from classified where severity is not null
+
+),
+
+{% if is_incremental() %}
+
+previous_run as (
+
+    select max(history.alert_date) as alert_date
+
+    from {{ this }} as history
+
+    cross join run_date
+
+    where history.alert_date < run_date.alert_date
+
+),
+
+previous_alerts as (
+
+    select
+        history.item_id,
+        history.depot_id,
+        history.episode_start_date
+
+    from {{ this }} as history
+
+    inner join previous_run
+        on history.alert_date = previous_run.alert_date
+
+),
+
+{% else %}
+
+-- the first build has no history: every alert opens its episode
+previous_alerts as (
+
+    select
+        cast(null as {{ dbt.type_string() }}) as item_id,
+        cast(null as {{ dbt.type_string() }}) as depot_id,
+        cast(null as date) as episode_start_date
+
+    from run_date
+
+    where 1 = 0
+
+),
+
+{% endif %}
+
+episodes as (
+
+    select
+        todays_alerts.*,
+        coalesce(previous_alerts.episode_start_date, todays_alerts.alert_date) as episode_start_date
+
+    from todays_alerts
+
+    left join previous_alerts
+        on todays_alerts.item_id = previous_alerts.item_id
+        and todays_alerts.depot_id = previous_alerts.depot_id
+
+),
+
+final as (
+
+    select
+        cast({{ surrogate_key(['item_id', 'depot_id', 'episode_start_date']) }} as {{ dbt.type_string() }}) as alert_id,
+        alert_date,
+        episode_start_date,
+        item_id,
+        depot_id,
+        severity,
+        on_hand,
+        on_order,
+        projected_position,
+        reorder_point,
+        safety_stock,
+        suggested_order_qty,
+        days_to_stockout,
+        {{ dbt.concat([
+            "severity",
+            "': item '",
+            "item_id",
+            "' at depot '",
+            "depot_id",
+            "case when days_to_stockout is not null then ' runs out in ' || cast(days_to_stockout as " ~ dbt.type_string() ~ ") || ' days' else '' end",
+            "'; position '",
+            "cast(round(on_hand + on_order, 1) as " ~ dbt.type_string() ~ ")",
+            "' vs reorder point '",
+            "cast(round(reorder_point, 1) as " ~ dbt.type_string() ~ ")",
+            "case when suggested_order_qty > 0 then '; order ' || cast(suggested_order_qty as " ~ dbt.type_string() ~ ") else '; no new order: ' || cast(round(on_order, 1) as " ~ dbt.type_string() ~ ") || ' on order covers the position (see the work list)' end",
+        ]) }} as message
+
+    from episodes
+
+)
+
+select * from final
