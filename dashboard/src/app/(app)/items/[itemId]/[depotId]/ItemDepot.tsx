@@ -45,16 +45,21 @@ function SeriesChart({ series }: { series: Series }) {
       legend: { top: 0, type: "scroll" },
       tooltip: { trigger: "axis", valueFormatter: (v: number) => formatNumber(locale, v, 1) },
       xAxis: { type: "category", data: dates, boundaryGap: false },
-      yAxis: { type: "value", name: locale === "en" ? "units" : "unidades" },
+      // Demand (units a day) on the left; stock and its thresholds (units held) on the right,
+      // so a large stock does not flatten the forecast's bands.
+      yAxis: [
+        { type: "value", name: locale === "en" ? "units/day" : "unidades/dia" },
+        { type: "value", name: locale === "en" ? "units in stock" : "unidades em estoque", splitLine: { show: false } },
+      ],
       series: [
         ...bandSeries(t("item.band95"), series.points.map((p) => [p.lo95, p.hi95]), "#9ec5fe"),
         ...bandSeries(t("item.band80"), series.points.map((p) => [p.lo80, p.hi80]), "#5b9bf5"),
         { type: "line", name: t("item.history"), data: series.points.map((p) => p.demand), showSymbol: false, lineStyle: { color: "#1f2937" }, itemStyle: { color: "#1f2937" } },
         { type: "line", name: t("item.forecast"), data: series.points.map((p) => p.forecast), showSymbol: false, lineStyle: { color: "#0b4fb3", width: 2 }, itemStyle: { color: "#0b4fb3" } },
-        { type: "line", name: t("item.onHand"), data: series.points.map((p) => p.onHand), showSymbol: false, step: "end", lineStyle: { color: "#047857" }, itemStyle: { color: "#047857" } },
+        { type: "line", name: t("item.onHand"), yAxisIndex: 1, data: series.points.map((p) => p.onHand), showSymbol: false, step: "end", lineStyle: { color: "#047857" }, itemStyle: { color: "#047857" } },
         {
           // The reorder point and safety stock as labelled horizontal lines (no data of their own).
-          type: "line", name: t("item.reorderPoint"), data: [], showSymbol: false, lineStyle: { color: "#b91c1c", type: "dashed" }, itemStyle: { color: "#b91c1c" },
+          type: "line", name: t("item.reorderPoint"), yAxisIndex: 1, data: [], showSymbol: false, lineStyle: { color: "#b91c1c", type: "dashed" }, itemStyle: { color: "#b91c1c" },
           markLine: { symbol: "none", silent: true, data: [...lines(t("item.reorderPoint"), series.reorderPoint, "#b91c1c"), ...lines(t("item.safetyStock"), series.safetyStock, "#7c3aed")] },
         },
       ],
