@@ -5,7 +5,7 @@ Run from the repository root with the project's venv:
     .venv/bin/python dashboard/e2e/harness.py --state dashboard/e2e/.state/harness.json
 
 It builds the small gold lake of tests/services/gold.py in a temp dir (with a second
-order line, every work-list alert in fct_stock_alerts, and two run reports), starts Tansu,
+order line, every work-list alert in fct_stock_alerts, and two run reports, and bronze loads for the freshness table), starts Tansu,
 starts `nova serve` on a free port with NOVA_* settings pointing at both, creates a
 service key and (once the API has people: `nova user create`) two planner accounts, one
 scoped to a single depot. Then it writes a JSON state file for Playwright and waits for
@@ -25,8 +25,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+from deltalake import write_deltalake
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -133,12 +137,35 @@ def write_run_reports(settings: Settings) -> None:
         delta.write_json(uri, report, settings)
 
 
+# When each source last landed in bronze (the freshness table of Overview and Pipeline).
+BRONZE_LOADS = {
+    ("erp", "stock_movements"): datetime(2026, 11, 1, 5, 1, tzinfo=UTC),
+    ("erp", "items"): datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+    ("inmet", "weather"): datetime(2026, 10, 30, 6, 0, tzinfo=UTC),
+}
+
+
+def write_bronze_loads(settings: Settings) -> None:
+    for (source, entity), ingested_at in BRONZE_LOADS.items():
+        table = pa.table({
+            "value": pa.array([1], pa.int64()),
+            "_ingested_at": pa.array([ingested_at], pa.timestamp("us", tz="UTC")),
+            "_ingest_date": pa.array([ingested_at.date() - timedelta(days=1)], pa.date32()),
+        })  # fmt: skip
+        write_deltalake(
+            delta.table_uri("bronze", source, entity, settings=settings), table,
+            mode="overwrite", partition_by=["_ingest_date"],
+            storage_options=delta.storage_options(settings),
+        )  # fmt: skip
+
+
 def build_workbench_lake(settings: Settings) -> None:
     build_gold(settings, version=None)
     actions = workbench_actions()
     write_gold(settings, "fct_actions", actions, SCHEMAS["fct_actions"])
     write_gold(settings, "fct_stock_alerts", workbench_alerts(actions), SCHEMAS["fct_stock_alerts"])
     write_run_reports(settings)
+    write_bronze_loads(settings)
     write_gold_version(settings, "v1")
 
 
