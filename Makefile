@@ -66,7 +66,7 @@ bench: install
 	$(UV) run --no-sync python benchmarks/inventory_policy.py
 	$(UV) run --no-sync python benchmarks/api.py
 	$(UV) run --no-sync python benchmarks/engines.py
-	@echo "the workbench benchmark needs the demo lake: make demo, then $(UV) run --no-sync python benchmarks/dashboard.py"
+	@echo "the workbench benchmark (on the demo lake after make demo, else on the small lake): $(UV) run --no-sync python benchmarks/dashboard.py"
 	@echo "forecast speed needs a trained demo lake: make demo, then $(UV) run --no-sync python benchmarks/forecast_speed.py"
 
 # --- the planners' workbench (dashboard/, Next.js) ---------------------------------------
@@ -91,4 +91,4 @@ dashboard-test: install dashboard-build
 	cd dashboard && $(NPM) run lint && $(NPM) run typecheck && $(NPM) run api:check && $(NPM) test && $(NPM) run e2e
 
 clean:
-	rm -rf .lake .warehouse .demo .airflow dbt/target dbt/target-airflow dbt/logs dashboard/.next
+	rm -rf .lake .warehouse .demo .airflow dbt/target dbt/target-airflow dbt/logs dashboard/.next dashboard/test-results dashboard/playwright-report dashboard/e2e/.state

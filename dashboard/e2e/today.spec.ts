@@ -1,10 +1,10 @@
-// What works against today's API (gold routes, /health, the alerts socket with a key).
+// The sign-in page, the proxy, the alert socket and the page weight, against the real API.
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { DASHBOARD_PORT } from "../playwright.config";
-import { SCREENSHOTS, expectAccessible, produceAlert } from "./helpers";
+import { SCREENSHOTS, expectAccessible, planner, produceAlert, signIn } from "./helpers";
 import { harness } from "./state";
 
 test("the sign-in page is in Portuguese by default and in English on request", async ({ page }) => {
@@ -28,8 +28,8 @@ test("the sign-in form is usable from the keyboard", async ({ page }) => {
   await expect(page.getByLabel("Senha")).toBeFocused();
   await page.keyboard.type("wrong password");
   await page.keyboard.press("Enter");
-  // Today the API has no sign-in (404); after issue 12, a wrong password (401).
-  await expect(page.getByRole("alert").filter({ hasText: /incorretos|não está disponível/ })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "E-mail ou senha incorretos." })).toBeVisible();
+  await expect(page).toHaveURL(/\/login$/);
 });
 
 test("every screen but sign-in sends a visitor without a session to sign in", async ({ page }) => {
@@ -53,13 +53,13 @@ test("the proxy forwards HTTP to the API on the page's own origin", async ({ req
 });
 
 test("the proxy forwards the alerts WebSocket: an alert produced to Kafka reaches the browser within 2 s", async ({ page }) => {
-  await page.goto("/login");
-  // Today's socket takes a key (issue 12 moves browsers to the session cookie).
-  await page.evaluate(async (key) => {
+  // The browser's socket carries the session cookie: no secret in the URL.
+  await signIn(page, planner());
+  await page.evaluate(async () => {
     const w = window as unknown as { novaMessages: { type: string; data?: { alert_id?: string } }[] };
     w.novaMessages = [];
     await new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws/alerts?token=${encodeURIComponent(key)}`);
+      const socket = new WebSocket(`${location.origin.replace(/^http/, "ws")}/ws/alerts`);
       socket.onmessage = (event) => {
         const message = JSON.parse(String(event.data)) as { type: string };
         w.novaMessages.push(message);
@@ -67,7 +67,7 @@ test("the proxy forwards the alerts WebSocket: an alert produced to Kafka reache
       };
       socket.onclose = (event) => reject(new Error(`socket closed ${event.code}`));
     });
-  }, harness().service_key);
+  });
   const alertId = `E2E-${Date.now()}`;
   produceAlert({
     alert_id: alertId, alert_date: "2026-10-31", item_id: "ITM003", depot_id: "DEP02", severity: "critical",

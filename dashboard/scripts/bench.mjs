@@ -71,7 +71,7 @@ try {
     }
     await context.close();
   } else {
-    result.lcp_ms.note = "no account given: Overview and Work list need a session (issue 12's sign-in)";
+    result.lcp_ms.note = "no account given: Overview and Work list need a session (pass --email and --password)";
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     await lcp(context, "/login");
     const samples = [];

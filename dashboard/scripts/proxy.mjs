@@ -22,7 +22,10 @@ export function forwardHeaders(req, upstream, { upgrade = false } = {}) {
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
     headers[name] = value;
   }
-  headers.host = upstream.host;
+  // HTTP goes to the API under its own name. A WebSocket handshake keeps the page's Host:
+  // the API accepts a session-cookie socket only when its Origin names the Host it was
+  // opened on (its cross-site check), and this proxy checked exactly that already.
+  headers.host = upgrade && req.headers.host ? req.headers.host : upstream.host;
   const client = req.socket.remoteAddress ?? "";
   const prior = req.headers["x-forwarded-for"];
   headers["x-forwarded-for"] = prior ? `${prior}, ${client}` : client;

@@ -3,7 +3,7 @@
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isProxied, proxyHttp, proxyUpgrade, sameOrigin } from "./proxy.mjs";
+import { forwardHeaders, isProxied, proxyHttp, proxyUpgrade, sameOrigin } from "./proxy.mjs";
 
 let upstream;
 let front;
@@ -106,6 +106,12 @@ describe("WebSocket upgrades", () => {
   it("refuses a page from another site (cross-site WebSocket hijacking)", async () => {
     const received = await rawExchange(handshake("https://evil.example"));
     expect(received).toMatch(/^HTTP\/1.1 403/);
+  });
+  it("keeps the page's Host on a handshake (the API compares it with the Origin) and names the API otherwise", () => {
+    const req = { headers: { host: "dash:3000", origin: "http://dash:3000", cookie: "nova_session=s" }, socket: { remoteAddress: "10.0.0.9" } };
+    const api = new URL("http://api:8000");
+    expect(forwardHeaders(req, api, { upgrade: true })).toMatchObject({ host: "dash:3000", origin: "http://dash:3000", cookie: "nova_session=s", "x-forwarded-host": "dash:3000" });
+    expect(forwardHeaders(req, api)).toMatchObject({ host: "api:8000", "x-forwarded-host": "dash:3000", "x-forwarded-for": "10.0.0.9" });
   });
   it("judges the origin against the host", () => {
     expect(sameOrigin({ headers: { host: "a:1", origin: "http://a:1" } })).toBe(true);

@@ -1,20 +1,15 @@
-// Same-origin calls to the API (through the dashboard's proxy) with the session cookie.
+// Same-origin calls to the API (through the dashboard's proxy) with the session cookie, all
+// through the client generated from backend/api/openapi.json.
 import createClient, { type Middleware } from "openapi-fetch";
-import { ROUTES } from "./routes";
-import type { paths } from "./schema";
+import type { components, paths } from "./schema";
 
 export const CSRF_COOKIE = "nova_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const LOGIN_PATH = "/api/v1/auth/login";
 
 /** RFC 9457 problem details, as every API error is shaped. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  instance?: string;
-}
+export type Problem = Partial<components["schemas"]["Problem"]>;
 
 export class ApiError extends Error {
   constructor(
@@ -45,10 +40,24 @@ export function withCsrf(method: string, headers: Headers, token: string | null 
   return headers;
 }
 
-const csrfMiddleware: Middleware = {
+/** Where a 401 sends the planner: sign in, then back to the page they were on. */
+export function signInAgainUrl(location: Pick<Location, "pathname" | "search">): string {
+  return `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+const sessionMiddleware: Middleware = {
   onRequest({ request }) {
     withCsrf(request.method, request.headers);
+    request.headers.set("accept", "application/json, application/problem+json");
     return request;
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && typeof window !== "undefined" && new URL(request.url).pathname !== LOGIN_PATH) {
+      // The session expired or was revoked. A full load on purpose: nothing the previous
+      // session fetched stays in memory.
+      window.location.assign(signInAgainUrl(window.location));
+    }
+    return response;
   },
 };
 
@@ -58,42 +67,22 @@ function origin(): string {
 
 /** The typed client for every route in backend/api/openapi.json. */
 export const api = createClient<paths>({ baseUrl: origin(), credentials: "same-origin" });
-api.use(csrfMiddleware);
+api.use(sessionMiddleware);
 
-async function problemOf(response: Response): Promise<Problem> {
-  const text = await response.text();
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === "object") return body as Problem;
-  } catch {
-    // not JSON: keep the status line
-  }
-  return { status: response.status, title: response.statusText, detail: text.slice(0, 200) || undefined };
+/** A problem body, or what can be said about a response that has none. */
+export function toProblem(status: number, error: unknown): Problem {
+  if (error && typeof error === "object") return error as Problem;
+  return { status, detail: typeof error === "string" && error ? error.slice(0, 200) : undefined };
 }
 
-/**
- * Routes that the committed schema does not have yet (issue 12 is adding them): plain JSON
- * over fetch, parsed by the adapters. Once a route is in openapi.json, move its caller to
- * `api` and the generated types.
- */
-export async function requestJson(path: string, init: RequestInit = {}): Promise<unknown> {
-  const method = init.method ?? "GET";
-  const headers = withCsrf(method, new Headers(init.headers));
-  if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
-  headers.set("accept", "application/json, application/problem+json");
-  const response = await fetch(path, { ...init, method, headers, credentials: "same-origin" });
-  if (response.status === 401 && typeof window !== "undefined" && path !== ROUTES.login) {
-    // The session expired or was revoked: sign in again, then come back here. A full load on
-    // purpose: nothing the previous session fetched stays in memory.
-    // eslint-disable-next-line @next/next/no-location-assign-relative-destination
-    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
-  }
-  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
-  if (response.status === 204) return null;
-  return (await response.json()) as unknown;
+/** The body of a successful call, or an ApiError with the API's problem details. */
+export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw new ApiError(response.status, toProblem(response.status, error));
+  return data as T;
 }
 
-/** A fresh key per approval click: retrying the same click repeats the same key. */
+/** A fresh key per approval: retrying the same selection repeats the same key. */
 export function idempotencyKey(): string {
   return crypto.randomUUID();
 }

@@ -4,6 +4,28 @@
  */
 
 export interface paths {
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Actions
+         * @description The latest run's work list: one line per item x depot that needs attention, with
+         *     the action, its reason, the stockout risk, the value at risk and what planners did
+         *     about its alert; by priority (risk x value) unless `sort` says otherwise.
+         */
+        get: operations["list_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -13,9 +35,130 @@ export interface paths {
         };
         /**
          * List Alerts
-         * @description Alerts with alert dates in [start, end], newest first.
+         * @description Alerts with alert dates in [start, end], newest first, each with its state.
          */
         get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge Alert
+         * @description Acknowledge an alert: it is not pushed on the socket again unless it worsens.
+         */
+        post: operations["acknowledge_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Alert
+         * @description Mark an alert resolved (open again if it worsens).
+         */
+        post: operations["resolve_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Snooze Alert
+         * @description Snooze an alert until a date (it is open again from that day, or if it worsens).
+         */
+        post: operations["snooze_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with email and password: sets the httpOnly session cookie and the CSRF
+         *     cookie. Failed attempts are limited per account and per client address.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End the session (server-side: the cookie is dead even if a copy is kept).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who is signed in: email, role, depot scope, the CSRF token and the session's expiry.
+         */
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -199,6 +342,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Kpis
+         * @description Stock value now and by month, open alerts by severity and SLA tier, pairs at risk
+         *     within their lead time, the 30-day fill rate, forecast accuracy by week, each source's
+         *     freshness and the last run's status; for one depot or all the caller may see.
+         */
+        get: operations["get_kpis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Orders
+         * @description Orders, newest first; `depot_id`: orders with a line in that depot.
+         */
+        get: operations["list_orders"];
+        put?: never;
+        /**
+         * Create Orders
+         * @description Purchase-order drafts from work-list lines, one per supplier (supplier, unit cost and
+         *     MOQ from dim_items). 201 with the drafts; a replay of the same key and body answers 200
+         *     with the same drafts.
+         */
+        post: operations["create_orders"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description One order with its lines.
+         */
+        get: operations["get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Order
+         * @description Change line quantities of a draft (positive multiples of each line's MOQ).
+         */
+        patch: operations["update_order"];
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Order
+         * @description draft -> approved (409 from any other status).
+         */
+        post: operations["approve_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Order
+         * @description draft or approved -> cancelled (409 once sent or cancelled).
+         */
+        post: operations["cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Order Csv
+         * @description An approved or sent order as CSV for ERP import: UTF-8, `;`-separated, `.` decimals,
+         *     CRLF rows, a header row; one row per line: po_number, line_number, supplier_id,
+         *     supplier_name, item_id, depot_id, quantity, unit_cost, line_value, approved_by,
+         *     approved_at (UTC, ISO 8601). Text cells that a spreadsheet would read as a formula start
+         *     with a `'`.
+         */
+        get: operations["export_order_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Order
+         * @description approved -> sent, once the order went to the supplier (409 from any other status).
+         */
+        post: operations["send_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reorder-points": {
         parameters: {
             query?: never;
@@ -211,6 +510,73 @@ export interface paths {
          * @description Safety stock, reorder point and suggested order per item and depot.
          */
         get: operations["list_reorder_points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description Run reports, newest first: status, dates, duration and error count of each.
+         */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run's report: its steps with times and rows, rows and quarantined rows per
+         *     table, dbt test results, errors and notes.
+         */
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Series
+         * @description Demand and on-hand history, the latest forecast with its 80/95% bands and (for a
+         *     pair) the reorder point and safety stock. item_id + depot_id select one pair; any other
+         *     combination of item_id, depot_id and category (or none) sums every series it selects,
+         *     e.g. depot_id alone for a depot, category alone for a category. History defaults to the last 90 days (26
+         *     weeks) up to the latest demand date; the forecast runs from `start` to `end` (default:
+         *     its whole horizon). An aggregate's bands are the aggregate's interval, not the sum of
+         *     the series' quantiles (docs/api-series.md).
+         */
+        get: operations["get_series"];
         put?: never;
         post?: never;
         delete?: never;
@@ -250,6 +616,66 @@ export interface paths {
         get: operations["get_tower"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Every account's email, role, depot scope and state (never a password hash).
+         */
+        get: operations["list_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{email}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable User
+         * @description Disable an account: its sessions are revoked and its sockets close within seconds.
+         */
+        post: operations["disable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{email}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable User
+         * @description Enable an account again (its old sessions stay revoked: the person signs in).
+         */
+        post: operations["enable_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -342,170 +768,770 @@ export interface components {
     schemas: {
         /** AccuracyGroup */
         AccuracyGroup: {
-            /** Actual Qty */
+            /**
+             * Actual Qty
+             * @description Actual demand once known (null before).
+             * @example 1
+             */
             actual_qty?: number | null;
-            /** Bias */
+            /**
+             * Bias
+             * @description (forecast - actual) / actual: negative means under-forecast.
+             * @example -0.04
+             */
             bias?: number | null;
-            /** Group */
+            /**
+             * Group
+             * @description Value of the grouping column.
+             * @example intermittent
+             */
             group: string | null;
-            /** Mae */
+            /**
+             * Mae
+             * @description Mean absolute error per point.
+             * @example 0.61
+             */
             mae?: number | null;
-            /** Points */
+            /**
+             * Points
+             * @description Forecast points with a known actual.
+             * @example 1840
+             */
             points: number;
-            /** Wape */
+            /**
+             * Wape
+             * @description Sum of absolute errors over the sum of actuals.
+             * @example 0.48
+             */
             wape?: number | null;
         };
         /** AccuracyPublic */
         AccuracyPublic: {
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["AccuracyGroup"][];
-            /** End Date */
+            /**
+             * End Date
+             * @description Last date of the range, inclusive.
+             * @example 2026-10-31
+             */
             end_date?: string | null;
-            /** Group By */
+            /**
+             * Group By
+             * @description Column the rows are grouped by.
+             * @example demand_class
+             */
             group_by: string;
-            /** Start Date */
+            /**
+             * Start Date
+             * @description First date of the range, inclusive.
+             * @example 2026-10-01
+             */
             start_date?: string | null;
+        };
+        /** AccuracyWeek */
+        AccuracyWeek: {
+            /**
+             * Actual Qty
+             * @description Sum of actuals.
+             * @example 410
+             */
+            actual_qty?: number | null;
+            /**
+             * Bias
+             * @description (forecast - actual) / actual over the week.
+             * @example -0.03
+             */
+            bias?: number | null;
+            /**
+             * Forecast Qty
+             * @description Sum of yhat.
+             * @example 398.2
+             */
+            forecast_qty?: number | null;
+            /**
+             * Points
+             * @description Forecast points with a known actual (all runs and horizons).
+             * @example 840
+             */
+            points: number;
+            /**
+             * Wape
+             * @description Sum of absolute errors over the sum of actuals.
+             * @example 0.41
+             */
+            wape?: number | null;
+            /**
+             * Week Start
+             * Format: date
+             * @description Monday of the target week.
+             * @example 2026-10-26
+             */
+            week_start: string;
         };
         /** AccuracyWindow */
         AccuracyWindow: {
-            /** Actual Qty */
+            /**
+             * Actual Qty
+             * @description Actual demand once known (null before).
+             * @example 1
+             */
             actual_qty?: number | null;
             /**
              * Bias
              * @description (forecast - actual) / actual over the window.
+             * @example -0.04
              */
             bias?: number | null;
-            /** Days */
+            /**
+             * Days
+             * @description Length of the window in days.
+             * @example 30
+             */
             days: number;
             /**
              * End Date
              * @description Last target date with a known actual.
+             * @example 2026-10-31
              */
             end_date?: string | null;
-            /** Forecast Qty */
+            /**
+             * Forecast Qty
+             * @description Forecast units summed over the period.
+             * @example 12.6
+             */
             forecast_qty?: number | null;
             /**
              * Mae
              * @description Mean absolute error per point.
+             * @example 0.61
              */
             mae?: number | null;
             /**
              * Points
              * @description Forecast points with a known actual in the window.
+             * @example 1840
              */
             points: number;
             /**
              * Start Date
              * @description First target date in the window.
+             * @example 2026-10-01
              */
             start_date?: string | null;
             /**
              * Wape
              * @description Sum of absolute errors over the sum of actuals (null when no demand).
+             * @example 0.48
              */
             wape?: number | null;
             /**
              * Window
+             * @description Trailing window of target dates.
+             * @example 30d
              * @enum {string}
              */
             window: "7d" | "30d" | "90d" | "1y";
         };
-        /** AlertPublic */
-        AlertPublic: {
+        /** AcknowledgeRequest */
+        AcknowledgeRequest: {
+            /**
+             * Note
+             * @description Why, in the planner's words (kept in the alert's history).
+             * @default
+             * @example PO 4471 covers it; supplier confirmed delivery on Friday
+             */
+            note: string;
+        };
+        /**
+         * ActionWithState
+         * @description A work-list line with the state of its alert (open when the line has no alert).
+         */
+        ActionWithState: {
+            /**
+             * Action
+             * @description order N units, expedite an open purchase order, transfer N units from another depot, or watch.
+             * @example order
+             * @enum {string}
+             */
+            action: "order" | "expedite" | "transfer" | "watch";
+            /**
+             * Action Id
+             * @description Stable id of the line: a key of (as_of_date, item_id, depot_id).
+             * @example 5127093843521794
+             */
+            action_id: string;
+            /**
+             * Alert Id
+             * @description The alert episode's id: the same for as long as the pair stays alerted.
+             * @example 8812930412399012
+             */
+            alert_id?: string | null;
+            /**
+             * Approved On Order
+             * @description Units on approved workbench orders the ERP does not show yet.
+             * @example 0
+             */
+            approved_on_order?: number | null;
+            /**
+             * As Of Date
+             * Format: date
+             * @description The run date D the list is for.
+             * @example 2026-10-31
+             */
+            as_of_date: string;
+            /**
+             * Category
+             * @description The item's category.
+             * @example radio
+             */
+            category?: string | null;
+            /**
+             * Days To Stockout
+             * @description Days until the projected stock runs out; null: not within the horizon.
+             * @example 3
+             */
+            days_to_stockout?: number | null;
+            /**
+             * Depot Id
+             * @description The depot (dim_depots).
+             * @example DEP-SSA
+             */
+            depot_id: string;
+            /**
+             * Expedite Expected Date
+             * @description expedite only: when that order is expected.
+             * @example 2026-11-09
+             */
+            expedite_expected_date?: string | null;
+            /**
+             * Expedite Po Id
+             * @description expedite only: the purchase order to hurry.
+             * @example PO-000123
+             */
+            expedite_po_id?: string | null;
+            /**
+             * Item Id
+             * @description The item (dim_items).
+             * @example ITM0042
+             */
+            item_id: string;
+            /**
+             * Item Name
+             * @description The item's name.
+             * @example Radio RRU 4G
+             */
+            item_name?: string | null;
+            /**
+             * Min Order Qty
+             * @description The supplier's minimum order quantity (MOQ).
+             * @example 10
+             */
+            min_order_qty?: number | null;
+            /**
+             * On Hand
+             * @description Units on hand.
+             * @example 4
+             */
+            on_hand?: number | null;
+            /**
+             * On Order
+             * @description Units on open ERP purchase orders.
+             * @example 20
+             */
+            on_order?: number | null;
+            /**
+             * Order Up To
+             * @description Order-up-to level (units).
+             * @example 30
+             */
+            order_up_to?: number | null;
+            /**
+             * Order Value
+             * @description BRL: unit cost x quantity; null for watch.
+             * @example 5000
+             */
+            order_value?: number | null;
+            /**
+             * Priority
+             * @description The default order, descending: risk x value (see fct_actions).
+             * @example 0.87
+             */
+            priority?: number | null;
+            /**
+             * Quantity
+             * @description Units: to order (a multiple of the MOQ, never 0), to transfer, or the expedited order's quantity; null for watch.
+             * @example 40
+             */
+            quantity?: number | null;
+            /**
+             * Reason
+             * @description Why, in one sentence (pt-BR), with the numbers.
+             * @example Estoque acaba em 3 dias; o pedido PO-1 chega em 9 dias.
+             */
+            reason?: string | null;
+            /**
+             * Reason Code
+             * @description A stable code of the rule that chose the action.
+             * @example stockout_before_arrival
+             */
+            reason_code?: string | null;
+            /**
+             * Reorder Point
+             * @description Reorder point (units).
+             * @example 12.5
+             */
+            reorder_point?: number | null;
+            /**
+             * Safety Stock
+             * @description Safety stock (units).
+             * @example 5.2
+             */
+            safety_stock?: number | null;
+            /**
+             * Severity
+             * @description The pair's stock alert, if it has one.
+             * @example critical
+             */
+            severity?: ("critical" | "warning") | null;
+            /**
+             * Sla Tiers
+             * @description SLA tiers of those towers, comma-separated, best first.
+             * @example platinum,gold
+             */
+            sla_tiers?: string | null;
+            /**
+             * Snoozed Until
+             * @description For a snooze: the day the alert comes back.
+             * @example 2026-11-05
+             */
+            snoozed_until?: string | null;
+            /**
+             * State
+             * @description What planners have done about the alert: open (nothing, or it no longer holds: a snooze reached its date, or the alert worsened since), acknowledged, snoozed or resolved.
+             * @default open
+             * @example acknowledged
+             * @enum {string}
+             */
+            state: "open" | "acknowledged" | "snoozed" | "resolved";
+            /**
+             * State At
+             * @description When the state was set (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            state_at?: string | null;
+            /**
+             * State By
+             * @description Who set the state (an email, or key:<id> for a service).
+             * @example ana@novacorrente.com.br
+             */
+            state_by?: string | null;
+            /**
+             * State Note
+             * @description The note given with the state.
+             * @example ordered via PO-1A2B3C
+             */
+            state_note?: string | null;
+            /**
+             * Stockout Date
+             * @description The day the projected stock runs out.
+             * @example 2026-11-03
+             */
+            stockout_date?: string | null;
+            /**
+             * Supplier Id
+             * @description The item's supplier.
+             * @example SUP01
+             */
+            supplier_id?: string | null;
+            /**
+             * Supplier Name
+             * @description The supplier's name.
+             * @example Acme
+             */
+            supplier_name?: string | null;
+            /**
+             * Towers Exposed
+             * @description Towers of the depot that consumed the item in the last 365 days.
+             * @example 7
+             */
+            towers_exposed?: number | null;
+            /**
+             * Transfer From Depot Id
+             * @description transfer only: the depot to take the units from.
+             * @example DEP-FSA
+             */
+            transfer_from_depot_id?: string | null;
+            /**
+             * Unit Cost
+             * @description Unit cost in BRL.
+             * @example 125
+             */
+            unit_cost?: number | null;
+            /**
+             * Value At Risk
+             * @description BRL: unit cost x the projected shortfall over the lead time.
+             * @example 1250
+             */
+            value_at_risk?: number | null;
+            /**
+             * Worst Sla Tier
+             * @description The most demanding tier exposed (platinum > gold > silver).
+             * @example platinum
+             */
+            worst_sla_tier?: ("platinum" | "gold" | "silver") | null;
+        };
+        /** ActionsWithState */
+        ActionsWithState: {
+            /**
+             * Count
+             * @description Rows matching the filters, over all pages.
+             * @example 1234
+             */
+            count: number;
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
+            data: components["schemas"]["ActionWithState"][];
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
+            limit: number;
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
+            offset: number;
+        };
+        /** AlertCounts */
+        AlertCounts: {
+            /**
+             * Critical
+             * @description Open critical alerts.
+             * @example 12
+             */
+            critical: number;
+            /**
+             * Total
+             * @description All open alerts.
+             * @example 42
+             */
+            total: number;
+            /**
+             * Warning
+             * @description Open warnings.
+             * @example 30
+             */
+            warning: number;
+        };
+        /**
+         * AlertStatePublic
+         * @description An alert's state right after a planner set it.
+         */
+        AlertStatePublic: {
+            /**
+             * Alert Id
+             * @description An alert episode's id.
+             * @example 5b0c7a0f3d2e4e1f9a8b7c6d5e4f3a2b
+             */
+            alert_id: string;
+            /**
+             * Severity
+             * @description The alert's severity when the state was set: if it worsens later, the alert is open again.
+             * @example warning
+             */
+            severity: string;
+            /**
+             * Snoozed Until
+             * @description For a snooze: the day the alert comes back.
+             * @example 2026-11-05
+             */
+            snoozed_until?: string | null;
+            /**
+             * State
+             * @description What planners have done about the alert: open (nothing, or it no longer holds: a snooze reached its date, or the alert worsened since), acknowledged, snoozed or resolved.
+             * @default open
+             * @example acknowledged
+             * @enum {string}
+             */
+            state: "open" | "acknowledged" | "snoozed" | "resolved";
+            /**
+             * State At
+             * @description When the state was set (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            state_at?: string | null;
+            /**
+             * State By
+             * @description Who set the state (an email, or key:<id> for a service).
+             * @example ana@novacorrente.com.br
+             */
+            state_by?: string | null;
+            /**
+             * State Note
+             * @description The note given with the state.
+             * @example ordered via PO-1A2B3C
+             */
+            state_note?: string | null;
+        };
+        /** AlertWithState */
+        AlertWithState: {
             /**
              * Alert Date
              * Format: date
+             * @description Run date D that raised the alert.
+             * @example 2026-10-31
              */
             alert_date: string;
-            /** Alert Id */
+            /**
+             * Alert Id
+             * @description Alert id: stable for the whole episode of the same pair.
+             * @example 581947362510293
+             */
             alert_id: string;
-            /** Days To Stockout */
+            /**
+             * Days To Stockout
+             * @description Days until projected stock reaches zero (null: not in the horizon).
+             * @example 4
+             */
             days_to_stockout?: number | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id: string;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id: string;
-            /** Message */
+            /**
+             * Message
+             * @description The alert in one sentence.
+             * @example critical: item ITM-00042 at depot DEP-SSA runs out in 4 days
+             */
             message?: string | null;
-            /** On Hand */
+            /**
+             * On Hand
+             * @description Units on hand in the depot.
+             * @example 3
+             */
             on_hand?: number | null;
-            /** On Order */
+            /**
+             * On Order
+             * @description Units on open purchase orders.
+             * @example 10
+             */
             on_order?: number | null;
-            /** Projected Position */
+            /**
+             * Projected Position
+             * @description On hand + on order - forecast demand over the lead time.
+             * @example -1.5
+             */
             projected_position?: number | null;
-            /** Reorder Point */
+            /**
+             * Reorder Point
+             * @description Reorder point in units: order when the position falls to it.
+             * @example 9.3
+             */
             reorder_point?: number | null;
-            /** Safety Stock */
+            /**
+             * Safety Stock
+             * @description Safety stock in units.
+             * @example 3.4
+             */
             safety_stock?: number | null;
-            /** Severity */
+            /**
+             * Severity
+             * @description critical: stockout within the lead time; warning: below the reorder point.
+             * @example critical
+             */
             severity: string;
+            /**
+             * Snoozed Until
+             * @description For a snooze: the day the alert comes back.
+             * @example 2026-11-05
+             */
+            snoozed_until?: string | null;
             /**
              * Source
              * @description daily: the pipeline's fct_stock_alerts; stream: `nova stream`.
              * @default daily
+             * @example daily
              * @enum {string}
              */
             source: "daily" | "stream";
-            /** Suggested Order Qty */
+            /**
+             * State
+             * @description What planners have done about the alert: open (nothing, or it no longer holds: a snooze reached its date, or the alert worsened since), acknowledged, snoozed or resolved.
+             * @default open
+             * @example acknowledged
+             * @enum {string}
+             */
+            state: "open" | "acknowledged" | "snoozed" | "resolved";
+            /**
+             * State At
+             * @description When the state was set (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            state_at?: string | null;
+            /**
+             * State By
+             * @description Who set the state (an email, or key:<id> for a service).
+             * @example ana@novacorrente.com.br
+             */
+            state_by?: string | null;
+            /**
+             * State Note
+             * @description The note given with the state.
+             * @example ordered via PO-1A2B3C
+             */
+            state_note?: string | null;
+            /**
+             * Suggested Order Qty
+             * @description Units to order now (a multiple of the MOQ; 0: none).
+             * @example 20
+             */
             suggested_order_qty?: number | null;
         };
-        /** AlertsPublic */
-        AlertsPublic: {
+        /** AlertsWithState */
+        AlertsWithState: {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
-            data: components["schemas"]["AlertPublic"][];
-            /** Limit */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
+            data: components["schemas"]["AlertWithState"][];
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
         };
         /** ApiKeyPublic */
         ApiKeyPublic: {
-            /** Created At */
+            /**
+             * Created At
+             * @description When it was created (UTC).
+             * @example 2026-10-31T08:15:00Z
+             */
             created_at: string;
-            /** Key Id */
+            /**
+             * Key Id
+             * @description API key id (the key itself is shown once, at creation).
+             * @example 3f9a1c2e
+             */
             key_id: string;
-            /** Name */
+            /**
+             * Name
+             * @description Name given at creation.
+             * @example erp-sync service
+             */
             name: string;
-            /** Revoked At */
+            /**
+             * Revoked At
+             * @description When it was revoked (UTC); null while live.
+             * @example null
+             */
             revoked_at?: string | null;
-            /** Role */
+            /**
+             * Role
+             * @description Role: viewer reads, planner acts (ack, orders), admin manages.
+             * @example planner
+             */
             role: string;
         };
         /** ApiKeysPublic */
         ApiKeysPublic: {
-            /** Count */
+            /**
+             * Count
+             * @description Rows matching the filters, over all pages.
+             * @example 1234
+             */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["ApiKeyPublic"][];
         };
         /** DependencyHealth */
         DependencyHealth: {
-            /** Detail */
+            /**
+             * Detail
+             * @description What went wrong and what to do.
+             * @example no item 'ITM-404'
+             */
             detail?: string | null;
             /**
              * Status
+             * @description Status.
+             * @example ok
              * @enum {string}
              */
             status: "ok" | "down" | "disabled";
         };
         /** DepotPublic */
         DepotPublic: {
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id: string;
-            /** Depot Name */
+            /**
+             * Depot Name
+             * @description Depot name.
+             * @example Depósito Salvador
+             */
             depot_name?: string | null;
-            /** Latitude */
+            /**
+             * Latitude
+             * @description Latitude, decimal degrees (WGS84).
+             * @example -12.9711
+             */
             latitude?: number | null;
-            /** Longitude */
+            /**
+             * Longitude
+             * @description Longitude, decimal degrees (WGS84).
+             * @example -38.5108
+             */
             longitude?: number | null;
-            /** Municipality */
+            /**
+             * Municipality
+             * @description Municipality.
+             * @example Salvador
+             */
             municipality?: string | null;
-            /** State */
+            /**
+             * State
+             * @description Brazilian state (UF).
+             * @example BA
+             */
             state?: string | null;
         };
         /** DepotsPublic */
@@ -513,80 +1539,263 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["DepotPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
+        };
+        /** FillRateKpi */
+        FillRateKpi: {
+            /**
+             * End Date
+             * @description Last day: the latest demand date.
+             * @example 2026-10-31
+             */
+            end_date?: string | null;
+            /**
+             * Fill Rate
+             * @description Estimated unit fill rate, issued / (issued + lost). Gold records what was issued, not demand that met an empty shelf, so lost demand is estimated as above; on-hand per day is rebuilt backwards from the latest snapshot with fct_daily_demand's receipts, adjustments and issues. Null when nothing was demanded.
+             * @example 0.988
+             */
+            fill_rate?: number | null;
+            /**
+             * Issued Qty
+             * @description Units issued in the window.
+             * @example 1840
+             */
+            issued_qty: number;
+            /**
+             * Lost Qty
+             * @description Estimated units not served: the pair's average daily demand (fct_reorder_points) on each stock-out day.
+             * @example 21.5
+             */
+            lost_qty: number;
+            /**
+             * Start Date
+             * @description First day of the window (30 days).
+             * @example 2026-10-02
+             */
+            start_date?: string | null;
+            /**
+             * Stockout Days
+             * @description Pair-days that opened with nothing on hand and received nothing.
+             * @example 12
+             */
+            stockout_days: number;
+        };
+        /** ForecastBand */
+        ForecastBand: {
+            /**
+             * Days
+             * @description Forecast days in the period (the first and last week may be partial).
+             * @example 7
+             */
+            days: number;
+            /**
+             * Period Start
+             * Format: date
+             * @description The target day, or the Monday of the ISO week.
+             * @example 2026-11-02
+             */
+            period_start: string;
+            /**
+             * Series
+             * @description Item x depot series summed in the period.
+             * @example 120
+             */
+            series: number;
+            /**
+             * Yhat
+             * @description Expected demand (units): the sum of yhat.
+             * @example 35
+             */
+            yhat: number;
+            /**
+             * Yhat Hi 80
+             * @description Upper bound of the 80% interval.
+             * @example 42.6
+             */
+            yhat_hi_80: number;
+            /**
+             * Yhat Hi 95
+             * @description Upper bound of the 95% interval.
+             * @example 46.6
+             */
+            yhat_hi_95: number;
+            /**
+             * Yhat Lo 80
+             * @description Lower bound of the 80% interval.
+             * @example 27.4
+             */
+            yhat_lo_80: number;
+            /**
+             * Yhat Lo 95
+             * @description Lower bound of the 95% interval.
+             * @example 23.4
+             */
+            yhat_lo_95: number;
         };
         /** ForecastPublic */
         ForecastPublic: {
-            /** Abs Error */
+            /**
+             * Abs Error
+             * @description |forecast - actual| (null before the actual is known).
+             * @example 0.58
+             */
             abs_error?: number | null;
-            /** Actual Qty */
+            /**
+             * Actual Qty
+             * @description Actual demand once known (null before).
+             * @example 1
+             */
             actual_qty?: number | null;
-            /** Demand Class */
+            /**
+             * Demand Class
+             * @description Demand class (Syntetos-Boylan): smooth, erratic, intermittent or lumpy.
+             * @example intermittent
+             */
             demand_class?: string | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id: string;
             /**
              * Forecast Date
              * Format: date
+             * @description Forecast run date D.
+             * @example 2026-10-31
              */
             forecast_date: string;
-            /** Horizon Day */
+            /**
+             * Horizon Day
+             * @description Days ahead of the forecast date (1 = D + 1).
+             * @example 7
+             */
             horizon_day?: number | null;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id: string;
-            /** Model Version */
+            /**
+             * Model Version
+             * @description Registered model version that made the forecast.
+             * @example nova-forecaster/7
+             */
             model_version?: string | null;
             /**
              * Target Date
              * Format: date
+             * @description Date the forecast is for.
+             * @example 2026-11-07
              */
             target_date: string;
-            /** Yhat */
+            /**
+             * Yhat
+             * @description Point forecast (units per day).
+             * @example 0.42
+             */
             yhat?: number | null;
-            /** Yhat Hi 80 */
+            /**
+             * Yhat Hi 80
+             * @description Upper bound of the 80% prediction interval.
+             * @example 1
+             */
             yhat_hi_80?: number | null;
-            /** Yhat Hi 95 */
+            /**
+             * Yhat Hi 95
+             * @description Upper bound of the 95% prediction interval.
+             * @example 2
+             */
             yhat_hi_95?: number | null;
-            /** Yhat Lo 80 */
+            /**
+             * Yhat Lo 80
+             * @description Lower bound of the 80% prediction interval.
+             * @example 0
+             */
             yhat_lo_80?: number | null;
-            /** Yhat Lo 95 */
+            /**
+             * Yhat Lo 95
+             * @description Lower bound of the 95% prediction interval.
+             * @example 0
+             */
             yhat_lo_95?: number | null;
         };
         /** ForecastSummary */
         ForecastSummary: {
-            /** Accuracy */
+            /**
+             * Accuracy
+             * @description Accuracy over trailing windows of target dates.
+             * @example []
+             */
             accuracy: components["schemas"]["AccuracyWindow"][];
-            /** Category */
+            /**
+             * Category
+             * @description Item category (drives the default service level).
+             * @example power
+             */
             category?: string | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id?: string | null;
             /**
              * Forecast Date
              * @description The latest forecast run (date D).
+             * @example 2026-10-31
              */
             forecast_date?: string | null;
             /**
              * Forecast Qty
              * @description Sum of yhat of the latest run.
+             * @example 12.6
              */
             forecast_qty?: number | null;
-            /** Forecast Qty Hi 95 */
+            /**
+             * Forecast Qty Hi 95
+             * @description Upper 95% bound of the summed forecast.
+             * @example 21
+             */
             forecast_qty_hi_95?: number | null;
-            /** Forecast Qty Lo 95 */
+            /**
+             * Forecast Qty Lo 95
+             * @description Lower 95% bound of the summed forecast.
+             * @example 6
+             */
             forecast_qty_lo_95?: number | null;
             /**
              * Horizon Days
              * @description Days ahead the latest run forecasts.
+             * @example 90
              */
             horizon_days: number;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id?: string | null;
         };
         /** ForecastsPublic */
@@ -594,51 +1803,140 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["ForecastPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
         };
         /** Health */
         Health: {
-            /** Dependencies */
+            /**
+             * Dependencies
+             * @description State of each dependency: lake, redis, kafka.
+             * @example {
+             *       "redis": {
+             *         "status": "ok"
+             *       }
+             *     }
+             */
             dependencies: {
                 [key: string]: components["schemas"]["DependencyHealth"];
             };
-            /** Gold Published At */
+            /**
+             * Gold Published At
+             * @description When that version was published (UTC).
+             * @example 2026-10-31T06:12:09Z
+             */
             gold_published_at?: string | null;
-            /** Gold Version */
+            /**
+             * Gold Version
+             * @description The published gold version the API serves.
+             * @example run-2026-10-31-0a1b2c
+             */
             gold_version: string | null;
             /**
              * Status
+             * @description Status.
+             * @example ok
              * @enum {string}
              */
             status: "ok" | "degraded";
         };
+        /** HistoryPoint */
+        HistoryPoint: {
+            /**
+             * Days
+             * @description Days of the period inside the range (a week at either end may be partial).
+             * @example 7
+             */
+            days: number;
+            /**
+             * Demand Qty
+             * @description Units issued (fct_daily_demand.demand_qty), summed over the series.
+             * @example 23
+             */
+            demand_qty: number;
+            /**
+             * On Hand
+             * @description Units on hand at the end of the period's last day, summed over the series: the latest inventory snapshot on or before that day (or the next one) rolled forward (backward) with the day's receipts, adjustments and issues; null before any snapshot.
+             * @example 41
+             */
+            on_hand?: number | null;
+            /**
+             * Period Start
+             * Format: date
+             * @description The day, or the Monday of the ISO week.
+             * @example 2026-10-26
+             */
+            period_start: string;
+        };
         /** InventoryPositionPublic */
         InventoryPositionPublic: {
-            /** Category */
+            /**
+             * Category
+             * @description Item category (drives the default service level).
+             * @example power
+             */
             category?: string | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id: string;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id: string;
-            /** On Hand */
+            /**
+             * On Hand
+             * @description Units on hand in the depot.
+             * @example 3
+             */
             on_hand?: number | null;
-            /** On Order */
+            /**
+             * On Order
+             * @description Units on open purchase orders.
+             * @example 10
+             */
             on_order?: number | null;
             /**
              * Snapshot Date
              * Format: date
+             * @description Date of the stock snapshot.
+             * @example 2026-10-31
              */
             snapshot_date: string;
-            /** Stock Value */
+            /**
+             * Stock Value
+             * @description On hand x unit cost, in BRL.
+             * @example 3703.68
+             */
             stock_value?: number | null;
-            /** Unit Cost */
+            /**
+             * Unit Cost
+             * @description Unit cost in BRL (R$).
+             * @example 1234.56
+             */
             unit_cost?: number | null;
         };
         /** InventoryPublic */
@@ -646,40 +1944,101 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["InventoryPositionPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
         };
         /** ItemPublic */
         ItemPublic: {
-            /** Category */
+            /**
+             * Category
+             * @description Item category (drives the default service level).
+             * @example power
+             */
             category?: string | null;
-            /** Family */
+            /**
+             * Family
+             * @description Item family within its category.
+             * @example rectifier
+             */
             family?: string | null;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id: string;
-            /** Item Name */
+            /**
+             * Item Name
+             * @description Spare-part name.
+             * @example Rectifier module 48V 3kW
+             */
             item_name?: string | null;
-            /** Lead Time Days */
+            /**
+             * Lead Time Days
+             * @description Supplier lead time in days.
+             * @example 14
+             */
             lead_time_days?: number | null;
-            /** Max Stock */
+            /**
+             * Max Stock
+             * @description ERP maximum stock (the legacy min/max policy).
+             * @example 10
+             */
             max_stock?: number | null;
-            /** Min Order Qty */
+            /**
+             * Min Order Qty
+             * @description Minimum order quantity (orders are multiples of it).
+             * @example 5
+             */
             min_order_qty?: number | null;
-            /** Min Stock */
+            /**
+             * Min Stock
+             * @description ERP minimum stock (the legacy min/max policy).
+             * @example 2
+             */
             min_stock?: number | null;
-            /** Supplier Id */
+            /**
+             * Supplier Id
+             * @description Supplier id.
+             * @example SUP-007
+             */
             supplier_id?: string | null;
-            /** Supplier Name */
+            /**
+             * Supplier Name
+             * @description Supplier name.
+             * @example Energia Bahia Ltda
+             */
             supplier_name?: string | null;
-            /** Technology */
+            /**
+             * Technology
+             * @description Radio technology the item or tower serves.
+             * @example 4G
+             */
             technology?: string | null;
-            /** Unit Cost */
+            /**
+             * Unit Cost
+             * @description Unit cost in BRL (R$).
+             * @example 1234.56
+             */
             unit_cost?: number | null;
         };
         /** ItemsPublic */
@@ -687,13 +2046,417 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["ItemPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
+            offset: number;
+        };
+        /** KpisPublic */
+        KpisPublic: {
+            /**
+             * Accuracy By Week
+             * @description Forecast accuracy by target week, oldest first.
+             */
+            accuracy_by_week: components["schemas"]["AccuracyWeek"][];
+            /**
+             * As Of Date
+             * @description The latest inventory snapshot date.
+             * @example 2026-10-31
+             */
+            as_of_date?: string | null;
+            /** @description Pairs at risk within their lead time. */
+            at_risk: components["schemas"]["RiskKpi"];
+            /**
+             * Depot Id
+             * @description The depot filter, if any.
+             * @example null
+             */
+            depot_id?: string | null;
+            /** @description Fill rate over the last 30 days. */
+            fill_rate: components["schemas"]["FillRateKpi"];
+            /**
+             * Freshness
+             * @description Each bronze source's latest load.
+             */
+            freshness: components["schemas"]["SourceFreshness"][];
+            /** @description The newest run report when this response was built (cached per gold version for at most the cache TTL; /runs reads reports live). */
+            last_run?: components["schemas"]["RunSummary"] | null;
+            /** @description The latest work list's alerts by severity. */
+            open_alerts: components["schemas"]["AlertCounts"];
+            /**
+             * Open Alerts By Sla Tier
+             * @description The same alerts by the worst SLA tier they expose.
+             */
+            open_alerts_by_sla_tier: components["schemas"]["SlaTierAlerts"][];
+            /**
+             * Stock Value
+             * @description BRL: on hand x unit cost at the latest snapshot.
+             * @example 190230
+             */
+            stock_value: number;
+            /**
+             * Stock Value By Month
+             * @description Stock value at each month's last snapshot, oldest first.
+             */
+            stock_value_by_month: components["schemas"]["StockValuePoint"][];
+        };
+        /** LineQuantity */
+        LineQuantity: {
+            /**
+             * Line Id
+             * @description A line of the order.
+             * @example PO-1A2B3C4D5E6F-001
+             */
+            line_id: string;
+            /**
+             * Quantity
+             * @description The new quantity; a positive multiple of the line's minimum order quantity.
+             * @example 48
+             */
+            quantity: number;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /**
+             * Email
+             * @description The person's email (their sign-in name).
+             * @example planner@novacorrente.com.br
+             */
+            email: string;
+            /**
+             * Password
+             * @description The account's password.
+             * @example correct horse battery
+             */
+            password: string;
+        };
+        /** Me */
+        Me: {
+            /**
+             * Csrf Token
+             * @description Send it as `X-CSRF-Token` on every write made with the session cookie.
+             * @example k3Jd9aQ0...
+             */
+            csrf_token: string | null;
+            /**
+             * Depots
+             * @description The depot scope; null: every depot.
+             * @example [
+             *       "DEP-SSA",
+             *       "DEP-FSA"
+             *     ]
+             */
+            depots: string[] | null;
+            /**
+             * Email
+             * @description The person signed in (null for an API key).
+             * @example ana@novacorrente.com.br
+             */
+            email: string | null;
+            /**
+             * Expires At
+             * @description When the session ends if left idle.
+             * @example 2026-10-31T20:15:00Z
+             */
+            expires_at: string | null;
+            /**
+             * Kind
+             * @description How the caller authenticated.
+             * @example session
+             * @enum {string}
+             */
+            kind: "key" | "session";
+            /**
+             * Role
+             * @description Role: viewer reads, planner acts (ack, orders), admin manages.
+             * @example planner
+             * @enum {string}
+             */
+            role: "viewer" | "planner" | "admin";
+        };
+        /** OrderLineCreate */
+        OrderLineCreate: {
+            /**
+             * Action Id
+             * @description The work-list row (fct_actions.action_id) this line comes from.
+             * @example 9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f
+             */
+            action_id?: string | null;
+            /**
+             * Alert Id
+             * @description The alert episode this line answers.
+             * @example 5b0c7a0f3d2e4e1f9a8b7c6d5e4f3a2b
+             */
+            alert_id?: string | null;
+            /**
+             * Depot Id
+             * @description The depot (dim_depots).
+             * @example DEP-SSA
+             */
+            depot_id: string;
+            /**
+             * Item Id
+             * @description The item (dim_items).
+             * @example ITM001
+             */
+            item_id: string;
+            /**
+             * Quantity
+             * @description Units; a positive multiple of the item's minimum order quantity.
+             * @example 24
+             */
+            quantity: number;
+        };
+        /** OrderLinePublic */
+        OrderLinePublic: {
+            /**
+             * Action Id
+             * @description The work-list row it came from.
+             * @example 9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5f
+             */
+            action_id?: string | null;
+            /**
+             * Alert Id
+             * @description The alert it answers.
+             * @example 5b0c7a0f3d2e4e1f9a8b7c6d5e4f3a2b
+             */
+            alert_id?: string | null;
+            /**
+             * Depot Id
+             * @description The depot it is delivered to.
+             * @example DEP-SSA
+             */
+            depot_id: string;
+            /**
+             * Item Id
+             * @description The item.
+             * @example ITM001
+             */
+            item_id: string;
+            /**
+             * Line Id
+             * @description The line's id: the order's, then its number.
+             * @example PO-1A2B3C4D5E6F-001
+             */
+            line_id: string;
+            /**
+             * Line Number
+             * @description 1, 2, ... within the order.
+             * @example 1
+             */
+            line_number: number;
+            /**
+             * Line Value
+             * @description quantity x unit_cost, R$ (2 decimals).
+             * @example 300
+             */
+            line_value: number;
+            /**
+             * Min Order Qty
+             * @description The MOQ the quantity is a multiple of.
+             * @example 12
+             */
+            min_order_qty: number;
+            /**
+             * Quantity
+             * @description Units ordered.
+             * @example 24
+             */
+            quantity: number;
+            /**
+             * Unit Cost
+             * @description R$ per unit, from dim_items when the line was made.
+             * @example 12.5
+             */
+            unit_cost: number;
+        };
+        /** OrderPublic */
+        OrderPublic: {
+            /**
+             * Approved At
+             * @description When (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            approved_at?: string | null;
+            /**
+             * Approved By
+             * @description Who did it (an email, or key:<id>).
+             * @example ana@novacorrente.com.br
+             */
+            approved_by?: string | null;
+            /**
+             * Cancelled At
+             * @description When (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            cancelled_at?: string | null;
+            /**
+             * Cancelled By
+             * @description Who did it (an email, or key:<id>).
+             * @example ana@novacorrente.com.br
+             */
+            cancelled_by?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            created_at: string;
+            /**
+             * Created By
+             * @description Who made the draft.
+             * @example ana@novacorrente.com.br
+             */
+            created_by: string;
+            /**
+             * Lines
+             * @description The order's lines, by line number.
+             */
+            lines: components["schemas"]["OrderLinePublic"][];
+            /**
+             * Order Id
+             * @description The purchase-order number.
+             * @example PO-1A2B3C4D5E6F
+             */
+            order_id: string;
+            /**
+             * Sent At
+             * @description When (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            sent_at?: string | null;
+            /**
+             * Sent By
+             * @description Who did it (an email, or key:<id>).
+             * @example ana@novacorrente.com.br
+             */
+            sent_by?: string | null;
+            /**
+             * Status
+             * @description draft -> approved -> sent; draft or approved -> cancelled.
+             * @example draft
+             * @enum {string}
+             */
+            status: "draft" | "approved" | "sent" | "cancelled";
+            /**
+             * Supplier Id
+             * @description The supplier (dim_items.supplier_id).
+             * @example SUP1
+             */
+            supplier_id: string;
+            /**
+             * Supplier Name
+             * @description The supplier's name.
+             * @example Acme
+             */
+            supplier_name?: string | null;
+            /**
+             * Total Value
+             * @description Sum of the lines' values, R$.
+             * @example 300
+             */
+            total_value: number;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it last changed (UTC).
+             * @example 2026-11-01T12:30:00Z
+             */
+            updated_at: string;
+            /**
+             * Updated By
+             * @description Who changed it last.
+             * @example ana@novacorrente.com.br
+             */
+            updated_by: string;
+        };
+        /** OrderUpdate */
+        OrderUpdate: {
+            /**
+             * Lines
+             * @description The lines whose quantity changes.
+             * @example [
+             *       {
+             *         "line_id": "PO-1A2B3C4D5E6F-001",
+             *         "quantity": 48
+             *       }
+             *     ]
+             */
+            lines: components["schemas"]["LineQuantity"][];
+        };
+        /** OrdersCreate */
+        OrdersCreate: {
+            /**
+             * Lines
+             * @description What to order: one draft per supplier is made from these lines (one line per item x depot).
+             * @example [
+             *       {
+             *         "depot_id": "DEP-SSA",
+             *         "item_id": "ITM001",
+             *         "quantity": 24
+             *       }
+             *     ]
+             */
+            lines: components["schemas"]["OrderLineCreate"][];
+        };
+        /** OrdersCreated */
+        OrdersCreated: {
+            /**
+             * Count
+             * @description How many drafts.
+             * @example 2
+             */
+            count: number;
+            /**
+             * Data
+             * @description The drafts, one per supplier.
+             * @example []
+             */
+            data: components["schemas"]["OrderPublic"][];
+        };
+        /** OrdersPublic */
+        OrdersPublic: {
+            /**
+             * Count
+             * @description Rows matching the filters, over all pages.
+             * @example 1234
+             */
+            count: number;
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
+            data: components["schemas"]["OrderPublic"][];
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
+            limit: number;
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
         };
         /** Probe */
@@ -701,6 +2464,7 @@ export interface components {
             /**
              * Status
              * @description Always `ok` when the probe passes.
+             * @example ok
              * @constant
              */
             status: "ok";
@@ -715,11 +2479,25 @@ export interface components {
              * @example no item 'ITM-404'
              */
             detail: string;
-            /** @description Validation errors (422 only): where, and why. */
+            /**
+             * @description Validation errors (422 only): where, and why.
+             * @example [
+             *       {
+             *         "loc": [
+             *           "query",
+             *           "limit"
+             *         ],
+             *         "msg": "must be >= 1"
+             *       }
+             *     ]
+             */
             errors?: {
                 [key: string]: unknown;
             }[];
-            /** @description 500 only: the id to quote to the operators. */
+            /**
+             * @description 500 only: the id to quote to the operators.
+             * @example 9c2f0e41ab7d
+             */
             incident?: string;
             /**
              * @description The request path.
@@ -747,35 +2525,93 @@ export interface components {
             /**
              * As Of Date
              * Format: date
+             * @description Run date D the row was computed for.
+             * @example 2026-10-31
              */
             as_of_date: string;
-            /** Avg Daily Demand */
+            /**
+             * Avg Daily Demand
+             * @description Mean forecast demand per day over the lead time.
+             * @example 0.42
+             */
             avg_daily_demand?: number | null;
-            /** Demand Class */
+            /**
+             * Demand Class
+             * @description Demand class (Syntetos-Boylan): smooth, erratic, intermittent or lumpy.
+             * @example intermittent
+             */
             demand_class?: string | null;
-            /** Demand Std Lead Time */
+            /**
+             * Demand Std Lead Time
+             * @description Standard deviation of demand over the lead time (units).
+             * @example 2.1
+             */
             demand_std_lead_time?: number | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id: string;
-            /** Item Id */
+            /**
+             * Item Id
+             * @description Spare-part id (the ERP's item code).
+             * @example ITM-00042
+             */
             item_id: string;
-            /** Lead Time Days */
+            /**
+             * Lead Time Days
+             * @description Supplier lead time in days.
+             * @example 14
+             */
             lead_time_days?: number | null;
-            /** On Hand */
+            /**
+             * On Hand
+             * @description Units on hand in the depot.
+             * @example 3
+             */
             on_hand?: number | null;
-            /** On Order */
+            /**
+             * On Order
+             * @description Units on open purchase orders.
+             * @example 10
+             */
             on_order?: number | null;
-            /** Order Up To */
+            /**
+             * Order Up To
+             * @description Order-up-to level in units.
+             * @example 21.5
+             */
             order_up_to?: number | null;
-            /** Reorder Point */
+            /**
+             * Reorder Point
+             * @description Reorder point in units: order when the position falls to it.
+             * @example 9.3
+             */
             reorder_point?: number | null;
-            /** Safety Stock */
+            /**
+             * Safety Stock
+             * @description Safety stock in units.
+             * @example 3.4
+             */
             safety_stock?: number | null;
-            /** Service Level */
+            /**
+             * Service Level
+             * @description Target cycle service level (probability of no stockout).
+             * @example 0.95
+             */
             service_level?: number | null;
-            /** Suggested Order Qty */
+            /**
+             * Suggested Order Qty
+             * @description Units to order now (a multiple of the MOQ; 0: none).
+             * @example 20
+             */
             suggested_order_qty?: number | null;
-            /** Unit Cost */
+            /**
+             * Unit Cost
+             * @description Unit cost in BRL (R$).
+             * @example 1234.56
+             */
             unit_cost?: number | null;
         };
         /** ReorderPointsPublic */
@@ -783,34 +2619,573 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["ReorderPointPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
+        };
+        /** ResolveRequest */
+        ResolveRequest: {
+            /**
+             * Note
+             * @description Why, in the planner's words (kept in the alert's history).
+             * @default
+             * @example PO 4471 covers it; supplier confirmed delivery on Friday
+             */
+            note: string;
+        };
+        /** RiskKpi */
+        RiskKpi: {
+            /**
+             * Pairs
+             * @description Item x depot pairs whose projected stockout falls within their lead time (fct_actions.days_to_stockout <= fct_reorder_points.lead_time_days): an order placed today arrives too late.
+             * @example 17
+             */
+            pairs: number;
+            /**
+             * Value At Risk
+             * @description BRL: the sum of those pairs' value at risk.
+             * @example 53400
+             */
+            value_at_risk: number;
+        };
+        /** RunReportPublic */
+        RunReportPublic: {
+            /**
+             * Dbt Tests
+             * @description dbt test results by status.
+             * @example {
+             *       "error": 0,
+             *       "fail": 0,
+             *       "pass": 120,
+             *       "warn": 0
+             *     }
+             */
+            dbt_tests: {
+                [key: string]: number;
+            };
+            /**
+             * End
+             * Format: date
+             * @description Last run date of the run.
+             * @example 2026-10-31
+             */
+            end: string;
+            /**
+             * Error Messages
+             * @description The errors.
+             * @example []
+             */
+            error_messages: string[];
+            /**
+             * Errors
+             * @description Errors recorded.
+             * @example 0
+             */
+            errors: number;
+            /**
+             * Kind
+             * @description run (a day) or backfill.
+             * @example run
+             */
+            kind: string;
+            /**
+             * Layers
+             * @description Seconds per layer.
+             * @example {
+             *       "silver": 4.2
+             *     }
+             */
+            layers?: {
+                [key: string]: number;
+            };
+            /**
+             * Notes
+             * @description Notes (e.g. a skipped step and why).
+             * @example [
+             *       "forecast skipped: no champion"
+             *     ]
+             */
+            notes: string[];
+            /**
+             * Quarantined
+             * @description Rows quarantined over all tables.
+             * @example 2
+             */
+            quarantined: number;
+            /**
+             * Run Id
+             * @description The run's id: dates, UTC stamp, 6 hex digits.
+             * @example 20261031-20261031-20261101T050312Z-a1b2c3
+             */
+            run_id: string;
+            /**
+             * Seconds
+             * @description Time of all steps.
+             * @example 165.2
+             */
+            seconds?: number | null;
+            /**
+             * Start
+             * Format: date
+             * @description First run date of the run.
+             * @example 2026-10-31
+             */
+            start: string;
+            /**
+             * Started At
+             * @description UTC start, from the run id (ISO 8601).
+             * @example 2026-11-01T05:03:12+00:00
+             */
+            started_at?: string | null;
+            /**
+             * Status
+             * @description The run's outcome.
+             * @example success
+             * @enum {string}
+             */
+            status: "running" | "success" | "degraded" | "failed";
+            /**
+             * Steps
+             * @description The steps, in order.
+             */
+            steps: components["schemas"]["RunStep"][];
+            /**
+             * Tables
+             * @description Rows per table (bronze.<source>.<entity>, gold.<mart>, ...).
+             * @example {
+             *       "bronze.erp.items": {
+             *         "rows_quarantined": 0,
+             *         "rows_read": 3,
+             *         "rows_written": 3
+             *       }
+             *     }
+             */
+            tables: {
+                [key: string]: components["schemas"]["TableRows"];
+            };
+        };
+        /** RunStep */
+        RunStep: {
+            /**
+             * Detail
+             * @description What the step returned.
+             * @example {
+             *       "erp": 5
+             *     }
+             */
+            detail?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Name
+             * @description The step.
+             * @example extract
+             */
+            name: string;
+            /**
+             * Rows
+             * @description Rows it handled.
+             * @default 0
+             * @example 52311
+             */
+            rows: number;
+            /**
+             * Rows Per Second
+             * @description rows / seconds.
+             * @example 37365
+             */
+            rows_per_second?: number | null;
+            /**
+             * Seconds
+             * @description Its duration.
+             * @example 1.4
+             */
+            seconds: number;
+            /**
+             * Status
+             * @description Its outcome.
+             * @example success
+             * @enum {string}
+             */
+            status: "success" | "failed" | "skipped";
+        };
+        /** RunSummary */
+        RunSummary: {
+            /**
+             * End
+             * Format: date
+             * @description Last run date of the run.
+             * @example 2026-10-31
+             */
+            end: string;
+            /**
+             * Errors
+             * @description Errors recorded.
+             * @example 0
+             */
+            errors: number;
+            /**
+             * Kind
+             * @description run (a day) or backfill.
+             * @example run
+             */
+            kind: string;
+            /**
+             * Run Id
+             * @description The run's id: dates, UTC stamp, 6 hex digits.
+             * @example 20261031-20261031-20261101T050312Z-a1b2c3
+             */
+            run_id: string;
+            /**
+             * Seconds
+             * @description Time of all steps.
+             * @example 165.2
+             */
+            seconds?: number | null;
+            /**
+             * Start
+             * Format: date
+             * @description First run date of the run.
+             * @example 2026-10-31
+             */
+            start: string;
+            /**
+             * Started At
+             * @description UTC start, from the run id (ISO 8601).
+             * @example 2026-11-01T05:03:12+00:00
+             */
+            started_at?: string | null;
+            /**
+             * Status
+             * @description The run's outcome.
+             * @example success
+             * @enum {string}
+             */
+            status: "running" | "success" | "degraded" | "failed";
+        };
+        /**
+         * RunsPublic
+         * @description Run reports, newest first.
+         */
+        RunsPublic: {
+            /**
+             * Count
+             * @description Rows matching the filters, over all pages.
+             * @example 1234
+             */
+            count: number;
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
+            data: components["schemas"]["RunSummary"][];
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
+            limit: number;
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
+            offset: number;
+        };
+        /** SeriesPublic */
+        SeriesPublic: {
+            /**
+             * Band Method
+             * @description model: the forecast model's own intervals (a pair, daily); normal_moments: each point's spread derived from its bands, means and variances summed, normal quantiles clipped at 0 (see docs/api-series.md).
+             * @example model
+             * @enum {string}
+             */
+            band_method: "model" | "normal_moments";
+            /**
+             * Category
+             * @description The category, if filtered.
+             * @example radio
+             */
+            category?: string | null;
+            /**
+             * Depot Id
+             * @description The depot, if filtered.
+             * @example DEP-SSA
+             */
+            depot_id?: string | null;
+            /**
+             * End Date
+             * Format: date
+             * @description Last day of the history and of the forecast shown.
+             * @example 2026-10-31
+             */
+            end_date: string;
+            /**
+             * Forecast
+             * @description The latest forecast with its bands.
+             */
+            forecast: components["schemas"]["ForecastBand"][];
+            /**
+             * Forecast Date
+             * @description The run date of the latest forecast.
+             * @example 2026-10-31
+             */
+            forecast_date?: string | null;
+            /**
+             * Grain
+             * @description Period of each point.
+             * @example day
+             * @enum {string}
+             */
+            grain: "day" | "week";
+            /**
+             * Group
+             * @description pair: one item x depot (item_id and depot_id given); aggregate: the sum over every series the filters select.
+             * @example pair
+             * @enum {string}
+             */
+            group: "pair" | "aggregate";
+            /**
+             * History
+             * @description Demand and on-hand history, oldest first.
+             */
+            history: components["schemas"]["HistoryPoint"][];
+            /**
+             * Item Id
+             * @description The item, if filtered.
+             * @example ITM0042
+             */
+            item_id?: string | null;
+            /**
+             * Reorder As Of Date
+             * @description The run date of that reorder point.
+             * @example 2026-10-31
+             */
+            reorder_as_of_date?: string | null;
+            /**
+             * Reorder Point
+             * @description The pair's reorder point (fct_reorder_points; pair only).
+             * @example 12.5
+             */
+            reorder_point?: number | null;
+            /**
+             * Safety Stock
+             * @description The pair's safety stock (pair only).
+             * @example 5.2
+             */
+            safety_stock?: number | null;
+            /**
+             * Series Count
+             * @description Item x depot series in the aggregate (1 for a pair).
+             * @example 1
+             */
+            series_count: number;
+            /**
+             * Start Date
+             * Format: date
+             * @description First day of the history.
+             * @example 2026-08-03
+             */
+            start_date: string;
+        };
+        /** SlaTierAlerts */
+        SlaTierAlerts: {
+            /**
+             * Critical
+             * @description Open critical alerts.
+             * @example 12
+             */
+            critical: number;
+            /**
+             * Sla Tier
+             * @description The worst SLA tier the pair exposes; null: no tower exposed.
+             * @example platinum
+             */
+            sla_tier: string | null;
+            /**
+             * Total
+             * @description All open alerts.
+             * @example 42
+             */
+            total: number;
+            /**
+             * Warning
+             * @description Open warnings.
+             * @example 30
+             */
+            warning: number;
+        };
+        /** SnoozeRequest */
+        SnoozeRequest: {
+            /**
+             * Note
+             * @description Why, in the planner's words (kept in the alert's history).
+             * @default
+             * @example PO 4471 covers it; supplier confirmed delivery on Friday
+             */
+            note: string;
+            /**
+             * Until
+             * Format: date
+             * @description The day the alert comes back (open again from that day, planners' calendar, America/Bahia); must be after today.
+             * @example 2026-11-05
+             */
+            until: string;
+        };
+        /** SourceFreshness */
+        SourceFreshness: {
+            /**
+             * Latest Ingest Date
+             * @description The newest _ingest_date partition (the run date D loaded).
+             * @example 2026-10-31
+             */
+            latest_ingest_date?: string | null;
+            /**
+             * Latest Ingested At
+             * @description Latest _ingested_at (UTC, ISO 8601) in the newest _ingest_date partition of any of its tables; null when it never loaded a row.
+             * @example 2026-11-01T05:03:12+00:00
+             */
+            latest_ingested_at?: string | null;
+            /**
+             * Source
+             * @description The bronze source.
+             * @example erp
+             */
+            source: string;
+            /**
+             * Tables
+             * @description Its bronze tables.
+             * @example 5
+             */
+            tables: number;
+        };
+        /** StockValuePoint */
+        StockValuePoint: {
+            /**
+             * Month
+             * Format: date
+             * @description First day of the month.
+             * @example 2026-09-01
+             */
+            month: string;
+            /**
+             * On Hand
+             * @description Units on hand, summed.
+             * @example 5120
+             */
+            on_hand: number;
+            /**
+             * Snapshot Date
+             * Format: date
+             * @description The month's last inventory snapshot.
+             * @example 2026-09-30
+             */
+            snapshot_date: string;
+            /**
+             * Stock Value
+             * @description BRL: on hand x the item's current unit cost, summed.
+             * @example 182340.5
+             */
+            stock_value: number;
+        };
+        /** TableRows */
+        TableRows: {
+            /**
+             * Rows Quarantined
+             * @description Rows sent to quarantine.
+             * @default 0
+             * @example 2
+             */
+            rows_quarantined: number;
+            /**
+             * Rows Read
+             * @description Rows read.
+             * @default 0
+             * @example 1200
+             */
+            rows_read: number;
+            /**
+             * Rows Written
+             * @description Rows written.
+             * @default 0
+             * @example 1198
+             */
+            rows_written: number;
         };
         /** TowerPublic */
         TowerPublic: {
-            /** Commissioned Date */
+            /**
+             * Commissioned Date
+             * @description Date the tower entered service.
+             * @example 2019-03-14
+             */
             commissioned_date?: string | null;
-            /** Depot Id */
+            /**
+             * Depot Id
+             * @description Depot id.
+             * @example DEP-SSA
+             */
             depot_id?: string | null;
-            /** Latitude */
+            /**
+             * Latitude
+             * @description Latitude, decimal degrees (WGS84).
+             * @example -12.9711
+             */
             latitude?: number | null;
-            /** Longitude */
+            /**
+             * Longitude
+             * @description Longitude, decimal degrees (WGS84).
+             * @example -38.5108
+             */
             longitude?: number | null;
-            /** Municipality */
+            /**
+             * Municipality
+             * @description Municipality.
+             * @example Salvador
+             */
             municipality?: string | null;
-            /** Sla Tier */
+            /**
+             * Sla Tier
+             * @description SLA tier of the tower: platinum, gold or silver.
+             * @example platinum
+             */
             sla_tier?: string | null;
-            /** State */
+            /**
+             * State
+             * @description Brazilian state (UF).
+             * @example BA
+             */
             state?: string | null;
-            /** Technology */
+            /**
+             * Technology
+             * @description Radio technology the item or tower serves.
+             * @example 4G
+             */
             technology?: string | null;
-            /** Tower Id */
+            /**
+             * Tower Id
+             * @description Telecom tower id.
+             * @example TWR-0107
+             */
             tower_id: string;
         };
         /** TowersPublic */
@@ -818,14 +3193,80 @@ export interface components {
             /**
              * Count
              * @description Rows matching the filters, over all pages.
+             * @example 1234
              */
             count: number;
-            /** Data */
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
             data: components["schemas"]["TowerPublic"][];
-            /** Limit */
+            /**
+             * Limit
+             * @description Rows per page asked for.
+             * @example 100
+             */
             limit: number;
-            /** Offset */
+            /**
+             * Offset
+             * @description Rows skipped.
+             * @example 0
+             */
             offset: number;
+        };
+        /** UserPublic */
+        UserPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was created (UTC).
+             * @example 2026-10-31T08:15:00Z
+             */
+            created_at: string;
+            /**
+             * Depots
+             * @description The depot scope; null: every depot.
+             * @example [
+             *       "DEP-SSA",
+             *       "DEP-FSA"
+             *     ]
+             */
+            depots: string[] | null;
+            /**
+             * Disabled At
+             * @description When the account was disabled (UTC); null while active.
+             * @example null
+             */
+            disabled_at?: string | null;
+            /**
+             * Email
+             * @description The person's email (their sign-in name).
+             * @example planner@novacorrente.com.br
+             */
+            email: string;
+            /**
+             * Role
+             * @description Role: viewer reads, planner acts (ack, orders), admin manages.
+             * @example planner
+             * @enum {string}
+             */
+            role: "viewer" | "planner" | "admin";
+        };
+        /** UsersPublic */
+        UsersPublic: {
+            /**
+             * Count
+             * @description Rows matching the filters, over all pages.
+             * @example 1234
+             */
+            count: number;
+            /**
+             * Data
+             * @description The rows of this page.
+             * @example []
+             */
+            data: components["schemas"]["UserPublic"][];
         };
     };
     responses: never;
@@ -836,17 +3277,19 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list_alerts: {
+    list_actions: {
         parameters: {
             query?: {
                 item_id?: string | null;
                 depot_id?: string | null;
                 category?: string | null;
+                supplier_id?: string | null;
                 severity?: ("warning" | "critical") | null;
-                /** @description First date, inclusive (YYYY-MM-DD). */
-                start?: string | null;
-                /** @description Last date, inclusive (YYYY-MM-DD). */
-                end?: string | null;
+                action?: ("order" | "expedite" | "transfer" | "watch") | null;
+                /** @description Only lines whose alert is in this state (a line without an alert is open): `open` is what still needs a planner today. */
+                state?: ("open" | "acknowledged" | "snoozed" | "resolved") | null;
+                /** @description Up to 3 comma-separated columns of the response, `-col` for descending; severity and worst_sla_tier sort by rank (critical > warning, platinum > gold > silver). Nulls last. Default: `-priority` (risk x value). */
+                sort?: string;
                 /** @description Rows per page. */
                 limit?: number;
                 /** @description Rows to skip (at most 100,000: narrow the filters to reach further rows). */
@@ -864,7 +3307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AlertsPublic"];
+                    "application/json": components["schemas"]["ActionsWithState"];
                 };
             };
             /** @description Missing or invalid API key. */
@@ -887,6 +3330,535 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: {
+                item_id?: string | null;
+                depot_id?: string | null;
+                category?: string | null;
+                severity?: ("warning" | "critical") | null;
+                /** @description Only alerts in this state (see `state`). */
+                state?: ("open" | "acknowledged" | "snoozed" | "resolved") | null;
+                /** @description First date, inclusive (YYYY-MM-DD). */
+                start?: string | null;
+                /** @description Last date, inclusive (YYYY-MM-DD). */
+                end?: string | null;
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip (at most 100,000: narrow the filters to reach further rows). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsWithState"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledge_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The alert episode's id. */
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertStatePublic"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such alert in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolve_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The alert episode's id. */
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertStatePublic"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such alert in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    snooze_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The alert episode's id. */
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnoozeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertStatePublic"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such alert in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Wrong email or password (the same for both). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in by cookie without X-CSRF-Token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1536,8 +4508,762 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Needs an admin key. */
+            /** @description Needs the admin role. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_kpis: {
+        parameters: {
+            query?: {
+                depot_id?: string | null;
+                /** @description Months of stock value history. */
+                months?: number;
+                /** @description Weeks of forecast accuracy. */
+                weeks?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpisPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_orders: {
+        parameters: {
+            query?: {
+                status?: ("draft" | "approved" | "sent" | "cancelled") | null;
+                supplier_id?: string | null;
+                depot_id?: string | null;
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip (at most 100,000: narrow the filters to reach further rows). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_orders: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Any unique string per intended creation (a UUID): a retry with the same key and body returns the orders made the first time and creates nothing. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrdersCreate"];
+            };
+        };
+        responses: {
+            /** @description A replay of an earlier request (same Idempotency-Key and body): the orders it made; nothing new. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersCreated"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrdersCreated"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role, or a depot in scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPublic"];
+                };
+            };
+            /** @description The body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role, or a depot in scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The order's status does not allow it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role, or a depot in scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The order's status does not allow it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role, or a depot in scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The order's status does not allow it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_order_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order's lines for ERP import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The order's status does not allow it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order number. */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the planner role, or a depot in scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order in the caller's depots. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The order's status does not allow it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1607,6 +5333,237 @@ export interface operations {
             };
             /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip (at most 100,000: narrow the filters to reach further rows). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunsPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A run id (`nova run` prints it). */
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunReportPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such row. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_series: {
+        parameters: {
+            query?: {
+                item_id?: string | null;
+                depot_id?: string | null;
+                category?: string | null;
+                /** @description Points per day or per ISO week. */
+                grain?: "day" | "week";
+                /** @description First date, inclusive (YYYY-MM-DD). */
+                start?: string | null;
+                /** @description Last date, inclusive (YYYY-MM-DD). */
+                end?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such row. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1747,6 +5704,212 @@ export interface operations {
                 };
             };
             /** @description Signed in, but the role or depot scope does not allow it (or the CSRF token is missing). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such row. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsersPublic"];
+                };
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the admin role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's email. */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the admin role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such row. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the body names an incident id, never internals. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's email. */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -3,8 +3,7 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import type { ReactNode } from "react";
-import { requestJson } from "@/api/http";
-import { ROUTES } from "@/api/routes";
+import { api } from "@/api/http";
 import { LiveAlertsProvider } from "@/live/LiveAlerts";
 import { useI18n } from "@/i18n/I18nProvider";
 import type { MessageKey } from "@/i18n/messages";
@@ -25,7 +24,7 @@ export function Shell({ children }: { children: ReactNode }) {
 
   async function signOut() {
     try {
-      await requestJson(ROUTES.logout, { method: "POST" });
+      await api.POST("/api/v1/auth/logout");
     } finally {
       router.replace("/login");
       router.refresh();

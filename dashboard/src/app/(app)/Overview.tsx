@@ -2,8 +2,7 @@
 
 import { useMemo } from "react";
 import { toKpis, type Kpis } from "@/api/adapters";
-import { requestJson } from "@/api/http";
-import { ROUTES } from "@/api/routes";
+import { api, ok } from "@/api/http";
 import { EChart } from "@/components/EChart";
 import { LoadState } from "@/components/LoadState";
 import { useI18n } from "@/i18n/I18nProvider";
@@ -13,7 +12,7 @@ import { useLoad } from "@/lib/useLoad";
 
 export function Overview() {
   const { t } = useI18n();
-  const kpis = useLoad(async () => toKpis(await requestJson(ROUTES.kpis)), "kpis");
+  const kpis = useLoad(async () => toKpis(await ok(api.GET("/api/v1/kpis"))), "kpis");
   return (
     <>
       <h1>{t("overview.title")}</h1>
@@ -50,9 +49,6 @@ function OverviewBody({ kpis }: { kpis: Kpis }) {
     }),
     [kpis, locale],
   );
-  const tiers = [...new Set(kpis.alertsByTier.map((r) => r.tier))].sort();
-  const depots = [...new Set(kpis.alertsByTier.map((r) => r.depotId))].sort();
-  const count = (tier: string, depot: string) => kpis.alertsByTier.find((r) => r.tier === tier && r.depotId === depot)?.count ?? 0;
   return (
     <>
       <p className="muted">{kpis.asOfDate && t("common.updated", { time: formatDate(locale, kpis.asOfDate) })}</p>
@@ -60,10 +56,10 @@ function OverviewBody({ kpis }: { kpis: Kpis }) {
         <Kpi label={t("overview.stockValue")} value={formatMoney(locale, kpis.stockValue)} />
         <Kpi
           label={t("overview.openAlerts")}
-          value={formatNumber(locale, (kpis.openCritical ?? 0) + (kpis.openWarning ?? 0))}
+          value={formatNumber(locale, kpis.openCritical + kpis.openWarning)}
           detail={`${formatNumber(locale, kpis.openCritical)} ${t("overview.critical")}`}
         />
-        <Kpi label={t("overview.atRisk")} value={formatNumber(locale, kpis.atRisk)} />
+        <Kpi label={t("overview.atRisk")} value={formatNumber(locale, kpis.atRiskPairs)} detail={t("overview.valueAtRisk", { value: formatMoney(locale, kpis.valueAtRisk) })} />
         <Kpi label={t("overview.fillRate")} value={formatPercent(locale, kpis.fillRate)} />
       </section>
       <div className="grid2">
@@ -73,14 +69,18 @@ function OverviewBody({ kpis }: { kpis: Kpis }) {
             <thead>
               <tr>
                 <th scope="col">{t("overview.tier")}</th>
-                {depots.map((d) => <th key={d} scope="col" className="num">{d}</th>)}
+                <th scope="col" className="num">{t("severity.critical")}</th>
+                <th scope="col" className="num">{t("severity.warning")}</th>
+                <th scope="col" className="num">{t("orders.total")}</th>
               </tr>
             </thead>
             <tbody>
-              {tiers.map((tier) => (
-                <tr key={tier}>
-                  <th scope="row">{tier}</th>
-                  {depots.map((d) => <td key={d} className="num">{formatNumber(locale, count(tier, d))}</td>)}
+              {kpis.alertsByTier.map((row) => (
+                <tr key={row.tier ?? ""}>
+                  <th scope="row">{row.tier ?? t("overview.noTier")}</th>
+                  <td className="num">{formatNumber(locale, row.critical)}</td>
+                  <td className="num">{formatNumber(locale, row.warning)}</td>
+                  <td className="num">{formatNumber(locale, row.total)}</td>
                 </tr>
               ))}
             </tbody>

@@ -2,8 +2,7 @@
 
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { ApiError, requestJson } from "@/api/http";
-import { ROUTES } from "@/api/routes";
+import { ApiError, api, ok } from "@/api/http";
 import { LocaleSwitch } from "@/components/LocaleSwitch";
 import { useI18n } from "@/i18n/I18nProvider";
 import type { MessageKey } from "@/i18n/messages";
@@ -22,7 +21,7 @@ export function LoginForm() {
     setBusy(true);
     setError(null);
     try {
-      await requestJson(ROUTES.login, { method: "POST", body: JSON.stringify({ email: form.get("email"), password: form.get("password") }) });
+      await ok(api.POST("/api/v1/auth/login", { body: { email: String(form.get("email")), password: String(form.get("password")) } }));
       router.replace(safeNext(params.get("next")));
       router.refresh();
     } catch (caught) {

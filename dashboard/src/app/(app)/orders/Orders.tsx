@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { ORDER_STATUSES, toOrder, toPage, type OrderStatus } from "@/api/adapters";
-import { requestJson } from "@/api/http";
+import { ORDER_STATUSES, hasCsv, type OrderStatus } from "@/api/adapters";
+import { api, ok } from "@/api/http";
 import { ROUTES } from "@/api/routes";
 import { LoadState } from "@/components/LoadState";
 import { useI18n } from "@/i18n/I18nProvider";
@@ -12,9 +12,7 @@ import { useLoad } from "@/lib/useLoad";
 export function Orders() {
   const { t, locale } = useI18n();
   const [status, setStatus] = useState<OrderStatus | "">("");
-  const query = new URLSearchParams({ limit: "100" });
-  if (status) query.set("status", status);
-  const orders = useLoad(async () => toPage(await requestJson(`${ROUTES.orders}?${query}`), toOrder), query.toString());
+  const orders = useLoad(async () => await ok(api.GET("/api/v1/orders", { params: { query: status ? { limit: 100, status } : { limit: 100 } } })), status);
   return (
     <>
       <h1>{t("orders.title")}</h1>
@@ -46,15 +44,15 @@ export function Orders() {
                 </thead>
                 <tbody>
                   {page.data.map((order) => (
-                    <tr key={order.orderId} id={order.orderId} data-testid="order-row">
-                      <th scope="row">{order.orderId}</th>
-                      <td>{order.supplierName ?? order.supplierId}</td>
-                      <td>{order.status ? <span className={`badge status-${order.status}`}>{t(`orders.${order.status}`)}</span> : "—"}</td>
+                    <tr key={order.order_id} id={order.order_id} data-testid="order-row" data-status={order.status}>
+                      <th scope="row">{order.order_id}</th>
+                      <td>{order.supplier_name ?? order.supplier_id}</td>
+                      <td><span className={`badge status-${order.status}`}>{t(`orders.${order.status}`)}</span></td>
                       <td className="num">{formatNumber(locale, order.lines.length)}</td>
-                      <td className="num">{formatMoney(locale, order.total)}</td>
-                      <td>{order.createdBy ?? "—"}</td>
-                      <td>{formatDateTime(locale, order.createdAt)}</td>
-                      <td><a href={ROUTES.orderCsv(order.orderId)} download aria-label={t("orders.csv", { id: order.orderId })}>{t("common.exportCsv")}</a></td>
+                      <td className="num">{formatMoney(locale, order.total_value)}</td>
+                      <td>{order.created_by}</td>
+                      <td>{formatDateTime(locale, order.created_at)}</td>
+                      <td>{hasCsv(order) ? <a href={ROUTES.orderCsv(order.order_id)} download aria-label={t("orders.csv", { id: order.order_id })}>{t("common.exportCsv")}</a> : "—"}</td>
                     </tr>
                   ))}
                 </tbody>

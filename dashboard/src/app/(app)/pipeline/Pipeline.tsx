@@ -2,20 +2,19 @@
 
 import { useState } from "react";
 import { toKpis, toPage, toRun, toRunSummary } from "@/api/adapters";
-import { api, requestJson } from "@/api/http";
-import { ROUTES } from "@/api/routes";
+import { api, ok } from "@/api/http";
 import { LoadState } from "@/components/LoadState";
 import { useI18n } from "@/i18n/I18nProvider";
-import { formatDate, formatNumber, formatSeconds } from "@/i18n/format";
+import { formatNumber, formatSeconds } from "@/i18n/format";
 import { useLoad } from "@/lib/useLoad";
-import { FreshnessTable, StatusBadge } from "./parts";
+import { FreshnessTable, RunDates, StatusBadge } from "./parts";
 
 export function Pipeline() {
   const { t, locale } = useI18n();
   const [open, setOpen] = useState<string | null>(null);
-  const runs = useLoad(async () => toPage(await requestJson(`${ROUTES.runs}?limit=30`), toRunSummary), "runs");
-  const kpis = useLoad(async () => toKpis(await requestJson(ROUTES.kpis)), "kpis");
-  const health = useLoad(async () => (await api.GET("/health")).data ?? null, "health");
+  const runs = useLoad(async () => toPage(await ok(api.GET("/api/v1/runs", { params: { query: { limit: 30 } } })), toRunSummary), "runs");
+  const kpis = useLoad(async () => toKpis(await ok(api.GET("/api/v1/kpis"))), "kpis");
+  const health = useLoad(async () => await ok(api.GET("/health")), "health");
   return (
     <>
       <h1>{t("pipeline.title")}</h1>
@@ -30,8 +29,9 @@ export function Pipeline() {
                     <th scope="col">{t("pipeline.run")}</th>
                     <th scope="col">{t("pipeline.date")}</th>
                     <th scope="col">{t("pipeline.status")}</th>
+                    <th scope="col">{t("pipeline.kind")}</th>
                     <th scope="col" className="num">{t("pipeline.duration")}</th>
-                    <th scope="col" className="num">{t("pipeline.quarantined")}</th>
+                    <th scope="col" className="num">{t("pipeline.errors")}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -40,10 +40,11 @@ export function Pipeline() {
                       <th scope="row">
                         <button type="button" className="link" aria-expanded={open === run.runId} onClick={() => setOpen(open === run.runId ? null : run.runId)}>{run.runId}</button>
                       </th>
-                      <td>{formatDate(locale, run.runDate)}</td>
+                      <td><RunDates run={run} /></td>
                       <td><StatusBadge status={run.status} /></td>
+                      <td>{run.kind}</td>
                       <td className="num">{formatSeconds(locale, run.durationSeconds)}</td>
-                      <td className="num">{formatNumber(locale, run.quarantined)}</td>
+                      <td className="num">{formatNumber(locale, run.errors)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -59,7 +60,7 @@ export function Pipeline() {
           </LoadState>
           <h2>{t("pipeline.api")}</h2>
           <LoadState state={health} reload={health.reload}>
-            {(data) => <p><StatusBadge status={data?.status ?? null} /></p>}
+            {(data) => <p><StatusBadge status={data.status} /></p>}
           </LoadState>
         </section>
       </div>
@@ -69,7 +70,7 @@ export function Pipeline() {
 
 function RunSteps({ runId }: { runId: string }) {
   const { t, locale } = useI18n();
-  const run = useLoad(async () => toRun(await requestJson(ROUTES.run(runId))), runId);
+  const run = useLoad(async () => toRun(await ok(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: runId } } }))), runId);
   return (
     <LoadState state={run} reload={run.reload}>
       {(data) => (
@@ -81,7 +82,6 @@ function RunSteps({ runId }: { runId: string }) {
                 <th scope="col">{t("pipeline.step")}</th>
                 <th scope="col" className="num">{t("pipeline.duration")}</th>
                 <th scope="col" className="num">{t("pipeline.rows")}</th>
-                <th scope="col" className="num">{t("pipeline.quarantined")}</th>
                 <th scope="col">{t("pipeline.status")}</th>
               </tr>
             </thead>
@@ -91,12 +91,13 @@ function RunSteps({ runId }: { runId: string }) {
                   <th scope="row">{step.name}</th>
                   <td className="num">{formatSeconds(locale, step.seconds)}</td>
                   <td className="num">{formatNumber(locale, step.rows)}</td>
-                  <td className="num">{formatNumber(locale, step.quarantined)}</td>
                   <td><StatusBadge status={step.status} /></td>
                 </tr>
               ))}
             </tbody>
           </table>
+          <p>{t("pipeline.quarantined")}: {formatNumber(locale, data.quarantined)}</p>
+          {data.errorMessages.length > 0 && <ul className="error">{data.errorMessages.map((message) => <li key={message}>{message}</li>)}</ul>}
           {data.notes.length > 0 && <ul>{data.notes.map((note) => <li key={note}>{note}</li>)}</ul>}
         </>
       )}

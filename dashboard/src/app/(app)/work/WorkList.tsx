@@ -3,10 +3,10 @@
 import Link from "next/link";
 import { useRef, useState, type FormEvent } from "react";
 import {
-  ACTIONS, SEVERITIES, orderRequest, toActionRow, toCreatedOrders, toPage, workListParams,
-  type Action, type ActionRow, type Order, type Severity, type SortColumn, type WorkListQuery,
+  ACTIONS, ALERT_STATES, SEVERITIES, hasCsv, orderRequest, toActionRow, toPage, workListParams,
+  type Action, type ActionRow, type AlertState, type Order, type Severity, type SortColumn, type WorkListQuery,
 } from "@/api/adapters";
-import { api, idempotencyKey, requestJson } from "@/api/http";
+import { api, idempotencyKey, ok } from "@/api/http";
 import { ROUTES } from "@/api/routes";
 import { LoadState } from "@/components/LoadState";
 import { useI18n } from "@/i18n/I18nProvider";
@@ -38,21 +38,17 @@ export function WorkList() {
   const [created, setCreated] = useState<Order[]>([]);
   const [dialog, setDialog] = useState<Dialog>(null);
   const params = workListParams(query);
-  const page = useLoad(async () => toPage(await requestJson(`${ROUTES.actions}?${params}`), toActionRow), params.toString());
-  const depots = useLoad(async () => {
-    const { data } = await api.GET("/api/v1/depots", { params: { query: { limit: 500 } } });
-    return data?.data.map((d) => d.depot_id) ?? [];
-  }, "depots");
+  const page = useLoad(async () => toPage(await ok(api.GET("/api/v1/actions", { params: { query: params } })), toActionRow), JSON.stringify(params));
+  const depots = useLoad(async () => (await ok(api.GET("/api/v1/depots", { params: { query: { limit: 500 } } }))).data.map((d) => d.depot_id), "depots");
 
   function filter(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const text = (name: string) => (form.get(name) as string | null) || undefined;
-    const ack = text("acknowledged");
     setQuery((q) => ({
       ...q, offset: 0, depotId: text("depot_id"), category: text("category"),
       severity: text("severity") as Severity | undefined, action: text("action") as Action | undefined,
-      acknowledged: ack === undefined ? undefined : ack === "true",
+      state: text("state") as AlertState | undefined,
     }));
   }
 
@@ -75,8 +71,8 @@ export function WorkList() {
     const rows = [...selected.values()];
     const ids = rows.map((r) => r.actionId).sort().join(",");
     if (approvalKey.current?.ids !== ids) approvalKey.current = { key: idempotencyKey(), ids };
-    const orders = toCreatedOrders(
-      await requestJson(ROUTES.orders, { method: "POST", headers: { "Idempotency-Key": approvalKey.current.key }, body: JSON.stringify(orderRequest(rows)) }),
+    const { data: orders } = await ok(
+      api.POST("/api/v1/orders", { params: { header: { "Idempotency-Key": approvalKey.current.key } }, body: orderRequest(rows) }),
     );
     setCreated(orders);
     setSelected(new Map());
@@ -88,6 +84,13 @@ export function WorkList() {
     const header = ["item_id", "item_name", "depot_id", "action", "quantity", "severity", "days_to_stockout", "value_at_risk", "order_value", "supplier_id", "reason"];
     const body = rows.map((r) => [r.itemId, r.itemName, r.depotId, r.action, r.quantity, r.severity, r.daysToStockout, r.valueAtRisk, r.orderValue, r.supplierId, r.reason]);
     downloadText(`work-list-${rows[0]?.asOfDate ?? "today"}.csv`, toCsv(header, body));
+  }
+
+  // Drafts become orders the supplier can get once approved (the API exports approved ones).
+  async function approveOrder(order: Order) {
+    const approved = await ok(api.POST("/api/v1/orders/{order_id}/approve", { params: { path: { order_id: order.order_id } } }));
+    setCreated((all) => all.map((o) => (o.order_id === approved.order_id ? approved : o)));
+    setNotice(t("orders.approvedNotice", { id: approved.order_id }));
   }
 
   const ariaSort = (column: SortColumn) => (query.sort?.column !== column ? "none" : query.sort.descending ? "descending" : "ascending");
@@ -122,11 +125,10 @@ export function WorkList() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor="f-acknowledged">{t("work.acknowledged")}</label>
-          <select id="f-acknowledged" name="acknowledged" defaultValue="">
+          <label htmlFor="f-state">{t("work.state")}</label>
+          <select id="f-state" name="state" defaultValue="">
             <option value="">{t("common.all")}</option>
-            <option value="true">{t("common.yes")}</option>
-            <option value="false">{t("common.no")}</option>
+            {ALERT_STATES.map((s) => <option key={s} value={s}>{t(`state.${s}`)}</option>)}
           </select>
         </div>
         <button type="submit">{t("work.apply")}</button>
@@ -135,9 +137,16 @@ export function WorkList() {
       {created.length > 0 && (
         <ul className="created">
           {created.map((order) => (
-            <li key={order.orderId}>
-              <Link href={`/orders#${encodeURIComponent(order.orderId)}`}>{order.orderId}</Link> · {order.supplierName ?? order.supplierId} ·{" "}
-              <a href={ROUTES.orderCsv(order.orderId)} download>{t("orders.csv", { id: order.orderId })}</a>
+            <li key={order.order_id} data-testid="created-order">
+              <Link href={`/orders#${encodeURIComponent(order.order_id)}`}>{order.order_id}</Link> · {order.supplier_name ?? order.supplier_id} ·{" "}
+              <span className={`badge status-${order.status}`}>{t(`orders.${order.status}`)}</span> ·{" "}
+              {hasCsv(order) ? (
+                <a href={ROUTES.orderCsv(order.order_id)} download>{t("orders.csv", { id: order.order_id })}</a>
+              ) : order.status === "draft" ? (
+                <button type="button" className="primary" onClick={() => void approveOrder(order).catch((e: Error) => setNotice(e.message))}>
+                  {t("orders.approve", { id: order.order_id })}
+                </button>
+              ) : null}
             </li>
           ))}
         </ul>
@@ -178,7 +187,7 @@ export function WorkList() {
                 </thead>
                 <tbody>
                   {data.data.map((row) => (
-                    <tr key={row.actionId} data-testid="work-row" data-depot={row.depotId} data-action={row.action} data-quantity={row.quantity ?? ""} className={row.acknowledged ? "acked" : undefined}>
+                    <tr key={row.actionId} data-testid="work-row" data-depot={row.depotId} data-action={row.action} data-quantity={row.quantity ?? ""} data-state={row.state} className={row.state !== "open" ? "acked" : undefined}>
                       <td>
                         <input type="checkbox" checked={selected.has(row.actionId)} onChange={() => toggle(row)} aria-label={t("work.select", { item: row.itemId, depot: row.depotId })} />
                       </td>
@@ -193,7 +202,10 @@ export function WorkList() {
                         {row.action === "expedite" && row.expeditePoId && <div className="muted small">{row.expeditePoId} · {formatDate(locale, row.expediteExpectedDate)}</div>}
                       </td>
                       <td className="num">{formatNumber(locale, row.quantity)}</td>
-                      <td>{row.severity ? <span className={`badge ${row.severity}`}>{t(`severity.${row.severity}`)}</span> : t("severity.none")}</td>
+                      <td>
+                        {row.severity ? <span className={`badge ${row.severity}`}>{t(`severity.${row.severity}`)}</span> : t("severity.none")}
+                        {row.alertId && row.state !== "open" && <div className="muted small">{t(`state.${row.state}`)}{row.snoozedUntil && ` · ${formatDate(locale, row.snoozedUntil)}`}</div>}
+                      </td>
                       <td className="num">{formatNumber(locale, row.daysToStockout)}{row.stockoutDate && <div className="muted small">{formatDate(locale, row.stockoutDate)}</div>}</td>
                       <td className="num">{formatMoney(locale, row.valueAtRisk)}</td>
                       <td className="num">{formatMoney(locale, row.orderValue)}</td>
@@ -201,7 +213,7 @@ export function WorkList() {
                       <td className="actions">
                         {row.alertId && (
                           <div className="stack">
-                            <button type="button" onClick={() => setDialog({ kind: "ack", row })} disabled={row.acknowledged}>{t("work.ack")}</button>
+                            <button type="button" onClick={() => setDialog({ kind: "ack", row })} disabled={row.state === "acknowledged" || row.state === "resolved"}>{t("work.ack")}</button>
                             <button type="button" onClick={() => setDialog({ kind: "snooze", row })}>{t("work.snooze")}</button>
                           </div>
                         )}
@@ -252,10 +264,10 @@ function AlertDialog({ dialog, onClose, onDone }: { dialog: NonNullable<Dialog>;
     const form = new FormData(event.currentTarget);
     try {
       if (dialog.kind === "ack") {
-        await requestJson(ROUTES.alertAck(id), { method: "POST", body: JSON.stringify({ note: form.get("note") || null }) });
+        await ok(api.POST("/api/v1/alerts/{alert_id}/ack", { params: { path: { alert_id: id } }, body: { note: String(form.get("note") ?? "") } }));
         onDone(t("work.acked"));
       } else {
-        await requestJson(ROUTES.alertSnooze(id), { method: "POST", body: JSON.stringify({ until: form.get("until") }) });
+        await ok(api.POST("/api/v1/alerts/{alert_id}/snooze", { params: { path: { alert_id: id } }, body: { until: String(form.get("until")), note: "" } }));
         onDone(t("work.snoozed"));
       }
     } catch (caught) {

@@ -2,8 +2,7 @@
 
 import { useMemo } from "react";
 import { toActionRow, toPage, toSeries, type ActionRow, type Series } from "@/api/adapters";
-import { requestJson } from "@/api/http";
-import { ROUTES } from "@/api/routes";
+import { api, ok } from "@/api/http";
 import { EChart } from "@/components/EChart";
 import { LoadState } from "@/components/LoadState";
 import { useI18n } from "@/i18n/I18nProvider";
@@ -13,12 +12,13 @@ import { useLoad } from "@/lib/useLoad";
 
 export function ItemDepot({ itemId, depotId }: { itemId: string; depotId: string }) {
   const { t } = useI18n();
-  const query = new URLSearchParams({ item_id: itemId, depot_id: depotId });
-  const series = useLoad(async () => toSeries(await requestJson(`${ROUTES.series}?${query}`)), `series?${query}`);
+  const query = { item_id: itemId, depot_id: depotId };
+  const key = `${itemId}|${depotId}`;
+  const series = useLoad(async () => toSeries(await ok(api.GET("/api/v1/series", { params: { query } }))), key);
   const action = useLoad(async () => {
-    const page = toPage(await requestJson(`${ROUTES.actions}?${query}&limit=50`), toActionRow);
-    return page.data.find((row) => row.itemId === itemId && row.depotId === depotId) ?? null;
-  }, `actions?${query}`);
+    const page = toPage(await ok(api.GET("/api/v1/actions", { params: { query: { ...query, limit: 1 } } })), toActionRow);
+    return page.data[0] ?? null;
+  }, key);
   return (
     <>
       <h1>{t("item.title", { item: itemId, depot: depotId })}</h1>
@@ -45,16 +45,21 @@ function SeriesChart({ series }: { series: Series }) {
       legend: { top: 0, type: "scroll" },
       tooltip: { trigger: "axis", valueFormatter: (v: number) => formatNumber(locale, v, 1) },
       xAxis: { type: "category", data: dates, boundaryGap: false },
-      yAxis: { type: "value", name: locale === "en" ? "units" : "unidades" },
+      // Demand (units a day) on the left; stock and its thresholds (units held) on the right,
+      // so a large stock does not flatten the forecast's bands.
+      yAxis: [
+        { type: "value", name: locale === "en" ? "units/day" : "unidades/dia" },
+        { type: "value", name: locale === "en" ? "units in stock" : "unidades em estoque", splitLine: { show: false } },
+      ],
       series: [
         ...bandSeries(t("item.band95"), series.points.map((p) => [p.lo95, p.hi95]), "#9ec5fe"),
         ...bandSeries(t("item.band80"), series.points.map((p) => [p.lo80, p.hi80]), "#5b9bf5"),
         { type: "line", name: t("item.history"), data: series.points.map((p) => p.demand), showSymbol: false, lineStyle: { color: "#1f2937" }, itemStyle: { color: "#1f2937" } },
         { type: "line", name: t("item.forecast"), data: series.points.map((p) => p.forecast), showSymbol: false, lineStyle: { color: "#0b4fb3", width: 2 }, itemStyle: { color: "#0b4fb3" } },
-        { type: "line", name: t("item.onHand"), data: series.points.map((p) => p.onHand), showSymbol: false, step: "end", lineStyle: { color: "#047857" }, itemStyle: { color: "#047857" } },
+        { type: "line", name: t("item.onHand"), yAxisIndex: 1, data: series.points.map((p) => p.onHand), showSymbol: false, step: "end", lineStyle: { color: "#047857" }, itemStyle: { color: "#047857" } },
         {
-          type: "line", name: t("item.projected"), data: series.points.map((p) => p.projected), showSymbol: false, step: "end",
-          lineStyle: { color: "#b45309", type: "dotted" }, itemStyle: { color: "#b45309" },
+          // The reorder point and safety stock as labelled horizontal lines (no data of their own).
+          type: "line", name: t("item.reorderPoint"), yAxisIndex: 1, data: [], showSymbol: false, lineStyle: { color: "#b91c1c", type: "dashed" }, itemStyle: { color: "#b91c1c" },
           markLine: { symbol: "none", silent: true, data: [...lines(t("item.reorderPoint"), series.reorderPoint, "#b91c1c"), ...lines(t("item.safetyStock"), series.safetyStock, "#7c3aed")] },
         },
       ],
@@ -68,8 +73,10 @@ function SeriesChart({ series }: { series: Series }) {
         <dd data-testid="reorder-point">{formatNumber(locale, series.reorderPoint, 1)}</dd>
         <dt>{t("item.safetyStock")}</dt>
         <dd data-testid="safety-stock">{formatNumber(locale, series.safetyStock, 1)}</dd>
-        <dt>{t("item.nextArrival")}</dt>
-        <dd>{formatDate(locale, series.nextArrival)}</dd>
+        <dt>{t("item.forecastDate")}</dt>
+        <dd>{formatDate(locale, series.forecastDate)}</dd>
+        <dt>{t("item.bandMethod", { method: "" }).replace(/:\s*$/, "")}</dt>
+        <dd data-testid="band-method">{t(series.bandMethod === "model" ? "item.bandModel" : "item.bandMoments")}</dd>
       </dl>
     </>
   );
