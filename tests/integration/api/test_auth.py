@@ -144,6 +144,7 @@ SCOPED_LISTS = [
     "/api/v1/forecasts?limit=1000",
     "/api/v1/reorder-points",
     "/api/v1/alerts",
+    "/api/v1/actions",
 ]
 
 
@@ -190,6 +191,25 @@ def test_depot_scope_holds_on_single_rows_summaries_and_accuracy(api: Api) -> No
         assert [g["group"] for g in groups] == ["DEP01"]
         # Items have no depot: the same catalogue for everyone.
         assert scoped.get("/api/v1/items").json() == service.get("/api/v1/items").json()
+    scoped.close()
+
+
+def test_depot_scope_holds_on_series_and_kpis(api: Api) -> None:
+    scoped, _ = sign_in(api, person(api, role="viewer", depots=["DEP01"]))
+    with api.client("viewer") as service:
+        # A scoped person's aggregate is their depots' aggregate, never the whole company's.
+        mine = scoped.get("/api/v1/series").json()
+        dep01 = service.get("/api/v1/series", params={"depot_id": "DEP01"}).json()
+        everything = service.get("/api/v1/series").json()
+        assert mine["history"] == dep01["history"] and mine["forecast"] == dep01["forecast"]
+        assert mine["history"] != everything["history"]
+        other = scoped.get("/api/v1/series", params={"item_id": "ITM001", "depot_id": "DEP02"})
+        assert other.status_code == 404
+        kpis = scoped.get("/api/v1/kpis").json()
+        dep01_kpis = service.get("/api/v1/kpis", params={"depot_id": "DEP01"}).json()
+        kpis.pop("depot_id"), dep01_kpis.pop("depot_id")  # the filter asked, not the scope
+        assert kpis == dep01_kpis
+        assert kpis["stock_value"] != service.get("/api/v1/kpis").json()["stock_value"]
     scoped.close()
 
 
