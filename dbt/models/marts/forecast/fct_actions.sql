@@ -516,6 +516,9 @@ valued as (
 {#- numbers with one decimal and a decimal comma (pt-BR), dates as ISO text -#}
 {%- set n = "replace(cast(round(%s, 1) as " ~ dbt.type_string() ~ "), '.', ',')" %}
 {%- set d = "cast(%s as " ~ dbt.type_string() ~ ")" %}
+{#- A date as dd/mm/yyyy, as planners read it: cut from its ISO text, the same on every engine. -#}
+{%- set iso = "cast(@ as " ~ dbt.type_string() ~ ")" %}
+{%- set dmy = "(substr(" ~ iso ~ ", 9, 2) || '/' || substr(" ~ iso ~ ", 6, 2) || '/' || substr(" ~ iso ~ ", 1, 4))" %}
 {%- set stockout = "case when valued.days_to_stockout = 0 then 'Sem estoque hoje' else 'Ruptura prevista em ' || cast(valued.days_to_stockout as " ~ dbt.type_string() ~ ") || ' dia(s)' end" %}
 {%- set alert = "case valued.severity when 'critical' then 'Alerta crítico' else 'Alerta de atenção' end" %}
 
@@ -538,7 +541,7 @@ final as (
         case valued.reason_code
             when 'stockout_before_arrival' then
                 {{ stockout }} || ', antes da chegada do pedido '
-                || valued.expedite_po_id || ' (previsto para ' || {{ d % 'valued.expedite_expected_date' }}
+                || valued.expedite_po_id || ' (previsto para ' || {{ dmy.replace('@', 'valued.expedite_expected_date') }}
                 || case when valued.expedite_expected_date <= valued.as_of_date then ', já atrasado' else '' end
                 || '): antecipar a entrega de ' || {{ n % 'valued.quantity' }} || ' un.'
             when 'excess_elsewhere' then
