@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://nova-corrente.example/problems/"
 SESSION_COOKIE = b"nova_session"
+# The caller of the request being served (a digest of its key or session, or its address):
+# set by ClientLimits, read by GoldLake to share its query workers fairly between callers.
+CURRENT_CLIENT: ContextVar[bytes] = ContextVar("nova_client", default=b"")
 
 
 def problem(
@@ -225,11 +229,22 @@ class ClientLimits:
         return bucket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.enabled or scope["path"] in self.exempt:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        client = self._client_key(scope)
+        token = CURRENT_CLIENT.set(client)
+        try:
+            if not self.enabled or scope["path"] in self.exempt:
+                await self.app(scope, receive, send)
+            else:
+                await self._limited(client, scope, receive, send)
+        finally:
+            CURRENT_CLIENT.reset(token)
+
+    async def _limited(self, client: bytes, scope: Scope, receive: Receive, send: Send) -> None:
         now = time.monotonic()
-        bucket = self._bucket(self._client_key(scope), now)
+        bucket = self._bucket(client, now)
         if self.rate > 0:
             bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from backend.api.cache import Cache, cache_key
 from backend.api.fastpath import note_cache_key
+from backend.api.http import CURRENT_CLIENT
 from backend.lake.duck import set_memory_limit
 from backend.lake.reader import GoldReader, read_gold_version, snapshot_cache
 from backend.settings import Settings
@@ -62,6 +63,9 @@ class GoldLake:
         # A few threads: DuckDB parallelises each query itself, and the API must not
         # queue dozens of scans on a small machine.
         self.workers = workers
+        # Query workers one client may hold at once: the rest stay free for other callers.
+        self.per_client = max(1, workers // 2)
+        self._slots: dict[bytes, asyncio.Semaphore] = {}
         self._pool: ThreadPoolExecutor | None = None
         # DuckDB's memory limit is per database: the API's reads share this one.
         set_memory_limit(settings.api_query_memory_limit, settings)
@@ -97,9 +101,28 @@ class GoldLake:
         payload = await self.versions.current(self.pool)
         return await self._run_at(payload, fn)
 
+    def _client_slots(self) -> asyncio.Semaphore:
+        """The calling client's share of the query workers (see ``per_client``)."""
+        client = CURRENT_CLIENT.get()
+        slots = self._slots.get(client)
+        if slots is None:
+            # Forget idle clients first; a busy one keeps its semaphore (and its queue).
+            while len(self._slots) >= 10_000:
+                idle = next(
+                    (k for k, s in self._slots.items() if s._value == self.per_client), None
+                )
+                if idle is None:
+                    break
+                del self._slots[idle]
+            slots = self._slots[client] = asyncio.Semaphore(self.per_client)
+        return slots
+
     async def _run_at(self, payload: dict[str, Any] | None, fn: Callable[[GoldReader], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, fn, self.reader_at(payload))
+        # One client's uncached queries wait for its own earlier ones beyond ``per_client``,
+        # so a single caller can never hold every worker while others queue behind it.
+        async with self._client_slots():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.pool, fn, self.reader_at(payload))
 
     async def cached_body(
         self,

@@ -150,3 +150,26 @@ def test_the_stream_is_a_service_of_the_stack() -> None:
     init = stack["services"]["kafka-init"]["environment"]
     assert init["DEAD_LETTER_TOPIC"] == Settings().stream_dead_letter_topic
     assert "$${DEAD_LETTER_TOPIC}" in " ".join(services()["kafka-init"]["command"])
+
+
+def test_mlflow_in_the_stack_requires_a_user() -> None:
+    """The tracking server runs MLflow's basic-auth app, nobody has a permission by default,
+    its admin password has no default and is checked by the gate, and our clients log in."""
+    import configparser
+
+    import yaml
+
+    from backend.settings import REPO_ROOT
+
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    mlflow = compose["services"]["mlflow"]
+    assert mlflow["command"][-2:] == ["--app-name", "basic-auth"]
+    env = mlflow["environment"]
+    assert env["MLFLOW_AUTH_ADMIN_PASSWORD"].startswith("${MLFLOW_ADMIN_PASSWORD:?")
+    ini = configparser.ConfigParser()
+    ini.read(REPO_ROOT / "infra" / "mlflow" / "basic_auth.ini")
+    assert ini["mlflow"]["default_permission"] == "NO_PERMISSIONS"
+    assert "admin_password" not in ini["mlflow"]  # the secret comes from the environment only
+    assert "MLFLOW_ADMIN_PASSWORD" in compose["services"]["secrets-check"]["command"]
+    nova_env = compose["x-nova-env"]
+    assert nova_env["MLFLOW_TRACKING_PASSWORD"].startswith("${MLFLOW_ADMIN_PASSWORD:?")
