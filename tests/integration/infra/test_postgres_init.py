@@ -1,5 +1,5 @@
 """infra/postgres/initdb against a real PostgreSQL: the script the stack's postgres image
-runs on its first start creates the erp, airflow and mlflow roles and databases."""
+runs on its first start creates the erp, airflow, mlflow and app roles and databases."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from tests.services.postgres import postgres_server
 pytestmark = pytest.mark.integration
 
 SCRIPT = Path(__file__).resolve().parents[3] / "infra" / "postgres" / "initdb"
-DATABASES = ("erp", "airflow", "mlflow")
+DATABASES = ("erp", "airflow", "mlflow", "app")
 # Quotes and a semicolon: the password reaches SQL as a literal, never as SQL text.
-PASSWORDS = {"erp": "erp-pw", "airflow": "it's\"; drop role erp; --", "mlflow": "ml.flow_1"}
+PASSWORDS = {"erp": "erp-pw", "airflow": "it's\"; drop role erp; --", "mlflow": "ml.flow_1",
+             "app": "app$pw'x"}  # fmt: skip
 
 
 def psql_dir() -> str:

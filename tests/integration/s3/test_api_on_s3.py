@@ -110,4 +110,5 @@ def test_the_outbox_on_s3_sends_each_alert_once(s3_settings: Settings, kafka_boo
     sent = asyncio.run(topic_messages(kafka_bootstrap, topic))
     ids = [m["alert_id"] for m in sent]
     assert len(ids) == len(set(ids)) == 4
-    assert read_outbox(live) == {a["alert_id"]: "sent" for a in both_days}
+    # keyed by (alert id, severity): a worsening of the same episode is a new message
+    assert read_outbox(live) == {(a["alert_id"], a["severity"]): "sent" for a in both_days}
