@@ -61,6 +61,7 @@ def test_etag_changes_with_the_answer(api: Api) -> None:
     assert one != two
 
 
+@pytest.mark.reliability
 def test_probes(api: Api, tmp_path: Path) -> None:
     with api.client(None) as client:
         assert client.get("/livez").json() == {"status": "ok"}
@@ -86,6 +87,15 @@ def test_probes(api: Api, tmp_path: Path) -> None:
     assert str(tmp_path) not in str(health)
 
 
+@pytest.mark.reliability
+def test_deep_offsets_are_refused(api: Api) -> None:
+    with api.client() as client:
+        assert client.get("/api/v1/forecasts", params={"offset": 100_000}).status_code == 200
+        deep = client.get("/api/v1/forecasts", params={"offset": 100_001})
+    assert deep.status_code == 422 and "offset" in deep.json()["detail"]
+
+
+@pytest.mark.reliability
 def test_a_client_over_its_rate_gets_429_with_retry_after(tmp_path: Path) -> None:
     settings = Settings(
         env="test",

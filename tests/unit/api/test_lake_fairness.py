@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from backend.api.cache import Cache
 from backend.api.http import CURRENT_CLIENT
 from backend.api.lake import GoldLake
 from backend.lake.reader import GoldReader
 from backend.settings import Settings
+
+pytestmark = pytest.mark.reliability
 
 
 def test_a_busy_client_leaves_workers_for_the_others(settings: Settings) -> None:

@@ -152,6 +152,7 @@ def test_the_stream_is_a_service_of_the_stack() -> None:
     assert "$${DEAD_LETTER_TOPIC}" in " ".join(services()["kafka-init"]["command"])
 
 
+@pytest.mark.reliability
 def test_mlflow_in_the_stack_requires_a_user() -> None:
     """The tracking server runs MLflow's basic-auth app, nobody has a permission by default,
     its admin password has no default and is checked by the gate, and our clients log in."""
