@@ -224,6 +224,8 @@ class AlertStateView:
         self.refresh_seconds = refresh_seconds
         self.overlap = overlap
         self._states: dict[str, StoredState] = {}
+        # Bumped whenever a held state changes: answers built from the view key on it.
+        self.revision = 0
         self._watermark: datetime | None = None
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -241,8 +243,9 @@ class AlertStateView:
         """Take a state into the view (an older one than held is ignored)."""
         with self._lock:
             held = self._states.get(stored.alert_id)
-            if held is None or held.at <= stored.at:
+            if (held is None or held.at <= stored.at) and held != stored:
                 self._states[stored.alert_id] = stored
+                self.revision += 1
             if self._watermark is None or stored.at > self._watermark:
                 self._watermark = stored.at
 

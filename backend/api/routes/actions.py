@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from datetime import date
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.lake import GoldLake
 from backend.api.planning import Planning, get_planning
 from backend.api.principal import Principal
 from backend.api.routes.common import (
@@ -23,7 +28,7 @@ from backend.api.routes.common import (
 from backend.api.schemas import Severity
 from backend.api.schemas_orders import ActionsWithState, AlertStateFields
 from backend.api.schemas_planner import Action, ActionPublic, ActionsPublic
-from backend.appdb.alert_states import State
+from backend.appdb.alert_states import AlertStateView, State
 from backend.lake.reader import GoldReader, Where
 from backend.lake.sql import quote_name
 
@@ -39,6 +44,10 @@ RANKED = {
     "worst_sla_tier": "case worst_sla_tier when 'platinum' then 3 when 'gold' then 2 "
     "when 'silver' then 1 else 0 end",
 }
+# Finished answers (gold lines + states), per app (its lake), by (gold version, query,
+# state revision, day): a repeated request costs a lookup, like the fast path's routes.
+_ANSWERS: WeakKeyDictionary[GoldLake, OrderedDict[str, bytes]] = WeakKeyDictionary()
+_ANSWERS_KEPT = 1024
 _KEY = "-?(?:" + "|".join(SORTABLE) + ")"
 SORT_PATTERN = f"^{_KEY}(?:,{_KEY}){{0,2}}$"
 DEFAULT_SORT = "-priority"
@@ -126,7 +135,7 @@ async def list_actions(
     sort: Sort = DEFAULT_SORT,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> ActionsWithState:
+) -> Response:
     """The latest run's work list: one line per item x depot that needs attention, with
     the action, its reason, the stockout risk, the value at risk and what planners did
     about its alert; by priority (risk x value) unless `sort` says otherwise."""
@@ -152,14 +161,37 @@ async def list_actions(
         )  # fmt: skip
 
     route = "actions:all" if whole else "actions"
-    body = await lake.cached_body(route, params, build, fast_path=False)
-    gold = ActionsPublic.model_validate_json(body)
     today = planning.today()
     view = planning.view
+    answer_key = json.dumps(
+        [await lake.version(), route, params, state, limit, offset, view.revision, str(today)],
+        sort_keys=True,
+        default=str,
+    )
+    answers = _ANSWERS.setdefault(lake, OrderedDict())
+    known = answers.get(answer_key)
+    if known is not None:
+        answers.move_to_end(answer_key)
+        return Response(known, media_type="application/json")
+    answer = await _answer(lake, route, params, build, view, today, state, whole, limit, offset)
+    body = answer.model_dump_json().encode()
+    answers[answer_key] = body
+    while len(answers) > _ANSWERS_KEPT:
+        answers.popitem(last=False)
+    return Response(body, media_type="application/json")
+
+
+async def _answer(
+    lake: GoldLake, route: str, params: dict[str, Any], build: Callable[[GoldReader], ActionsPublic],
+    view: AlertStateView, today: date, state: State | None, whole: bool, limit: int, offset: int,
+) -> ActionsWithState:  # fmt: skip
+    """The work-list page with each line's alert state (gold cached; states from the view)."""
+    body = await lake.cached_body(route, params, build, fast_path=False)
+    gold = ActionsPublic.model_validate_json(body)
     rows = []
     for line in gold.data:
         stored = view.get(line.alert_id) if line.alert_id else None
-        now = (
+        now: State = (
             view.state_of(line.alert_id, severity=line.severity, today=today)
             if line.alert_id
             else "open"
