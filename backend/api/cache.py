@@ -153,6 +153,11 @@ class Cache:
         finally:
             del self._inflight[key]
 
+    def keep_local(self, key: str, value: bytes) -> None:
+        """Hold ``value`` in the in-process layer only (an answer built from more than gold,
+        replayed by the fast path under its own guard)."""
+        self._keep(key, value)
+
     def _keep(self, key: str, value: bytes) -> None:
         if not self._redis or not self.local_entries:
             return  # no Redis configured: no cache at all, every request reads gold

@@ -18,6 +18,7 @@ the query and the scope of a live key (every cached route is open to any live ke
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +32,22 @@ if TYPE_CHECKING:  # lake.py imports this module
     from backend.api.lake import GoldLake
     from backend.appdb.keys import KeyInfo
 
+# What a guard returns must be equal for a remembered body to be replayed.
+Guard = Callable[[], object]
+Noted = tuple[str, str, Guard | None, object]
+
 # Set for the duration of a request going through FastAPI: GoldLake.cached notes there the
 # gold version and cache key it answered from.
-_NOTED: ContextVar[list[tuple[str, str]] | None] = ContextVar("nova_cache_noted", default=None)
+_NOTED: ContextVar[list[Noted] | None] = ContextVar("nova_cache_noted", default=None)
 
 
-def note_cache_key(version: str, key: str) -> None:
+def note_cache_key(version: str, key: str, guard: Guard | None = None) -> None:
+    """Let the fast path replay the body cached under ``key`` while the gold version is
+    ``version`` and (for an answer that also depends on other state) ``guard()`` still
+    returns what it returns now."""
     noted = _NOTED.get()
     if noted is not None:
-        noted.append((version, key))
+        noted.append((version, key, guard, guard() if guard is not None else None))
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -66,8 +74,10 @@ class CachedResponses:
         self.cache = cache
         self.verifier = verifier
         self.max_entries = max_entries
-        # (path, query string, scope) -> (gold version, cache key, the route for metrics)
-        self._known: OrderedDict[tuple[str, bytes, str], tuple[str, str, Any]] = OrderedDict()
+        # (path, query string, scope) -> (gold version, cache key, guard, its value, the route)
+        self._known: OrderedDict[
+            tuple[str, bytes, str], tuple[str, str, Guard | None, object, Any]
+        ] = OrderedDict()
 
     def _live_key(self, scope: Scope) -> KeyInfo | None:
         """The live key of the request's bearer token, if the verifier knows it already."""
@@ -90,7 +100,7 @@ class CachedResponses:
         entry = self._known.get(where) if where else None
         if entry is not None and await self._answer(scope, send, *entry):
             return
-        noted: list[tuple[str, str]] = []
+        noted: list[Noted] = []
         reset = _NOTED.set(noted)
         status = 0
 
@@ -114,8 +124,19 @@ class CachedResponses:
             while len(self._known) > self.max_entries:
                 self._known.popitem(last=False)
 
-    async def _answer(self, scope: Scope, send: Send, version: str, key: str, route: Any) -> bool:
+    async def _answer(
+        self,
+        scope: Scope,
+        send: Send,
+        version: str,
+        key: str,
+        guard: Guard | None,
+        guarded: object,
+        route: Any,
+    ) -> bool:
         if version != await self.lake.version():
+            return False
+        if guard is not None and guard() != guarded:
             return False
         body = self.cache.local(key)
         if body is None:
