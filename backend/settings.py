@@ -268,6 +268,12 @@ class Settings(BaseSettings):
         description="Gold tables of the published snapshot up to this many bytes of files are "
         "copied into the API's memory once per version (small marts); 0: always scan the lake.",
     )
+    api_client_query_workers: int = Field(
+        default=2,
+        ge=0,
+        description="Gold query workers (of 4 per API process) one client may hold at once; "
+        "its further uncached queries wait for its own. 0: no cap.",
+    )
     api_max_in_flight: int = Field(
         default=16, ge=0, description="Requests of one client served at once; 0: no cap."
     )

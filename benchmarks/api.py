@@ -348,7 +348,8 @@ def http_routes() -> dict[str, tuple[str, list[bytes]]]:
         ),
         "actions": (
             "/api/v1/actions?limit=100",
-            [f"/api/v1/actions?limit=100&offset={k}".encode() for k in range(n)],
+            [f"/api/v1/actions?limit={50 + k % 50}&offset={k // 50 % 600}".encode()
+             for k in range(n)],
         ),
         "series": (
             "/api/v1/series?item_id=ITM0007&depot_id=DEP01",
@@ -401,7 +402,8 @@ def main() -> None:
                    "NOVA_WAREHOUSE_DIR": str(settings.warehouse_dir), "NOVA_REDIS_URL": redis.url,
                    "NOVA_KAFKA_BOOTSTRAP": bootstrap, "NOVA_WS_QUEUE_SIZE": "1024",
                    # one key sends every request: per-client limits would measure themselves
-                   "NOVA_API_RATE_PER_MINUTE": "0", "NOVA_API_MAX_IN_FLIGHT": "0"}  # fmt: skip
+                   "NOVA_API_RATE_PER_MINUTE": "0", "NOVA_API_MAX_IN_FLIGHT": "0",
+                   "NOVA_API_CLIENT_QUERY_WORKERS": "0"}  # fmt: skip
             nova = shutil.which("nova") or str(Path(sys.executable).parent / "nova")
             procs.append(subprocess.Popen(
                 [nova, "serve", "--port", str(api_port)], env=env,

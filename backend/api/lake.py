@@ -64,7 +64,8 @@ class GoldLake:
         # queue dozens of scans on a small machine.
         self.workers = workers
         # Query workers one client may hold at once: the rest stay free for other callers.
-        self.per_client = max(1, workers // 2)
+        share = settings.api_client_query_workers
+        self.per_client = min(share, workers) if share > 0 else workers
         self._slots: dict[bytes, asyncio.Semaphore] = {}
         self._pool: ThreadPoolExecutor | None = None
         # DuckDB's memory limit is per database: the API's reads share this one.
