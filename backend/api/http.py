@@ -124,9 +124,26 @@ def _matches(if_none_match: bytes, etag: bytes) -> bool:
 class ETagMiddleware:
     """Weak ETags on successful GETs, and ``304 Not Modified`` on a matching If-None-Match."""
 
-    def __init__(self, app: ASGIApp, *, cache_control: str = "private, no-cache") -> None:
+    def __init__(
+        self, app: ASGIApp, *, cache_control: str = "private, no-cache", remembered: int = 512
+    ) -> None:
         self.app = app
         self.cache_control = cache_control.encode()
+        # Cached answers are the same bytes object on every replay: their tag is computed
+        # once (keyed by identity, checked with `is`, so a new body is never mistaken).
+        self._tags: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()
+        self.remembered = remembered
+
+    def _etag(self, body: bytes) -> bytes:
+        known = self._tags.get(id(body))
+        if known is not None and known[0] is body:
+            return known[1]
+        etag = b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+        if len(body) > 4096:  # small bodies hash faster than they are looked up
+            self._tags[id(body)] = (body, etag)
+            while len(self._tags) > self.remembered:
+                self._tags.popitem(last=False)
+        return etag
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -149,8 +166,8 @@ class ETagMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = b"".join(chunks)
-            etag = b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            etag = self._etag(body)
             headers = [
                 (k, v)
                 for k, v in start.get("headers", [])
