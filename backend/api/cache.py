@@ -5,7 +5,9 @@ publishes a new gold version, so every later request misses and old keys simply 
 (their TTL) - no ``KEYS`` scan or pattern delete. A cold key is loaded once per process
 (single flight on an in-process future) and, across processes, by whoever takes a short
 Redis lock while the others poll for the value. When Redis fails, the cache steps aside
-for ``retry_after`` seconds and every request is served from gold.
+for ``retry_after`` seconds and requests are served from gold (or the in-process layer).
+Without Redis (the embedded default) the in-process layer alone caches each process's
+answers under the same keys.
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ class Cache:
         self.retry_after = retry_after
         self._down_until = 0.0
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
-        # A small in-process layer in front of Redis: safe because keys carry the gold
-        # version (an entry never goes stale), and it saves a Redis round trip on hot keys.
+        # A small in-process layer in front of Redis (or alone, without Redis): safe because
+        # keys carry the gold version (an entry never goes stale), and it saves a Redis round
+        # trip on hot keys.
         self._local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self.local_entries = local_entries
         self._redis: Any = None
@@ -159,8 +162,10 @@ class Cache:
         self._keep(key, value)
 
     def _keep(self, key: str, value: bytes) -> None:
-        if not self._redis or not self.local_entries:
-            return  # no Redis configured: no cache at all, every request reads gold
+        if not self.local_entries:
+            return
+        # Without Redis (the embedded default) the in-process layer is the whole cache: a
+        # key names its gold version, so an entry is never stale, only evicted or expired.
         self._local[key] = (time.monotonic() + self.ttl, value)
         self._local.move_to_end(key)
         while len(self._local) > self.local_entries:
