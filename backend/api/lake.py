@@ -58,7 +58,6 @@ class GoldLake:
 
     def __init__(self, settings: Settings, cache: Cache, *, workers: int = 4) -> None:
         self.settings = settings
-        self.reader = GoldReader(settings)
         self.cache = cache
         # A few threads: DuckDB parallelises each query itself, and the API must not
         # queue dozens of scans on a small machine.
@@ -66,7 +65,8 @@ class GoldLake:
         # Query workers one client may hold at once: the rest stay free for other callers.
         share = settings.api_client_query_workers
         self.per_client = min(share, workers) if share > 0 else workers
-        self._slots: dict[bytes, asyncio.Semaphore] = {}
+        # client -> [its semaphore, its queries running or waiting]; dropped at zero
+        self._slots: dict[bytes, tuple[asyncio.Semaphore, list[int]]] = {}
         self._pool: ThreadPoolExecutor | None = None
         # DuckDB's memory limit is per database: the API's reads share this one.
         set_memory_limit(settings.api_query_memory_limit, settings)
@@ -102,28 +102,20 @@ class GoldLake:
         payload = await self.versions.current(self.pool)
         return await self._run_at(payload, fn)
 
-    def _client_slots(self) -> asyncio.Semaphore:
-        """The calling client's share of the query workers (see ``per_client``)."""
-        client = CURRENT_CLIENT.get()
-        slots = self._slots.get(client)
-        if slots is None:
-            # Forget idle clients first; a busy one keeps its semaphore (and its queue).
-            while len(self._slots) >= 10_000:
-                idle = next(
-                    (k for k, s in self._slots.items() if s._value == self.per_client), None
-                )
-                if idle is None:
-                    break
-                del self._slots[idle]
-            slots = self._slots[client] = asyncio.Semaphore(self.per_client)
-        return slots
-
     async def _run_at(self, payload: dict[str, Any] | None, fn: Callable[[GoldReader], T]) -> T:
         # One client's uncached queries wait for its own earlier ones beyond ``per_client``,
         # so a single caller can never hold every worker while others queue behind it.
-        async with self._client_slots():
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, fn, self.reader_at(payload))
+        client = CURRENT_CLIENT.get()
+        semaphore, users = self._slots.setdefault(client, (asyncio.Semaphore(self.per_client), [0]))
+        users[0] += 1
+        try:
+            async with semaphore:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self.pool, fn, self.reader_at(payload))
+        finally:
+            users[0] -= 1
+            if users[0] == 0:  # nothing of this client running or waiting: forget it
+                del self._slots[client]
 
     async def cached_body(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -156,18 +156,15 @@ class GoldReader:
             return False
         return delta.table_exists(self.uri(table), self.settings)
 
-    def _params(self, tables: Iterable[str], params: Mapping[str, Any]) -> dict[str, Any]:
-        bound = {f"t_{name}": self.uri(name) for name in tables}
-        bound.update(params)
-        return bound
-
     def _pin(
         self, sql: str, tables: Sequence[str], conn: duckdb.DuckDBPyConnection | None = None
-    ) -> tuple[str, dict[str, int]]:
-        """``sql`` with every scan of a pinned table reading its snapshot version (a bound
-        parameter, like the table's location), or that version's in-memory copy."""
+    ) -> tuple[str, dict[str, Any]]:
+        """``sql`` with every scan of a pinned table reading its snapshot version, or that
+        version's in-memory copy; and the parameters the scans left in it need (each scanned
+        table's location, and its version when pinned)."""
+        locations = {f"t_{name}": self.uri(name) for name in tables}
         if self.versions is None:
-            return sql, {}
+            return sql, locations
         pinned = {name: self.versions[name] for name in tables if name in self.versions}
         copies: dict[str, str] = {}
         if self.snapshots is not None and conn is not None:
@@ -175,7 +172,8 @@ class GoldReader:
                 copy = self.snapshots.table(conn, self.uri(name), version, self.settings)
                 if copy is not None:
                     copies[name] = copy
-        bound: dict[str, int] = {}
+        # A copied table is read by its in-memory name: its location is not a parameter.
+        bound: dict[str, Any] = {k: v for k, v in locations.items() if k[2:] not in copies}
 
         def pin(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -199,7 +197,7 @@ class GoldReader:
             return []
         conn = connect(settings=self.settings)
         try:
-            sql, versions = self._pin(sql, tables, conn)
+            sql, bound = self._pin(sql, tables, conn)
         except BaseException:
             conn.close()
             raise
@@ -215,12 +213,7 @@ class GoldReader:
             timer.daemon = True
             timer.start()
         try:
-            bound = {**self._params(tables, params or {}), **versions}
-            # A table read from its in-memory copy no longer names its location.
-            unused = [k for k in bound if k.startswith("t_") and not re.search(rf"\${k}\b", sql)]
-            for name in unused:
-                del bound[name]
-            result = conn.execute(sql, bound)
+            result = conn.execute(sql, {**bound, **(params or {})})
             columns = [d[0] for d in result.description or []]
             return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
         except duckdb.InterruptException as exc:

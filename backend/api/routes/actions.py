@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import date
 from typing import Annotated, Any
-from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -46,10 +43,6 @@ RANKED = {
     "worst_sla_tier": "case worst_sla_tier when 'platinum' then 3 when 'gold' then 2 "
     "when 'silver' then 1 else 0 end",
 }
-# Finished answers (gold lines + states), per app (its lake), by (gold version, query,
-# state revision, day): a repeated request costs a lookup, like the fast path's routes.
-_ANSWERS: WeakKeyDictionary[GoldLake, OrderedDict[str, bytes]] = WeakKeyDictionary()
-_ANSWERS_KEPT = 1024
 _KEY = "-?(?:" + "|".join(SORTABLE) + ")"
 SORT_PATTERN = f"^{_KEY}(?:,{_KEY}){{0,2}}$"
 DEFAULT_SORT = "-priority"
@@ -149,8 +142,8 @@ async def list_actions(
         "severity": severity,
         "action": action,
     }
-    # Gold is cached under its version; the states come from the app database's view on
-    # every request, so this route stays off the fast path (it must never replay states).
+    # Gold lines are cached under the gold version; the states come from the app database's
+    # in-process view, so the finished answer is keyed on the view's revision and the day too.
     whole = state is not None  # a state filter pages after filtering: read every line
     params = {**filters, "sort": sort, "scope": principal.scope_key}
     if not whole:
@@ -165,26 +158,20 @@ async def list_actions(
     route = "actions:all" if whole else "actions"
     today = planning.today()
     view = planning.view
-    answer_key = json.dumps(
-        [await lake.version(), route, params, state, limit, offset, view.revision, str(today)],
-        sort_keys=True,
-        default=str,
-    )
-    answers = _ANSWERS.setdefault(lake, OrderedDict())
-    body = answers.get(answer_key)
-    if body is not None:
-        answers.move_to_end(answer_key)
-    else:
+    version = await lake.version()
+    answer_key = cache_key(
+        version,
+        "actions:answer",
+        {**params, "state": state, "limit": limit, "offset": offset,
+         "revision": view.revision, "day": today},
+    )  # fmt: skip
+    body = lake.cache.local(answer_key)
+    if body is None:
         answer = await _answer(lake, route, params, build, view, today, state, whole, limit, offset)
         body = answer.model_dump_json().encode()
-        answers[answer_key] = body
-        while len(answers) > _ANSWERS_KEPT:
-            answers.popitem(last=False)
+        lake.cache.keep_local(answer_key, body)
     # The fast path may replay it while gold, the states and the day stay as they are.
-    version = await lake.version()
-    fast_key = cache_key(version, "actions:answer", {"key": answer_key})
-    lake.cache.keep_local(fast_key, body)
-    note_cache_key(version, fast_key, guard=lambda: (view.revision, planning.today()))
+    note_cache_key(version, answer_key, guard=lambda: (view.revision, planning.today()))
     return Response(body, media_type="application/json")
 
 
