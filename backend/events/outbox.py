@@ -124,11 +124,13 @@ def _ensure_outbox(uri: str, settings: Settings) -> None:
             raise
 
 
-async def _send(bootstrap: str, topic: str, payloads: list[dict[str, Any]]) -> None:
-    from backend.events.kafka import encode, ensure_topics, producer
+async def _send(
+    bootstrap: str, topic: str, payloads: list[dict[str, Any]], settings: Settings
+) -> None:
+    """Send ``payloads`` and wait for every acknowledgement (the topic exists: _deliver)."""
+    from backend.events.kafka import encode, producer
 
-    await ensure_topics(bootstrap, topic)
-    kafka = producer(bootstrap)
+    kafka = producer(bootstrap, settings)
     await kafka.start()
     try:
         futures = [await kafka.send(topic, encode(p), key=_message_key(p)) for p in payloads]
@@ -221,7 +223,7 @@ async def _deliver(settings: Settings, run_id: str, payloads: list[dict[str, Any
 
     assert settings.kafka_bootstrap
     bootstrap, topic = settings.kafka_bootstrap, settings.alerts_topic
-    await ensure_topics(bootstrap, topic)
+    await ensure_topics(bootstrap, topic, settings=settings)
     try:
         marker = delta.read_json(sending_uri(settings), settings)
     except (FileNotFoundError, ValueError):
@@ -239,7 +241,7 @@ async def _deliver(settings: Settings, run_id: str, payloads: list[dict[str, Any
         settings,
     )
     if todo:
-        await _send(bootstrap, topic, todo)
+        await _send(bootstrap, topic, todo, settings)
     return len(payloads) - len(todo)
 
 
