@@ -31,6 +31,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.glossary import document_fields
@@ -71,7 +72,26 @@ def problem(
     )
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` lists the methods of every route on the path.
+
+    Starlette names only the first route it tried: with ``GET /orders`` and ``POST /orders``
+    as two routes, it would answer ``Allow: POST`` to a PUT (RFC 9110 wants them all).
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Method Not Allowed"
+    return problem(
+        405, detail, instance=request.url.path, headers={"Allow": ", ".join(sorted(methods))}
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(405, method_not_allowed)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase

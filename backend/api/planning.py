@@ -17,12 +17,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
-from backend.api.http import problem
 from backend.appdb import upgrade
 from backend.appdb.alert_states import AlertStateView
 
@@ -61,7 +57,6 @@ def install(app: FastAPI) -> Planning:
     planning = Planning(engine, view)
     app.state.planning = planning
     app.state.hub.suppress = lambda alert: view.suppresses(alert, today=planning.today())
-    app.add_exception_handler(405, method_not_allowed)
 
     inner = app.router.lifespan_context
 
@@ -89,21 +84,4 @@ def unprocessable(
     """A 422 in the shape of FastAPI's own validation errors (one schema for every 422)."""
     return RequestValidationError(
         [{"type": "value_error", "loc": loc, "msg": message, "input": value}]
-    )
-
-
-async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    """405 whose ``Allow`` lists the methods of every route on the path.
-
-    Starlette names only the first route it tried: with ``GET /orders`` and ``POST /orders``
-    as two routes, it would answer ``Allow: POST`` to a PUT (RFC 9110 wants them all).
-    """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Method Not Allowed"
-    return problem(
-        405, detail, instance=request.url.path, headers={"Allow": ", ".join(sorted(methods))}
     )

@@ -118,3 +118,11 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(tmp_path: Path) -> Non
     limited = asyncio.run(hammer())[-1]
     assert limited.headers["content-type"] == "application/problem+json"
     assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_a_wrong_method_is_a_problem_naming_every_allowed_one(api: Api) -> None:
+    with api.client() as client:
+        response = client.put("/api/v1/orders")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET, POST"  # both routes on the path, not the first
