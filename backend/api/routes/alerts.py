@@ -22,10 +22,9 @@ from backend.api.routes.common import (
     Offset,
     StartDate,
     Text,
-    category_filter,
     columns,
-    depot_scope,
     paged,
+    pair_filters,
 )
 from backend.api.schemas import AlertPublic, AlertsPublic, Severity
 from backend.api.schemas_orders import AlertState, AlertStateFields, AlertsWithState
@@ -71,16 +70,10 @@ async def list_alerts(
     }
 
     def where_tables() -> tuple[Where, list[str]]:
-        where = (
-            Where()
-            .add("item_id = $item_id", item_id=item_id)
-            .add("depot_id = $depot_id", depot_id=depot_id)
-            .add("severity = $severity", severity=severity)
-            .add("alert_date >= $start", start=start)
-            .add("alert_date <= $end", end=end)
-        )
-        depot_scope(where, principal, "depot_id")
-        return where, ["fct_stock_alerts", *category_filter(where, category)]
+        where, extra = pair_filters(principal, item_id, depot_id, category)
+        where.add("severity = $severity", severity=severity)
+        where.add("alert_date >= $start", start=start).add("alert_date <= $end", end=end)
+        return where, ["fct_stock_alerts", *extra]
 
     def build_page(reader: GoldReader) -> AlertsPublic:
         where, tables = where_tables()

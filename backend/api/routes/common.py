@@ -119,6 +119,21 @@ def category_filter(where: Where, category: str | None, column: str = "item_id")
     return ["dim_items"]
 
 
+def pair_filters(
+    principal: Principal, item_id: str | None, depot_id: str | None, category: str | None
+) -> tuple[Where, list[str]]:
+    """Item, depot and category filters of an item x depot table, within the caller's
+    depots; and the extra tables they read (dim_items when a category is asked)."""
+    where = (
+        Where()
+        .add("item_id = $item_id", item_id=item_id)
+        .add("depot_id = $depot_id", depot_id=depot_id)
+    )
+    extra = category_filter(where, category)
+    depot_scope(where, principal, "depot_id")
+    return where, extra
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

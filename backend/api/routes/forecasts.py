@@ -17,10 +17,9 @@ from backend.api.routes.common import (
     Offset,
     StartDate,
     Text,
-    category_filter,
     columns,
-    depot_scope,
     paged,
+    pair_filters,
 )
 from backend.api.schemas import (
     AccuracyPublic,
@@ -54,13 +53,8 @@ ForecastDate = Annotated[
 def _filters(
     principal: Principal, item_id: str | None, depot_id: str | None, category: str | None
 ) -> tuple[Where, list[str]]:
-    where = (
-        Where()
-        .add("item_id = $item_id", item_id=item_id)
-        .add("depot_id = $depot_id", depot_id=depot_id)
-    )
-    depot_scope(where, principal, "depot_id")
-    return where, [TABLE, *category_filter(where, category)]
+    where, extra = pair_filters(principal, item_id, depot_id, category)
+    return where, [TABLE, *extra]
 
 
 @router.get("", response_model=ForecastsPublic)

@@ -14,13 +14,12 @@ from backend.api.routes.common import (
     Limit,
     Offset,
     Text,
-    category_filter,
     columns,
-    depot_scope,
     paged,
+    pair_filters,
 )
 from backend.api.schemas import DemandClass, ReorderPointPublic, ReorderPointsPublic
-from backend.lake.reader import GoldReader, Where
+from backend.lake.reader import GoldReader
 
 router = APIRouter(
     prefix="/reorder-points", tags=["reorder points"], responses=ERRORS, dependencies=STRICT
@@ -54,14 +53,9 @@ async def list_reorder_points(
     }
 
     def build(reader: GoldReader) -> ReorderPointsPublic:
-        where = (
-            Where()
-            .add("item_id = $item_id", item_id=item_id)
-            .add("depot_id = $depot_id", depot_id=depot_id)
-            .add("demand_class = $demand_class", demand_class=demand_class)
-        )
-        depot_scope(where, principal, "depot_id")
-        tables = ["fct_reorder_points", *category_filter(where, category)]
+        where, extra = pair_filters(principal, item_id, depot_id, category)
+        where.add("demand_class = $demand_class", demand_class=demand_class)
+        tables = ["fct_reorder_points", *extra]
         if needs_order is not None:
             where.add("(suggested_order_qty > 0) = $needs_order", needs_order=needs_order)
         if as_of_date is None:

@@ -29,8 +29,7 @@ from backend.api.routes.common import (
     EndDate,
     StartDate,
     Text,
-    category_filter,
-    depot_scope,
+    pair_filters,
 )
 from backend.api.schemas_planner import ForecastBand, HistoryPoint, SeriesPublic
 from backend.lake.reader import GoldReader, Where
@@ -116,19 +115,6 @@ def aggregate_band(
 # --- the route -----------------------------------------------------------------------
 
 Grain = Literal["day", "week"]
-
-
-def _where(
-    principal: Principal, item_id: str | None, depot_id: str | None, category: str | None
-) -> tuple[Where, list[str]]:
-    where = (
-        Where()
-        .add("item_id = $item_id", item_id=item_id)
-        .add("depot_id = $depot_id", depot_id=depot_id)
-    )
-    extra = category_filter(where, category)
-    depot_scope(where, principal, "depot_id")
-    return where, extra
 
 
 def on_hand_ctes(where_sql: str, start: str) -> str:
@@ -265,7 +251,7 @@ def build_series(
     start: date | None,
     end: date | None,
 ) -> SeriesPublic:
-    where, extra = _where(principal, item_id, depot_id, category)
+    where, extra = pair_filters(principal, item_id, depot_id, category)
     meta = reader.rows(
         f"""
         select count(*) as series, max(last_day) as last_day from (
