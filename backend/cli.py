@@ -516,26 +516,25 @@ def user_list() -> None:
     console.print(table)
 
 
+def _set_disabled(email: str, disabled: bool, done: str) -> None:
+    from backend.appdb.users import set_disabled
+
+    if not set_disabled(_appdb(), email, disabled):
+        console.print(f"no user {email!r}")
+        raise typer.Exit(1)
+    console.print(done)
+
+
 @user_app.command("disable")
 def user_disable(email: Annotated[str, typer.Option(help="The account's email.")]) -> None:
     """Disable an account and revoke its sessions (its sockets close within seconds)."""
-    from backend.appdb.users import set_disabled
-
-    if not set_disabled(_appdb(), email, True):
-        console.print(f"no user {email!r}")
-        raise typer.Exit(1)
-    console.print(f"disabled {email}; their sessions are revoked")
+    _set_disabled(email, True, f"disabled {email}; their sessions are revoked")
 
 
 @user_app.command("enable")
 def user_enable(email: Annotated[str, typer.Option(help="The account's email.")]) -> None:
     """Enable a disabled account (they sign in again)."""
-    from backend.appdb.users import set_disabled
-
-    if not set_disabled(_appdb(), email, False):
-        console.print(f"no user {email!r}")
-        raise typer.Exit(1)
-    console.print(f"enabled {email}")
+    _set_disabled(email, False, f"enabled {email}")
 
 
 @user_app.command("set-password")
