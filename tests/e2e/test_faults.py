@@ -74,8 +74,8 @@ if kill_at == "bronze":
     lake_io.write_deltalake = write
 elif kill_at == "outbox":
     real_send = outbox._send
-    async def send(bootstrap, topic, payloads):
-        await real_send(bootstrap, topic, payloads[: len(payloads) // 2 or 1])
+    async def send(bootstrap, topic, payloads, settings):
+        await real_send(bootstrap, topic, payloads[: len(payloads) // 2 or 1], settings)
         die()  # Kafka acknowledged half; the outbox still says pending
     outbox._send = send
 elif kill_at == "publish":
