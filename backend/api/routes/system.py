@@ -90,8 +90,9 @@ async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
 
 @router.get("/metrics", response_class=Response)
 async def metrics(request: Request, lake: LakeDep) -> Response:
-    """Prometheus text format: the API's metrics summed over its workers, and the
-    pipeline's (latest run reports, served gold) read from the lake."""
+    """Prometheus text format."""
+    # The API's metrics summed over its workers, and the pipeline's (latest run reports,
+    # served gold) read from the lake: backend/observability/metrics.py.
     version = await lake.versions.current(lake.pool)
     body = await asyncio.to_thread(exposition, request.app.state.pipeline_metrics, version)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
