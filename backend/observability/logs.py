@@ -44,6 +44,9 @@ _SECRET_FIELD = re.compile(r"password|passwd|secret|token|api_key|apikey|authori
 # Marks the handler this module installed, so configuring twice replaces it and leaves
 # other handlers (pytest's capture, a host application's) alone.
 _OURS = "_nova_observability"
+# Libraries that log routine chatter at INFO (one line per HTTP request, per migration
+# context): kept at WARNING unless DEBUG is asked for.
+CHATTY = ("httpx", "httpcore", "alembic", "urllib3", "py4j", "cmdstanpy", "numexpr")
 
 
 def redact_text(text: str) -> str:
@@ -137,6 +140,10 @@ def configure_logging(settings: Settings, stream: Any = None) -> Format:
         old.close()
     root.addHandler(handler(fmt, stream))
     root.setLevel(settings.log_level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+        )
     return fmt
 
 
@@ -147,6 +154,7 @@ def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
     process it starts, where nothing this process configured exists.
     """
     fmt = resolve_format(settings.log_format)
+    chatty = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
     target = {"handlers": ["nova"], "level": settings.log_level, "propagate": False}
     return {
         "version": 1,
@@ -154,6 +162,7 @@ def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
         "handlers": {"nova": {"()": f"{__name__}.handler", "fmt": fmt}},
         "root": {"handlers": ["nova"], "level": settings.log_level},
         "loggers": {
+            **{name: {"level": chatty} for name in CHATTY},
             "uvicorn": target,
             "uvicorn.error": {"level": settings.log_level},  # propagates to "uvicorn"
             "uvicorn.access": target,

@@ -18,6 +18,20 @@ from backend.pipeline.context import RunContext
 from backend.settings import Settings
 
 
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Each test leaves the process's logging as it found it."""
+    root = logging.getLogger()
+    level = root.level
+    chatty = {name: logging.getLogger(name).level for name in logs.CHATTY}
+    yield
+    for handler in [h for h in root.handlers if getattr(h, logs._OURS, False)]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for name, was in chatty.items():
+        logging.getLogger(name).setLevel(was)
+
+
 @pytest.fixture
 def captured(settings: Settings) -> Iterator[io.StringIO]:
     """Our handler on the root logger, writing JSON into a buffer; removed afterwards."""
@@ -105,13 +119,19 @@ def test_auto_format_is_console_at_a_terminal_and_json_elsewhere(settings: Setti
 
 def test_configuring_twice_keeps_one_handler_of_ours(settings: Settings) -> None:
     root = logging.getLogger()
+    level = root.level
     try:
         logs.configure_logging(settings, stream=io.StringIO())
         logs.configure_logging(settings, stream=io.StringIO())
         assert sum(getattr(h, logs._OURS, False) for h in root.handlers) == 1
+        # One line per HTTP request is chatter at INFO, not at DEBUG.
+        assert logging.getLogger("httpx").level == logging.WARNING
+        logs.configure_logging(settings.model_copy(update={"log_level": "DEBUG"}), io.StringIO())
+        assert logging.getLogger("httpx").level == logging.DEBUG
     finally:
         for handler in [h for h in root.handlers if getattr(h, logs._OURS, False)]:
             root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def test_uvicorn_config_routes_its_loggers_through_our_handler(settings: Settings) -> None:
