@@ -70,6 +70,14 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+def drop_color_message(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn adds a copy of each message with terminal colour codes: not for a log line."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def resolve_format(setting: str, stream: Any = None) -> Format:
     """``auto`` is console for a person at a terminal, JSON for anything else."""
     if setting in ("json", "console"):
@@ -97,6 +105,7 @@ def formatter(fmt: Format = "json") -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            drop_color_message,
             redact,
             renderer,
         ],

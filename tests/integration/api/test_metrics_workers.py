@@ -140,5 +140,6 @@ def test_counters_of_both_workers_add_up_and_stopped_workers_leave(served: Serve
     assert len(lines) == len([line for line in stderr.splitlines() if line.strip()]), stderr
     assert {"uvicorn.error"} <= {line["logger"] for line in lines}
     assert all({"event", "level", "timestamp"} <= line.keys() for line in lines)
+    assert not [line for line in lines if "color_message" in line]  # uvicorn's coloured copy
     # Each worker marked itself dead: no live gauge file of a stopped worker is left.
     assert not list(served.metrics_dir.glob("gauge_livesum_*.db"))
