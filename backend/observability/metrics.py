@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -142,6 +143,8 @@ class PipelineMetrics:
         self._summaries: dict[str, tuple[tuple[int | None, Any], _Summary]] = {}
         self._latest: tuple[str, tuple[int | None, Any], dict[str, Any]] | None = None
         self._gold: tuple[str, list[Metric]] | None = None
+        # Scrapes run in worker threads; one at a time reads and fills the caches.
+        self._lock = threading.Lock()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -205,15 +208,18 @@ class PipelineMetrics:
     def families(self, gold: Mapping[str, Any] | None) -> list[Metric]:
         """Every pipeline and gold gauge (each family present, empty when nothing is known,
         so the names are always listed)."""
-        up = _gauge("nova_pipeline_reports_up", "1 when the run reports could be listed and read")
-        try:
-            latest, by_status = self.reports()
-            up.add_metric([], 1)
-        except Exception as exc:  # the lake unreachable: say so, serve the rest
-            log.warning("run reports unreadable: %s", exc)
-            latest, by_status = None, {}
-            up.add_metric([], 0)
-        return [up, *self._report_families(latest, by_status), *self._gold_families(gold)]
+        with self._lock:
+            up = _gauge(
+                "nova_pipeline_reports_up", "1 when the run reports could be listed and read"
+            )
+            try:
+                latest, by_status = self.reports()
+                up.add_metric([], 1)
+            except Exception as exc:  # the lake unreachable: say so, serve the rest
+                log.warning("run reports unreadable: %s", exc)
+                latest, by_status = None, {}
+                up.add_metric([], 0)
+            return [up, *self._report_families(latest, by_status), *self._gold_families(gold)]
 
     def _report_families(
         self, report: Mapping[str, Any] | None, by_status: Mapping[str, _Summary]

@@ -153,3 +153,15 @@ def test_malformed_report_fields_are_skipped(settings: Settings, bad: dict[str, 
     save(settings, report("20261101-20261101-20261101T050000Z-aaaaaa", "success", **bad))
     found = samples(exposition(PipelineMetrics(settings), None))
     assert value(found, "nova_pipeline_run_status", status="success") == 1.0
+
+
+def test_an_unreachable_lake_is_reported_not_raised(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: PipelineMetrics) -> None:
+        raise OSError("connection refused by the object store")
+
+    monkeypatch.setattr(PipelineMetrics, "_report_files", refuse)
+    found = samples(exposition(PipelineMetrics(settings), None))
+    assert value(found, "nova_pipeline_reports_up") == 0.0
+    assert not [k for k in found if k[0] == "nova_pipeline_run_status"]
