@@ -25,6 +25,15 @@ console = Console()
 DateOption = Annotated[str, typer.Option(help="A date as YYYY-MM-DD.")]
 
 
+@app.callback()
+def _startup() -> None:
+    # Every command's log lines: JSON or console as NOVA_LOG_FORMAT says (auto: console
+    # at a terminal), bound to the run, step and source where there is one.
+    from backend.observability.logs import configure_logging
+
+    configure_logging(get_settings())
+
+
 def _parse_date(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -345,22 +354,38 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the /ws/alerts WebSocket with uvicorn."""
+    import os
+    import shutil
+
     import uvicorn
 
     from backend.api.main import UVICORN_WS_OPTIONS
+    from backend.observability.logs import uvicorn_log_config
+    from backend.observability.metrics import prepare_multiprocess_dir
 
     settings = get_settings()
-    uvicorn.run(
-        "backend.api.main:create_app",
-        factory=True,
-        host=host or settings.api_host,
-        port=settings.api_port if port is None else port,
-        workers=workers,
-        reload=reload,
-        access_log=access_log,
-        log_level="info",
-        **UVICORN_WS_OPTIONS,
-    )
+    metrics_dir = None
+    if workers > 1 or reload:
+        # Worker processes: their counters go to files in one directory that /metrics sums
+        # (prometheus_client reads this variable when a worker first imports it).
+        metrics_dir = prepare_multiprocess_dir(settings.metrics_dir)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    try:
+        uvicorn.run(
+            "backend.api.main:create_app",
+            factory=True,
+            host=host or settings.api_host,
+            port=settings.api_port if port is None else port,
+            workers=workers,
+            reload=reload,
+            access_log=access_log,
+            log_level=settings.log_level.lower(),
+            log_config=uvicorn_log_config(settings),
+            **UVICORN_WS_OPTIONS,
+        )
+    finally:
+        if metrics_dir is not None and settings.metrics_dir is None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)  # our own temporary directory
 
 
 def _appdb() -> Engine:
@@ -553,7 +578,6 @@ def user_set_password(email: Annotated[str, typer.Option(help="The account's ema
 def stream() -> None:
     """Keep item x depot positions from inventory-events; alert on reorder-point crossings."""
     import asyncio
-    import logging
     import signal
 
     from prometheus_client import start_http_server
@@ -564,9 +588,9 @@ def stream() -> None:
     if not settings.kafka_bootstrap:
         console.print("[red]nova stream needs Kafka:[/] set NOVA_KAFKA_BOOTSTRAP")
         raise typer.Exit(1)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if settings.stream_metrics_port:
-        # /metrics: rejected events by reason, dead letters, alerts, connected, lag.
+        # /metrics: rejected events by reason, dead letters, alerts, connected, lag per
+        # partition.
         start_http_server(settings.stream_metrics_port)
 
     def announce(alert: dict[str, Any]) -> None:

@@ -346,6 +346,22 @@ class Settings(BaseSettings):
         description="Port of `nova stream`'s Prometheus /metrics (0: not served).",
     )
 
+    # Logs and metrics (backend/observability, docs/operations.md).
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="Log lines: json (one JSON object per event), console (for people), or "
+        "auto: console when stderr is a terminal, json otherwise (services, Airflow, pipes).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log level written by `nova` and its services."
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Directory where `nova serve`'s workers keep their Prometheus counters "
+        "(prometheus_client multiprocess mode), emptied at each start; default: a new "
+        "temporary directory per start.",
+    )
+
     # Orchestration with Airflow (dags/): the DAGs read these; Airflow's own configuration
     # (home, executor, ports) lives in infra/airflow/.
     airflow_db_url: str | None = Field(

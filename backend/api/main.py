@@ -52,6 +52,7 @@ from backend.api.routes import (
 from backend.appdb import upgrade
 from backend.appdb.server_secret import server_secret
 from backend.events.feed import AlertFeed
+from backend.observability.metrics import PipelineMetrics, mark_process_dead
 from backend.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.cache.close()
             app.state.lake.close()
             app.state.appdb.dispose()
+            mark_process_dead()  # this worker's live gauges leave the served sums
 
     app = FastAPI(
         title="Nova Corrente API",
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lake = lake
     app.state.verifier = verifier
     app.state.hub = hub
+    app.state.pipeline_metrics = PipelineMetrics(settings)
     app.state.feed = AlertFeed(
         settings.kafka_bootstrap,
         settings.alerts_topic,

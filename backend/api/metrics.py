@@ -21,7 +21,10 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-WS_CLIENTS = Gauge("nova_ws_clients", "Connected WebSocket clients of /ws/alerts")
+# With several workers (multiprocess mode) the gauge is the sum over the live workers.
+WS_CLIENTS = Gauge(
+    "nova_ws_clients", "Connected WebSocket clients of /ws/alerts", multiprocess_mode="livesum"
+)
 WS_DROPPED = Counter("nova_ws_dropped_total", "WebSocket clients dropped for a full queue")
 
 

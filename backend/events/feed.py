@@ -133,12 +133,11 @@ class AlertFeed:
                             # Let every client's sender run between alerts: a burst must
                             # not fill the queues of clients that keep up.
                             await asyncio.sleep(0)
-                lag = 0
                 for tp in tps:
                     high = consumer.highwater(tp)
                     if high is not None:
-                        lag += max(0, high - await consumer.position(tp))
-                CONSUMER_LAG.labels("api", self.topic).set(lag)
+                        behind = max(0, high - await consumer.position(tp))
+                        CONSUMER_LAG.labels("api", self.topic, str(tp.partition)).set(behind)
         finally:
             await consumer.stop()
         return False  # not reached: the loop runs until cancelled or Kafka fails

@@ -722,6 +722,9 @@ class StreamProcessor:
                     await self.flush(kafka)
                     assigned = await self._assign(admin_client, reader, assigned)
                     due = time.monotonic() + self.refresh_seconds
+                    # Also while nothing is consumed (no gold yet, an idle topic): the lag
+                    # that builds up then is what an operator needs to see.
+                    await self._record_lag(reader, assigned, ask_broker=True)
                     if not self.gold.ready:
                         log.info("stream: waiting for gold's reorder points (a daily run)")
                 if not assigned or not self.gold.ready:
@@ -748,16 +751,35 @@ class StreamProcessor:
                             for p, o in self.next_offsets.items()
                         }
                     )
-                lag = 0
-                for tp in assigned:
-                    lag += max(0, (reader.highwater(tp) or 0) - await reader.position(tp))
-                CONSUMER_LAG.labels("stream", self.topic).set(lag)
+                await self._record_lag(reader, assigned)
         finally:
             self.connected = False
             CONNECTED.set(0)
             for stopper in reversed(stoppers):
                 with contextlib.suppress(Exception):
                     await stopper()
+
+    async def _record_lag(self, reader: Any, assigned: list[Any], ask_broker: bool = False) -> None:
+        """Consumer lag per partition (``nova_kafka_consumer_lag{consumer="stream"}``):
+        messages between the next one to read and the partition's end. The end is the
+        high watermark of the last fetch, or asked of the broker (``ask_broker``) when
+        nothing may have been fetched for a while."""
+        from aiokafka.errors import KafkaError
+
+        if not assigned:
+            return
+        try:
+            if ask_broker:
+                ends = await reader.end_offsets(assigned)
+            else:
+                ends = {tp: reader.highwater(tp) for tp in assigned}
+            for tp in assigned:
+                if ends.get(tp) is None:
+                    continue
+                behind = max(0, ends[tp] - await reader.position(tp))
+                CONSUMER_LAG.labels("stream", self.topic, str(tp.partition)).set(behind)
+        except KafkaError as exc:  # the session's next Kafka call reconnects if need be
+            log.debug("stream: lag not measured: %s", exc)
 
     async def _assign(self, admin_client: Any, reader: Any, assigned: list[Any]) -> list[Any]:
         """Assign every partition of the topic, re-checked each refresh: a topic created

@@ -28,6 +28,7 @@ import pyarrow.fs as pafs
 from backend.ingest.base import registered_sources
 from backend.lake import delta
 from backend.lake.lock import LakeLock, default_owner
+from backend.observability.logs import logged_step
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
 from backend.pipeline.dbt import outcome_from_artifacts
@@ -121,6 +122,7 @@ def load_parts(ctx: RunContext) -> dict[str, dict[str, Any]]:
     return parts
 
 
+@logged_step  # the task's log lines carry the run id, the step and its one source
 def run_step(ctx: RunContext, name: str, call: Callable[[], Any]) -> Any:
     """Run one step as `nova run` does (timed, its result in the report, a failure
     recorded and re-raised) and save the task's share of the report either way."""

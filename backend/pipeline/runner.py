@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from backend.lake.lock import LakeLock, default_owner
+from backend.observability.logs import StepLogging, logged_run
 from backend.pipeline import steps
 from backend.pipeline.context import RunContext, StepResult
 from backend.pipeline.forecast import StepSkipped
@@ -66,8 +67,9 @@ def plan(ctx: RunContext, observer: RunObserver) -> list[tuple[str, Callable[[],
 def run(ctx: RunContext, observer: RunObserver | None = None) -> RunContext:
     """Run every step under the lake's run lock (another run on the same lake waits its
     turn); the report is written to the lake even when a step fails."""
-    with LakeLock(ctx.settings, owner=default_owner(f"nova {ctx.kind} {ctx.run_id}")) as lock:
-        return _run_locked(ctx, observer or SilentObserver(), lock)
+    owner = default_owner(f"nova {ctx.kind} {ctx.run_id}")
+    with LakeLock(ctx.settings, owner=owner) as lock, logged_run(ctx):  # lines carry run id, step
+        return _run_locked(ctx, StepLogging(observer or SilentObserver()), lock)
 
 
 def _run_locked(ctx: RunContext, observer: RunObserver, lock: LakeLock) -> RunContext:

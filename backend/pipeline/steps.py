@@ -18,6 +18,7 @@ from backend.ingest.base import (
     write_bronze,
 )
 from backend.lake import delta
+from backend.observability.logs import in_context
 from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
 from backend.quality.expectations import has_suite
@@ -90,7 +91,10 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
         ensure_bronze_tables(get_source(name), ctx.settings)
     _preload_expectations(ctx)
     with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
-        futures = {name: pool.submit(extract_source, ctx, name) for name in ctx.sources}
+        futures = {
+            name: pool.submit(in_context(extract_source, source=name), ctx, name)
+            for name in ctx.sources
+        }
         for name, future in futures.items():
             try:
                 results[name] = future.result()

@@ -11,12 +11,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend.api.deps import CacheDep, LakeDep
 from backend.api.http import problem
 from backend.api.schemas import DependencyHealth, Health, Probe
 from backend.lake import delta
+from backend.observability.metrics import exposition
 
 router = APIRouter(tags=["system"])
 log = logging.getLogger(__name__)
@@ -88,6 +89,10 @@ async def health(request: Request, lake: LakeDep, cache: CacheDep) -> Health:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(request: Request, lake: LakeDep) -> Response:
     """Prometheus text format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    # The API's metrics summed over its workers, and the pipeline's (latest run reports,
+    # served gold) read from the lake: backend/observability/metrics.py.
+    version = await lake.versions.current(lake.pool)
+    body = await asyncio.to_thread(exposition, request.app.state.pipeline_metrics, version)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

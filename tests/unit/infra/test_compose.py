@@ -36,9 +36,11 @@ SERVES_HOST = {
     "airflow-apiserver",
     "spark-master",
     "spark-thrift",
+    "prometheus",
+    "grafana",
 }
 # Services whose image's own default command is what they run.
-IMAGE_DEFAULT_COMMAND = {"postgres", "kafka"}
+IMAGE_DEFAULT_COMMAND = {"postgres", "kafka", "grafana"}
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 DBT_ENV_VAR = re.compile(r"""env_var\(\s*['"](""" + ENV_NAME + r""")['"]""")
