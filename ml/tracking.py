@@ -4,9 +4,10 @@ Delta table's path and version) and plots of the challenger's residuals."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,24 +49,45 @@ def log_gold_inputs(
     df: pd.DataFrame, before: dict[str, GoldRead], after: dict[str, GoldRead]
 ) -> None:
     """Log each gold table the run read as an MLflow dataset input (context ``training``):
-    the frame's schema and size, the table's path and Delta version as its source and
-    digest. ``before`` and ``after`` are the versions just before and after the read: a
-    table published to meanwhile is tagged with both, since the read may hold either."""
+    the table's path and Delta version as its source and digest, the frame's schema, its
+    row count as the profile. ``before`` and ``after`` are the versions just before and after the
+    read: a table published to meanwhile is tagged with both, since the read may hold
+    either.
+
+    A metadata-only dataset: the rows stay in the lake, where the version finds them again
+    (MLflow's pandas dataset would profile all of them, 90 s for the demo's 8.7M rows).
+    """
     import mlflow
     from mlflow.data.delta_dataset_source import DeltaDatasetSource
-    from mlflow.data.pandas_dataset import from_pandas
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.models import infer_signature
 
+    class GoldDataset(MetaDataset):
+        """MLflow's metadata-only dataset with the row count read as its profile."""
+
+        def __init__(self, rows: int, **kwargs: Any) -> None:
+            self.rows = rows
+            super().__init__(**kwargs)
+
+        @property
+        def profile(self) -> Any | None:
+            return {"num_rows": self.rows}
+
+        def to_dict(self) -> dict[str, str]:
+            return {**super().to_dict(), "profile": json.dumps(self.profile)}
+
+    schema = infer_signature(df.head(1000)).inputs
     for table, read in before.items():
         moved = after.get(table, read).version
         tags = {"gold.table": table, "gold.delta_version": str(read.version)}
         if moved != read.version:
             tags["gold.delta_version_after_read"] = str(moved)
-        dataset = from_pandas(
-            df,
+        dataset = GoldDataset(
+            len(df),
             source=DeltaDatasetSource(path=read.uri, delta_table_version=read.version),
             name=f"gold.{table}@v{read.version}",
             digest=read.digest,
-            targets="y" if "y" in df.columns else None,
+            schema=schema,
         )
         mlflow.log_input(dataset, context="training", tags=tags)
 

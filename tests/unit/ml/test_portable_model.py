@@ -88,7 +88,10 @@ def test_the_run_records_the_gold_table_version_it_read(trained: dict[str, Any])
     assert json.loads(dataset.source) == {"path": uri, "delta_table_version": 1}
     assert tags["gold.delta_version"] == "1" and tags["mlflow.data.context"] == "training"
     assert "gold.delta_version_after_read" not in tags  # nothing published meanwhile
-    assert json.loads(dataset.profile)["num_rows"] == 6 * DAYS
+    assert json.loads(dataset.profile) == {"num_rows": 6 * DAYS}
+    assert [c["name"] for c in json.loads(dataset.schema)["mlflow_colspec"]] == [
+        "unique_id", "ds", "y",
+    ]  # fmt: skip
 
 
 def test_the_run_logs_residual_plots_beside_the_forecast_plots(trained: dict[str, Any]) -> None:
