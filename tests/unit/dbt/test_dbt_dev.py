@@ -85,6 +85,7 @@ def lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "settings": settings}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_dev_build_leaves_the_served_gold_untouched(lakes: dict[str, Any]) -> None:
     lake, before = lakes["lake"], lakes["before"]
     assert before["versions"], "the production build published nothing to compare with"
@@ -94,6 +95,7 @@ def test_a_dev_build_leaves_the_served_gold_untouched(lakes: dict[str, Any]) -> 
     assert _tree(lake / "bronze") == before["bronze"]
 
 
+@pytest.mark.slow
 def test_a_dev_build_builds_every_layer_in_the_analysts_directory(lakes: dict[str, Any]) -> None:
     lake, dev_dir = lakes["lake"], lakes["dev_dir"]
     served = lakes["before"]["versions"]
