@@ -103,38 +103,118 @@ def experiment(name: str, artifact_root: Path | None) -> str:
     return str(mlflow.create_experiment(name, artifact_location=location))
 
 
-def _python_model_class() -> type:
-    import mlflow.pyfunc
-
-    base: Any = mlflow.pyfunc.PythonModel
-
-    class ForecasterModel(base):
-        """pyfunc wrapper: input is the long history (unique_id, ds, y); params: h."""
-
-        def __init__(self, forecaster: DemandForecaster) -> None:
-            self.forecaster = forecaster
-
-        def predict(
-            self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-        ) -> pd.DataFrame:
-            h = int((params or {}).get("h") or self.forecaster.h)
-            return self.forecaster.predict(model_input, h)
-
-    return ForecasterModel
+# What the logged model needs besides its own code (the `ml` package, logged with it):
+# pinned to this environment's versions, so that a serving environment rebuilt from the
+# model's requirements unpickles exactly what was trained.
+MODEL_REQUIREMENTS = (
+    "mlflow",
+    "cloudpickle",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsforecast",
+    "lightgbm",
+    "prophet",
+)
 
 
-def register(forecaster: DemandForecaster, *, run_id: str) -> str:
+def pip_requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in MODEL_REQUIREMENTS]
+
+
+def example_history(days: int = 28) -> pd.DataFrame:
+    """A small history of the input's shape (two series: one steady, one intermittent)."""
+    import numpy as np
+    import pandas as pd
+
+    ds = pd.date_range("2026-01-01", periods=days, freq="D")
+    steady = 3.0 + (np.arange(days) % 7 == 0)
+    intermittent = np.where(np.arange(days) % 5 == 0, 2.0, 0.0)
+    return pd.DataFrame(
+        {
+            "unique_id": ["ITEM-A|DEP-1"] * days + ["ITEM-B|DEP-1"] * days,
+            "ds": list(ds) * 2,
+            "y": [*steady, *intermittent],
+        }
+    )
+
+
+def history_example(history: pd.DataFrame, *, series: int = 2, days: int = 28) -> pd.DataFrame:
+    """The last ``days`` of the first ``series`` series of a training history: the logged
+    model's input example."""
+    ids = sorted(history["unique_id"].unique())[:series]
+    part = history[history["unique_id"].isin(ids)]
+    return (
+        part.sort_values(["unique_id", "ds"])
+        .groupby("unique_id")
+        .tail(days)[["unique_id", "ds", "y"]]
+        .reset_index(drop=True)
+    )
+
+
+def model_signature(forecaster: DemandForecaster) -> Any:
+    """Input: the long history; output: the forecast rows; params: the horizon in days
+    (default the horizon the forecaster was trained for)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    from ml.pyfunc import HORIZON
+
+    bands = [
+        ColSpec("double", f"yhat_{side}_{level}")
+        for level in forecaster.levels
+        for side in ("lo", "hi")
+    ]
+    return ModelSignature(
+        inputs=Schema(
+            [ColSpec("string", "unique_id"), ColSpec("datetime", "ds"), ColSpec("double", "y")]
+        ),
+        outputs=Schema(
+            [
+                ColSpec("string", "unique_id"),
+                ColSpec("datetime", "ds"),
+                ColSpec("long", "step"),
+                ColSpec("string", "demand_class"),
+                ColSpec("double", "yhat"),
+                *bands,
+                ColSpec("string", "model_name"),
+            ]
+        ),
+        params=ParamSchema([ParamSpec(HORIZON, "long", int(forecaster.h))]),
+    )
+
+
+def register(
+    forecaster: DemandForecaster, *, run_id: str, input_example: pd.DataFrame | None = None
+) -> str:
     """Log the forecaster as a pyfunc in the active run and register it; give the new
-    version the ``challenger`` alias. Returns the version."""
-    import mlflow
+    version the ``challenger`` alias. Returns the version.
+
+    The model carries its signature (history in, forecasts out, ``horizon`` param), an
+    input example (``input_example``, else a synthetic one; MLflow checks it predicts), its
+    code (the ``ml`` package) and its pinned requirements: ``mlflow.pyfunc.load_model``
+    serves it from any directory, without this repository on the path.
+    """
+    import mlflow.pyfunc
     from mlflow import MlflowClient
 
-    cls = _python_model_class()
+    import ml
+    from ml.pyfunc import HORIZON, ForecasterModel, history_frame
+
+    example = history_frame(
+        input_example if input_example is not None else example_history()
+    ).reset_index(drop=True)
     info = mlflow.pyfunc.log_model(
         name="model",
-        python_model=cls(forecaster),
+        python_model=ForecasterModel(forecaster),
         registered_model_name=MODEL_NAME,
-        pip_requirements=[],  # the project's own environment serves it
+        code_paths=[str(Path(ml.__file__).parent)],
+        pip_requirements=pip_requirements(),
+        signature=model_signature(forecaster),
+        # a short horizon: MLflow runs the example through the model when it logs it
+        input_example=(example, {HORIZON: 7}),
     )
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias(MODEL_NAME, CHALLENGER, version)

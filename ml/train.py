@@ -93,7 +93,7 @@ def train(
 
     import mlflow
 
-    from ml import registry
+    from ml import registry, tracking
     from ml.classify import classify
     from ml.data import load_gold_demand
     from ml.model import train_ensemble
@@ -101,12 +101,15 @@ def train(
     timings: dict[str, float] = {}
     began = time.perf_counter()
     h = settings.forecast_horizon
+    gold_read: tuple[dict[str, tracking.GoldRead], dict[str, tracking.GoldRead]] | None = None
     if df is None:
+        before = tracking.gold_versions(settings, ["fct_daily_demand"])
         df = load_gold_demand(
             settings,
             end=run_date.isoformat() if run_date else None,
             days=settings.forecast_history_days,
         )
+        gold_read = (before, tracking.gold_versions(settings, ["fct_daily_demand"]))
     df = df[["unique_id", "ds", "y"]]
     classes = classify(df)
     population = {str(k): int(v) for k, v in classes["demand_class"].value_counts().items()}
@@ -174,8 +177,13 @@ def train(
         mlflow.log_metric("eval.rmsse.challenger", challenger_score)
         if champion_score is not None:
             mlflow.log_metric("eval.rmsse.champion", champion_score)
+        if gold_read is not None:
+            tracking.log_gold_inputs(df, *gold_read)
         _log_plots(result, history, actuals, challenger_fc)
-        version = registry.register(model, run_id=run.info.run_id)
+        tracking.log_residual_plots(challenger_fc, actuals)
+        version = registry.register(
+            model, run_id=run.info.run_id, input_example=registry.history_example(history)
+        )
         decision = registry.Decision(
             version, challenger_score, champion_version, champion_score, promoted
         )

@@ -14,6 +14,10 @@ Configured in ``dbt/profiles.yml``::
         config:
           lake_root: "{{ env_var('NOVA_LAKE_ROOT', '../.lake') }}"
 
+On an analyst's ``dev`` target the config also names ``dev_dir``: the marts then go to
+``<dev_dir>/gold/<model>`` and nothing is ever written under the lake's served
+``<lake>/gold``, which only the production targets publish to (the API serves it).
+
 The plugin also loads the DuckDB delta extension on every connection (the sources are read
 with ``delta_scan``) from the file its PyPI package ships: DuckDB cannot download extensions
 on our machines, so nothing here ever runs ``INSTALL``. For an ``s3://`` lake it loads
@@ -59,6 +63,10 @@ class Plugin(BasePlugin):
     """Publish ``delta`` models to ``<lake_root>/gold/<identifier>`` as Delta tables."""
 
     lake_root: str
+    # Where the marts are published: <lake_root>/gold, or <dev_dir>/gold on a dev target.
+    gold_root: str
+    # True on a dev target: the served gold is never written, nor its snapshot consulted.
+    dev: bool = False
     retention_hours: int
     storage_options: dict[str, str] | None
     # Settings of an s3:// lake (its AWS_* values); None for a local lake.
@@ -77,6 +85,10 @@ class Plugin(BasePlugin):
             self.lake = Settings(lake_root=self.lake_root)
         else:
             self.lake_root = str(Path(lake_root).expanduser().resolve())
+        served_gold = f"{self.lake_root}/{GOLD_LAYER}"
+        dev_dir = str(plugin_config.get("dev_dir") or "").strip()
+        self.dev = bool(dev_dir)
+        self.gold_root = _dev_gold_root(dev_dir, served_gold) if self.dev else served_gold
         # Every publish rewrites the table; files older than this are vacuumed after it,
         # so time travel reaches back this far and the lake stops growing beyond it. Never
         # below the floor that readers of the previous published snapshot need.
@@ -104,7 +116,7 @@ class Plugin(BasePlugin):
 
     def table_uri(self, identifier: str) -> str:
         """Where the Delta table of the model ``identifier`` lives."""
-        return f"{self.lake_root}/{GOLD_LAYER}/{identifier}"
+        return f"{self.gold_root}/{identifier}"
 
     def store(self, target_config: TargetConfig) -> None:
         """Stream the model's rows into ``<lake>/gold/<model>`` and point the model's
@@ -143,17 +155,42 @@ class Plugin(BasePlugin):
                 f"select * from delta_scan('{_sql_string(uri)}')"
             )
             # The API serves the published snapshot until `publish` moves it, however
-            # old: its files stay whatever the retention.
+            # old: its files stay whatever the retention. A dev table serves nobody.
+            keep = (
+                None
+                if self.dev
+                else published_table_version(self.lake_root, identifier, self.lake or Settings())
+            )
             vacuum_gold_table(
                 uri,
                 retention_hours=self.retention_hours,
-                keep_version=published_table_version(
-                    self.lake_root, identifier, self.lake or Settings()
-                ),
+                keep_version=keep,
                 storage_options=self.storage_options,
             )
         finally:
             cursor.close()
+
+
+def _dev_gold_root(dev_dir: str, served_gold: str) -> str:
+    """``<dev_dir>/gold``, refused when it is (or lies inside, or holds) the served gold:
+    a dev build must never overwrite a table the API serves."""
+    if _is_uri(dev_dir):
+        root = f"{dev_dir.rstrip('/')}/{GOLD_LAYER}"
+        overlaps = root == served_gold or root.startswith(served_gold + "/")
+        overlaps = overlaps or served_gold.startswith(root + "/")
+    else:
+        path = Path(dev_dir).expanduser().resolve() / GOLD_LAYER
+        root = str(path)
+        served = None if _is_uri(served_gold) else Path(served_gold)
+        overlaps = served is not None and (
+            path == served or path.is_relative_to(served) or served.is_relative_to(path)
+        )
+    if overlaps:
+        raise ValueError(
+            f"the dev target would publish to {root}, which overlaps the served gold "
+            f"{served_gold}: set NOVA_DEV_DIR to a directory of your own outside the lake"
+        )
+    return root
 
 
 def _sql_string(value: str) -> str:

@@ -105,3 +105,32 @@ def test_publishing_keeps_old_versions_for_at_least_the_retention_floor(tmp_path
     table_dir = tmp_path / "lake" / "gold" / "dim_thing"
     assert len(list(table_dir.glob("*.parquet"))) == 3
     assert DeltaTable(str(table_dir), version=0).to_pyarrow_table().num_rows == 10
+
+
+def test_a_dev_target_publishes_under_its_own_directory_only(tmp_path, conn):
+    plugin = Plugin(
+        name="gold",
+        plugin_config={"lake_root": str(tmp_path / "lake"), "dev_dir": str(tmp_path / "ana")},
+    )
+    plugin.configure_connection(conn)
+    conn.execute("create view v as select * from range(4) t(key)")
+    plugin.store(_target("dim_thing", "v"))
+
+    assert DeltaTable(str(tmp_path / "ana" / "gold" / "dim_thing")).to_pyarrow_table().num_rows == 4
+    assert not (tmp_path / "lake").exists()
+    assert conn.execute("select count(*) from dim_thing").fetchone() == (4,)
+
+
+@pytest.mark.parametrize("dev_dir", ["lake", "lake/gold/..", "lake/gold", "lake/gold/mine"])
+def test_a_dev_directory_overlapping_the_served_gold_is_refused(tmp_path, dev_dir):
+    config = {"lake_root": str(tmp_path / "lake"), "dev_dir": str(tmp_path / dev_dir)}
+    with pytest.raises(ValueError, match="NOVA_DEV_DIR"):
+        Plugin(name="gold", plugin_config=config)
+
+
+def test_a_dev_directory_on_the_served_object_store_prefix_is_refused() -> None:
+    config = {"lake_root": "s3://bucket/lake", "dev_dir": "s3://bucket/lake/"}
+    with pytest.raises(ValueError, match="served gold"):
+        Plugin(name="gold", plugin_config=config)
+    beside = Plugin(name="gold", plugin_config={**config, "dev_dir": "s3://bucket/dev/ana"})
+    assert beside.table_uri("dim_items") == "s3://bucket/dev/ana/gold/dim_items"
