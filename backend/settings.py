@@ -384,6 +384,56 @@ class Settings(BaseSettings):
         description="A daily DAG run times out after this; its lake lock expires with it.",
     )
 
+    # Source freshness (backend/pipeline/freshness.py): the newest data of a source may be
+    # at most this many days older than the run date D. A stale ERP fails the run; any
+    # other stale source makes it degraded.
+    freshness_erp_days: int = Field(
+        default=2, ge=0, description="Max age (days before D) of the ERP's newest rows."
+    )
+    freshness_inmet_days: int = Field(
+        default=3, ge=0, description="Max age (days before D) of INMET's newest observations."
+    )
+    freshness_bacen_days: int = Field(
+        default=5,
+        ge=0,
+        description="Max age (days before D) of BACEN's newest value (weekends, holidays).",
+    )
+    freshness_suppliers_days: int = Field(
+        default=14, ge=0, description="Max age (days before D) of the newest supplier quote."
+    )
+
+    # Notifications (backend/notify): off unless an SMTP URL or a webhook URL is set.
+    notify_smtp_url: SecretStr | None = Field(
+        default=None,
+        description="SMTP server: smtp://[user:password@]host[:port] (plain, 25), "
+        "smtp+starttls://... (STARTTLS, 587) or smtps://... (TLS, 465). Unset: no email.",
+    )
+    notify_email_from: str = Field(
+        default="nova@localhost", description="Sender address of notification emails."
+    )
+    notify_email_to: str = Field(
+        default="",
+        description="Recipients, comma-separated: an address gets everything, DEPOT:address "
+        "only that depot's alerts (e.g. ops@x,DEP-SSA:ssa@x).",
+    )
+    notify_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Incoming webhook (Slack or Teams) that gets a JSON {text} per "
+        "notification. Unset: no webhook.",
+    )
+    notify_attempts: int = Field(
+        default=4, ge=1, description="Tries per email or webhook before it is given up."
+    )
+    notify_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="First retry of a notification waits this (doubling)."
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds to connect to and talk with SMTP or a webhook."
+    )
+    notify_digest_lines: int = Field(
+        default=30, ge=1, description="Alert lines listed per message; the rest are counted."
+    )
+
     @property
     def lake_uri(self) -> str:
         """The lake root as an absolute local path or an object-store URI."""
