@@ -14,6 +14,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,7 @@ from backend.settings import Settings
 log = logging.getLogger("nova.notify")
 
 SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+SMTP_POLICY = email_policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,9 @@ def send_email(settings: Settings, message: Message, recipients: list[str]) -> N
     """One try at sending ``message`` to ``recipients`` through NOVA_NOTIFY_SMTP_URL."""
     assert settings.notify_smtp_url is not None
     server = parse_smtp_url(settings.notify_smtp_url.get_secret_value())
-    email = EmailMessage()
+    # Lines up to RFC 5322's 998 characters: a subject folded at 78 arrives in some
+    # clients with a leading space, and work-list lines stay readable in the raw source.
+    email = EmailMessage(policy=SMTP_POLICY)
     email["Subject"] = message.subject
     email["From"] = settings.notify_email_from
     email["To"] = ", ".join(recipients)

@@ -2,9 +2,9 @@
 
 The rule is the same for `nova run`, a backfill and Airflow's extract tasks, and it is
 measured against D, never against the clock, so re-running a past date judges it as it
-was judged then. A source's newest data is its newest ``_ingest_date`` partition up to D
-(read from the Delta log, no data read): the day an ERP row was updated, the day an INMET
-observation or a BACEN value is dated, the day a supplier quote was made. Anatel publishes
+was judged then. A source's newest data is the newest date up to D of an ERP row's ``updated_at``, an
+INMET observation, a BACEN value or a supplier quote: their own date column, read from the
+newest ``_ingest_date`` partitions only (the Delta log says which). Anatel publishes
 a full snapshot of the licences, whose rows are dated by a station's first licence; it is
 fresh when this run read the snapshot.
 
@@ -14,8 +14,9 @@ fails the run (every mart is built on it), any other stale source makes it degra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from deltalake import DeltaTable
@@ -24,9 +25,28 @@ from backend.ingest.base import bronze_uri, get_source
 from backend.lake import delta
 from backend.settings import Settings
 
-# Entities whose partitions say how recent a source is; other sources: all their entities.
-# INMET's station list is dated by the run that read it, so it says nothing.
-CONTENT_ENTITIES = {"inmet": ("observations",)}
+# Sources whose rows carry their own date: (entity, column, format of backend.ingest.
+# external.parse_date). Their bronze partition is that date clamped into the run's window
+# (a lookback row lands on the window's first day), so the partition alone would call a
+# source fresh that only re-sent old values; the column says how new they are. Sources
+# not listed (the app database's orders) are judged by their newest partition.
+ERP_ENTITIES = (
+    "stock_movements",
+    "inventory_snapshots",
+    "purchase_orders",
+    "items",
+    "depots",
+    "towers",
+    "suppliers",
+)
+CONTENT_DATES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "inmet": (("observations", "DT_MEDICAO", "iso"),),
+    "bacen": (("series", "data", "br"),),
+    "suppliers": (("quotes", "quoted_at", "iso"),),
+    # An ERP row's partition is the day it was updated, but one without updated_at (to be
+    # quarantined) lands on the window's first day: the column itself decides.
+    "erp": tuple((entity, "updated_at", "iso") for entity in ERP_ENTITIES),
+}
 # Sources read as a full snapshot on every run.
 SNAPSHOT_SOURCES = ("anatel",)
 # Sources that fail the run when stale; the others make it degraded.
@@ -56,22 +76,66 @@ def max_age_days(source: str, settings: Settings) -> int | None:
     return int(value) if value is not None else None
 
 
-def newest_partition(source: str, day: date, settings: Settings) -> date | None:
-    """The newest ``_ingest_date`` up to ``day`` over the source's content entities."""
-    entities = CONTENT_ENTITIES.get(source) or tuple(get_source(source).schemas)
-    newest: date | None = None
-    for entity in entities:
-        uri = bronze_uri(source, entity, settings)
-        if not delta.table_exists(uri, settings):
-            continue
+def _partitions(uri: str, day: date, settings: Settings) -> list[date]:
+    """The table's ``_ingest_date`` partitions up to ``day``, newest first (from the log)."""
+    table = DeltaTable(uri, storage_options=delta.storage_options(settings))
+    days = {
+        date.fromisoformat(p[delta.PARTITION_COLUMN])
+        for p in table.partitions()
+        if p.get(delta.PARTITION_COLUMN)
+    }
+    return sorted((d for d in days if d <= day), reverse=True)
+
+
+def _newest_content_date(
+    uri: str, column: str, fmt: str, day: date, settings: Settings
+) -> date | None:
+    """The newest date in ``column`` up to ``day``. A row's partition is never older than
+    its own date (up to D), so the scan walks partitions newest first and stops at one no
+    newer than the best date found: usually one partition is read."""
+    from backend.ingest.external import parse_date
+
+    best: date | None = None
+    for partition in _partitions(uri, day, settings):
+        if best is not None and partition <= best:
+            break
         table = DeltaTable(uri, storage_options=delta.storage_options(settings))
-        for part in table.partitions():
-            value = part.get(delta.PARTITION_COLUMN)
-            if not value:
+        rows = table.to_pyarrow_table(
+            filters=[(delta.PARTITION_COLUMN, "=", partition)], columns=[column]
+        )
+        for value in rows.column(0).to_pylist():
+            when = _as_date(value, fmt, parse_date)
+            if when is not None and when <= day and (best is None or when > best):
+                best = when
+    return best
+
+
+def _as_date(value: object, fmt: str, parse: Callable[[str, str], date | None]) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse(value, fmt) if isinstance(value, str) and value else None
+
+
+def newest_data(source: str, day: date, settings: Settings) -> date | None:
+    """The date of the source's newest data up to ``day``."""
+    newest: date | None = None
+    if source in CONTENT_DATES:
+        for entity, column, fmt in CONTENT_DATES[source]:
+            uri = bronze_uri(source, entity, settings)
+            if not delta.table_exists(uri, settings):
                 continue
-            when = date.fromisoformat(value)
-            if when <= day and (newest is None or when > newest):
-                newest = when
+            found = _newest_content_date(uri, column, fmt, day, settings)
+            if found is not None and (newest is None or found > newest):
+                newest = found
+        return newest
+    for entity in get_source(source).schemas:
+        uri = bronze_uri(source, entity, settings)
+        if delta.table_exists(uri, settings):
+            partitions = _partitions(uri, day, settings)
+            if partitions and (newest is None or partitions[0] > newest):
+                newest = partitions[0]
     return newest
 
 
@@ -83,7 +147,7 @@ def check(source: str, day: date, settings: Settings, *, extracted: bool = True)
         if extracted:
             return Freshness(source, "fresh", day, 0, None)
         return Freshness(source, "failed", None, None, None, f"{source}: extract failed")
-    newest = newest_partition(source, day, settings)
+    newest = newest_data(source, day, settings)
     age = (day - newest).days if newest else None
     if not extracted:
         reason = f"{source}: extract failed; newest data {newest or 'none'}"
