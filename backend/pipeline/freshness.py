@@ -18,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal
+from urllib.parse import unquote
 
+import pyarrow as pa
+import pyarrow.dataset as pads
 from deltalake import DeltaTable
 
 from backend.ingest.base import bronze_uri, get_source
@@ -76,15 +79,22 @@ def max_age_days(source: str, settings: Settings) -> int | None:
     return int(value) if value is not None else None
 
 
-def _partitions(uri: str, day: date, settings: Settings) -> list[date]:
-    """The table's ``_ingest_date`` partitions up to ``day``, newest first (from the log)."""
+def _files_by_partition(uri: str, day: date, settings: Settings) -> dict[date, list[str]]:
+    """The table's data files by ``_ingest_date`` partition up to ``day``, newest first,
+    from the Delta log's add actions (no data read)."""
     table = DeltaTable(uri, storage_options=delta.storage_options(settings))
-    days = {
-        date.fromisoformat(p[delta.PARTITION_COLUMN])
-        for p in table.partitions()
-        if p.get(delta.PARTITION_COLUMN)
-    }
-    return sorted((d for d in days if d <= day), reverse=True)
+    actions = pa.table(table.get_add_actions(flatten=True))
+    key = f"partition.{delta.PARTITION_COLUMN}"
+    if key not in actions.column_names:
+        return {}
+    files: dict[date, list[str]] = {}
+    for path, value in zip(
+        actions.column("path").to_pylist(), actions.column(key).to_pylist(), strict=True
+    ):
+        when = value if isinstance(value, date) else date.fromisoformat(value) if value else None
+        if when is not None and when <= day:
+            files.setdefault(when, []).append(path)
+    return dict(sorted(files.items(), reverse=True))
 
 
 def _newest_content_date(
@@ -92,18 +102,17 @@ def _newest_content_date(
 ) -> date | None:
     """The newest date in ``column`` up to ``day``. A row's partition is never older than
     its own date (up to D), so the scan walks partitions newest first and stops at one no
-    newer than the best date found: usually one partition is read."""
+    newer than the best date found: usually one partition's files are read, one column."""
     from backend.ingest.external import parse_date
 
+    fs, root = delta.filesystem(uri, settings)
     best: date | None = None
-    for partition in _partitions(uri, day, settings):
+    for partition, paths in _files_by_partition(uri, day, settings).items():
         if best is not None and partition <= best:
             break
-        table = DeltaTable(uri, storage_options=delta.storage_options(settings))
-        rows = table.to_pyarrow_table(
-            filters=[(delta.PARTITION_COLUMN, "=", partition)], columns=[column]
-        )
-        for value in rows.column(0).to_pylist():
+        files = [f"{root}/{unquote(path)}" for path in paths]
+        values = pads.dataset(files, filesystem=fs, format="parquet").to_table(columns=[column])
+        for value in values.column(0).to_pylist():
             when = _as_date(value, fmt, parse_date)
             if when is not None and when <= day and (best is None or when > best):
                 best = when
@@ -133,7 +142,7 @@ def newest_data(source: str, day: date, settings: Settings) -> date | None:
     for entity in get_source(source).schemas:
         uri = bronze_uri(source, entity, settings)
         if delta.table_exists(uri, settings):
-            partitions = _partitions(uri, day, settings)
+            partitions = list(_files_by_partition(uri, day, settings))
             if partitions and (newest is None or partitions[0] > newest):
                 newest = partitions[0]
     return newest
