@@ -67,7 +67,6 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         ) from exc
     written = write_bronze(source, window, extracts)
     source.commit(window, extracts)
-    check_freshness(ctx, name)
     for item in extracts:
         stats = ctx.report.table(f"bronze.{name}.{item.entity}")
         stats.rows_read = item.rows.num_rows
@@ -75,6 +74,7 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         note = item.details.get("note")
         if note:  # e.g. a source that has nothing to give yet (appdb before the API ran)
             ctx.report.notes.append(str(note))
+    check_freshness(ctx, name)
     return written
 
 
