@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -433,6 +433,30 @@ class Settings(BaseSettings):
     notify_digest_lines: int = Field(
         default=30, ge=1, description="Alert lines listed per message; the rest are counted."
     )
+
+    @field_validator("notify_smtp_url")
+    @classmethod
+    def _smtp_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # the full check (host, port) is backend/notify/channels.py parse_smtp_url's; the
+        # scheme is checked here so a typo stops at start-up, not at the first alert
+        if value is not None:
+            scheme = value.get_secret_value().partition("://")[0].lower()
+            if scheme not in ("smtp", "smtp+starttls", "smtps"):
+                raise ValueError(
+                    "NOVA_NOTIFY_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"
+                )
+        return value
+
+    @field_validator("notify_email_to")
+    @classmethod
+    def _recipients(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            depot, sep, address = entry.rpartition(":")
+            if address.count("@") != 1 or " " in address or (sep and not depot.strip()):
+                raise ValueError(
+                    f"NOVA_NOTIFY_EMAIL_TO: {entry!r} is not 'address' or 'DEPOT:address'"
+                )
+        return value
 
     @property
     def lake_uri(self) -> str:

@@ -43,3 +43,13 @@ def test_recipients_per_depot():
     for bad in ("ops", "DEP:ops", ":ops@x.com", "a b@x.com"):
         with pytest.raises(ValueError, match="NOVA_NOTIFY_EMAIL_TO"):
             parse_recipients(bad)
+
+
+def test_settings_refuse_a_bad_smtp_scheme_or_recipient_at_start_up():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="NOVA_NOTIFY_SMTP_URL must start with smtp"):
+        Settings(notify_smtp_url="https://mail.example")
+    with pytest.raises(ValidationError, match="NOVA_NOTIFY_EMAIL_TO"):
+        Settings(notify_email_to="ops@x.com,DEP-SSA")
+    assert Settings(notify_smtp_url="smtps://u:p@mail.example").notify_smtp_url is not None
