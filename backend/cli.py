@@ -83,6 +83,33 @@ def _progress() -> Progress:
     )
 
 
+# Exit codes of `nova run` and `nova backfill` (README "Exit codes"; Airflow's tasks and
+# cron jobs read them): 0 success, 3 degraded (gold published without a failed or stale
+# optional source), 1 failed (nothing new published). 2 is click's usage error.
+EXIT_SUCCESS, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def _print_freshness_and_notifications(report: dict[str, Any]) -> None:
+    """What `nova run` adds to the report's print: each source's freshness on D and the
+    notifications sent."""
+    if report.get("freshness"):
+        table = Table("source", "newest data", "age (days)", "limit", "status", title="Freshness")
+        for source, check in sorted(report["freshness"].items()):
+            table.add_row(
+                source,
+                str(check.get("newest") or "-"),
+                "-" if check.get("age_days") is None else str(check["age_days"]),
+                "-" if check.get("max_age_days") is None else str(check["max_age_days"]),
+                check.get("status", "?"),
+            )
+        console.print(table)
+    sent = report.get("notifications") or {}
+    if sent.get("sent") or sent.get("failed"):
+        console.print(
+            f"notifications: {sent.get('sent', 0)} sent, {sent.get('failed', 0)} not sent"
+        )
+
+
 def _execute(ctx: RunContext) -> None:
     from backend.pipeline import runner
 
@@ -91,11 +118,21 @@ def _execute(ctx: RunContext) -> None:
             runner.run(ctx, ProgressObserver(progress))
     except Exception as exc:
         print_report(ctx.report.as_dict())
+        _print_freshness_and_notifications(ctx.report.as_dict())
         console.print(f"[red]run failed:[/] {exc}")
         console.print(f"report: {ctx.report_uri}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     print_report(ctx.report.as_dict())
+    _print_freshness_and_notifications(ctx.report.as_dict())
     console.print(f"report: {ctx.report_uri}")
+    if ctx.report.status == "degraded":
+        console.print(
+            f"[yellow]run degraded[/] (exit {EXIT_DEGRADED}): gold was published, but the "
+            "sources in the errors above failed or are stale; fix them and re-run the same date"
+        )
+        raise typer.Exit(EXIT_DEGRADED)
+    if ctx.report.status != "success":  # the runner always ends in one of the three
+        raise typer.Exit(EXIT_FAILED)
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -209,7 +246,12 @@ def run(
     date_: Annotated[str, typer.Option("--date", help="Run date D (YYYY-MM-DD).")],
     sources: SourcesOption = None,
 ) -> None:
-    """Run the daily pipeline for one date: extract -> validate -> silver -> gold."""
+    """Run the daily pipeline for one date: extract -> validate -> silver -> gold ->
+    forecast -> publish.
+
+    Exit codes: 0 success; 3 degraded (gold published, but an outside source failed or is
+    stale: see the report's errors); 1 failed (nothing new published); 2 bad usage.
+    """
     day = _parse_date(date_, "--date")
     ctx = RunContext(
         start=day, end=day, settings=get_settings(), kind="run", sources=_sources(sources)
@@ -223,7 +265,11 @@ def backfill(
     end: Annotated[str, typer.Option(help="Last date (YYYY-MM-DD), inclusive.")],
     sources: SourcesOption = None,
 ) -> None:
-    """Load a date range as one batch: one extract, one dbt build."""
+    """Load a date range as one batch: one extract, one dbt build.
+
+    Exit codes: 0 success; 3 degraded (gold published, but an outside source failed or is
+    stale: see the report's errors); 1 failed (nothing new published); 2 bad usage.
+    """
     first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
     if last < first:
         raise typer.BadParameter(f"--end {last} is before --start {first}", param_hint="--end")

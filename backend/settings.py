@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -399,6 +399,80 @@ class Settings(BaseSettings):
         gt=0,
         description="A daily DAG run times out after this; its lake lock expires with it.",
     )
+
+    # Source freshness (backend/pipeline/freshness.py): the newest data of a source may be
+    # at most this many days older than the run date D. A stale ERP fails the run; any
+    # other stale source makes it degraded.
+    freshness_erp_days: int = Field(
+        default=2, ge=0, description="Max age (days before D) of the ERP's newest rows."
+    )
+    freshness_inmet_days: int = Field(
+        default=3, ge=0, description="Max age (days before D) of INMET's newest observations."
+    )
+    freshness_bacen_days: int = Field(
+        default=5,
+        ge=0,
+        description="Max age (days before D) of BACEN's newest value (weekends, holidays).",
+    )
+    freshness_suppliers_days: int = Field(
+        default=14, ge=0, description="Max age (days before D) of the newest supplier quote."
+    )
+
+    # Notifications (backend/notify): off unless an SMTP URL or a webhook URL is set.
+    notify_smtp_url: SecretStr | None = Field(
+        default=None,
+        description="SMTP server: smtp://[user:password@]host[:port] (plain, 25), "
+        "smtp+starttls://... (STARTTLS, 587) or smtps://... (TLS, 465). Unset: no email.",
+    )
+    notify_email_from: str = Field(
+        default="nova@localhost", description="Sender address of notification emails."
+    )
+    notify_email_to: str = Field(
+        default="",
+        description="Recipients, comma-separated: an address gets everything, DEPOT:address "
+        "only that depot's alerts (e.g. ops@x,DEP-SSA:ssa@x).",
+    )
+    notify_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Incoming webhook (Slack or Teams) that gets a JSON {text} per "
+        "notification. Unset: no webhook.",
+    )
+    notify_attempts: int = Field(
+        default=4, ge=1, description="Tries per email or webhook before it is given up."
+    )
+    notify_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="First retry of a notification waits this (doubling)."
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds to connect to and talk with SMTP or a webhook."
+    )
+    notify_digest_lines: int = Field(
+        default=30, ge=1, description="Alert lines listed per message; the rest are counted."
+    )
+
+    @field_validator("notify_smtp_url")
+    @classmethod
+    def _smtp_url_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        # the full check (host, port) is backend/notify/channels.py parse_smtp_url's; the
+        # scheme is checked here so a typo stops at start-up, not at the first alert
+        if value is not None:
+            scheme = value.get_secret_value().partition("://")[0].lower()
+            if scheme not in ("smtp", "smtp+starttls", "smtps"):
+                raise ValueError(
+                    "NOVA_NOTIFY_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://"
+                )
+        return value
+
+    @field_validator("notify_email_to")
+    @classmethod
+    def _recipients(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            depot, sep, address = entry.rpartition(":")
+            if address.count("@") != 1 or " " in address or (sep and not depot.strip()):
+                raise ValueError(
+                    f"NOVA_NOTIFY_EMAIL_TO: {entry!r} is not 'address' or 'DEPOT:address'"
+                )
+        return value
 
     @property
     def lake_uri(self) -> str:

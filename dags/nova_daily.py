@@ -7,7 +7,15 @@ exist (forecast, transform_forecasts, publish) -> run_report.
 
 D is the logical date's day in America/Bahia; the run for D starts at 05:00 on D+1
 (backend/pipeline/airflow_support.py: run_date). A failing source other than the ERP fails
-its own tasks; the rest carries on and the run report says "degraded".
+its own tasks; the rest carries on and the run report says "degraded". Each extract task
+also judges its source's freshness on D: a stale ERP fails it, another stale source makes
+the run degraded (backend/pipeline/freshness.py).
+
+Manual runs take Params: ``date`` (D) and ``sources`` (the others' tasks are skipped).
+A task that fails for good announces the failed run at once (backend/notify); the
+run_report task announces a degraded one. When the dbt build task fails and is retried,
+each model's task rebuilds its own node; the report counts the transform as recovered
+once the step after dbt ran.
 """
 
 from __future__ import annotations
@@ -49,8 +57,8 @@ dbt_profile = ProfileConfig(
 )
 dbt_env = {
     **settings.dbt_env,
-    "NOVA_RUN_DATE": "{{ nova_run_date(logical_date, dag_run) }}",
-    "NOVA_RUN_START": "{{ nova_run_date(logical_date, dag_run) }}",
+    "NOVA_RUN_DATE": "{{ nova_run_date(logical_date, dag_run, params) }}",
+    "NOVA_RUN_START": "{{ nova_run_date(logical_date, dag_run, params) }}",
 }
 
 with DAG(
@@ -62,7 +70,14 @@ with DAG(
     max_active_runs=1,
     # The run's lake lock lasts this long too (backend/pipeline/airflow_support.py).
     dagrun_timeout=timedelta(seconds=settings.airflow_dagrun_timeout_seconds),
-    default_args=af.default_args(settings, owner="data-engineering"),
+    # A task that fails for good announces the failed run at once (email, webhook), as
+    # `nova run` does; the run report task announces a degraded run.
+    default_args={
+        **af.default_args(settings, owner="data-engineering"),
+        "on_failure_callback": af.on_task_failure,
+    },
+    # A manual run: "Trigger DAG w/ config" with {"date": "2026-10-31", "sources": ["erp"]}.
+    params=af.run_params(registered_sources()),
     user_defined_macros={"nova_run_date": af.run_date_macro},
     tags=["nova", "daily"],
     doc_md=__doc__,
@@ -110,7 +125,6 @@ with DAG(
         },
     )
     [bronze_ready, *(validated[s] for s in af.REQUIRED_SOURCES if s in validated)] >> dbt
-    af.watch_in_reschedule_mode(dbt, settings)
     af.watch_in_reschedule_mode(dbt, settings)
     for mart in af.gold_models(manifest, forecast=False):
         dbt.get_child_by_label(mart).get_child_by_label("run").outlets = [

@@ -297,6 +297,17 @@ class SourceFreshness(BaseModel):
         None, description="The newest _ingest_date partition (the run date D loaded).",
         examples=["2026-10-31"],
     )  # fmt: skip
+    status: Literal["fresh", "stale", "failed"] | None = Field(
+        None, description="Its freshness in the latest run report, judged on that run's date "
+        "(stale: older than its limit; failed: its extract failed); null when that run did "
+        "not read it.", examples=["fresh"],
+    )  # fmt: skip
+    age_days: int | None = Field(
+        None, description="Days between its newest data and the latest run's date.", examples=[0]
+    )
+    max_age_days: int | None = Field(
+        None, description="Its limit (NOVA_FRESHNESS_<SOURCE>_DAYS); null: none.", examples=[3]
+    )
 
 
 class RunSummary(BaseModel):

@@ -30,7 +30,7 @@ from backend.lake import delta
 from backend.lake.lock import LakeLock, default_owner
 from backend.observability.logs import logged_step
 from backend.pipeline import steps
-from backend.pipeline.context import RunContext, StepResult
+from backend.pipeline.context import RunContext, RunReport, StepResult
 from backend.pipeline.dbt import outcome_from_artifacts
 from backend.pipeline.forecast import StepSkipped
 from backend.settings import REPO_ROOT, Settings, get_settings
@@ -47,6 +47,35 @@ TRANSFORM = "transform"
 REPORT = "run_report"
 
 AirflowContext = Mapping[str, Any]
+
+
+def param_date(params: Mapping[str, Any] | None) -> date | None:
+    """The ``date`` Param of a manual run (YYYY-MM-DD), or None."""
+    value = (params or {}).get("date")
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"Param date: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def param_sources(params: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The ``sources`` Param of a manual run (a list of source names), or None for all."""
+    value = (params or {}).get("sources")
+    if not value:
+        return None
+    names = [value] if isinstance(value, str) else list(value)
+    known = registered_sources()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"Param sources: unknown {unknown}; known: {known}")
+    missing = [r for r in REQUIRED_SOURCES if r not in names]
+    if missing:
+        raise ValueError(f"Param sources must include {missing}: every mart is built on it")
+    return tuple(dict.fromkeys(names))
 
 
 def run_date(logical_date: datetime | None, run_after: datetime) -> date:
@@ -80,20 +109,46 @@ def context_for(
 ) -> RunContext:
     """The RunContext of the task's DAG run (a daily run of D over ``sources``)."""
     dag_run = airflow_context["dag_run"]
-    day = run_date(airflow_context.get("logical_date"), dag_run.run_after)
+    params = airflow_context.get("params")
+    day = param_date(params) or run_date(airflow_context.get("logical_date"), dag_run.run_after)
+    if sources is None:
+        sources = param_sources(params) or tuple(registered_sources())
     return RunContext(
         start=day,
         end=day,
         settings=settings or get_settings(),
         kind="run",
-        sources=sources if sources is not None else tuple(registered_sources()),
+        sources=sources,
         run_id=run_id_for(day, dag_run.run_id, dag_run.run_after),
     )
 
 
-def run_date_macro(logical_date: datetime | None, dag_run: Any) -> str:
+def run_date_macro(
+    logical_date: datetime | None, dag_run: Any, params: Mapping[str, Any] | None = None
+) -> str:
     """D as text, for templated fields (the dbt tasks' NOVA_RUN_DATE)."""
-    return run_date(logical_date, dag_run.run_after).isoformat()
+    return (param_date(params) or run_date(logical_date, dag_run.run_after)).isoformat()
+
+
+def run_params(default_sources: list[str]) -> dict[str, Any]:
+    """The Params a manual run of nova_daily takes (validated by Airflow on trigger):
+    ``date`` (D; empty: the logical date's day) and ``sources`` (empty: all)."""
+    from airflow.sdk import Param
+
+    return {
+        "date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Run date D (YYYY-MM-DD); empty: the logical date's day in Bahia.",
+        ),
+        "sources": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string", "enum": default_sources},
+            description="Sources to extract (the ERP is required); empty: every source.",
+        ),
+    }
 
 
 # --- shares of the report ---------------------------------------------------------------
@@ -186,8 +241,18 @@ def release_lake_lock(ctx: RunContext) -> None:
         lock.release()
 
 
+def _skip_unless_selected(source: str, airflow_context: AirflowContext) -> None:
+    """A manual run with the ``sources`` Param leaves the other sources' tasks skipped."""
+    selected = param_sources(airflow_context.get("params"))
+    if selected is not None and source not in selected:
+        from airflow.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"source {source!r} not in this run's sources {selected}")
+
+
 def extract_task(source: str, **airflow_context: Any) -> None:
-    """One source's extract for D into bronze."""
+    """One source's extract for D into bronze, and its freshness on D."""
+    _skip_unless_selected(source, airflow_context)
     ctx = context_for(airflow_context, (source,))
     hold_lake_lock(ctx)
     run_step(ctx, f"extract_{source}", lambda: steps.extract_source(ctx, source))
@@ -195,6 +260,7 @@ def extract_task(source: str, **airflow_context: Any) -> None:
 
 def validate_task(source: str, **airflow_context: Any) -> None:
     """One source's bronze contracts for D; failing rows go to quarantine."""
+    _skip_unless_selected(source, airflow_context)
     ctx = context_for(airflow_context, (source,))
     hold_lake_lock(ctx)
     run_step(ctx, f"validate_{source}", lambda: steps.validate(ctx))
@@ -262,6 +328,10 @@ def merge_parts(ctx: RunContext, parts: Mapping[str, Mapping[str, Any]]) -> None
         report.layers.update(part["layers"])
         report.errors.extend(part["errors"])
         report.notes.extend(part.get("notes", []))
+        report.freshness.update(part.get("freshness", {}))
+        for key, count in part.get("notifications", {}).items():
+            report.notifications[key] = report.notifications.get(key, 0) + count
+    _recovered_transform(report, parts)
     optional = {f"{kind}_{s}" for kind in ("extract", "validate") for s in ctx.sources}
     optional -= {f"{kind}_{s}" for kind in ("extract", "validate") for s in REQUIRED_SOURCES}
     # a step that skipped itself gave its reason (a note); one that never ran did not
@@ -270,24 +340,76 @@ def merge_parts(ctx: RunContext, parts: Mapping[str, Mapping[str, Any]]) -> None
         for s in report.steps
         if s.status == "failed" or (s.status == "skipped" and "reason" not in s.detail)
     ]
+    stale = [c for c in report.freshness.values() if c.get("status") == "stale"]
     if any(s.name not in optional for s in missed):
         report.status = "failed"
-    elif missed:
+    elif missed or stale:
         report.status = "degraded"
         report.errors.extend(f"{s.name}: did not run" for s in missed if s.status == "skipped")
     else:
         report.status = "success"
 
 
+def _recovered_transform(report: RunReport, parts: Mapping[str, Mapping[str, Any]]) -> None:
+    """The dbt build's task (cosmos' producer) reports its one `dbt build`; when that
+    failed and Airflow retried, the producer's retry does not build again: each model's
+    task re-runs its own node instead. The step after the dbt task group runs only when
+    every one of those tasks ended well, so once it ran, the transform recovered: the
+    report says so instead of keeping the first try's failure."""
+    after = next((name for name in LATER_STEPS if name in parts), None)
+    transform = next((s for s in report.steps if s.name == TRANSFORM), None)
+    if after is None or transform is None or transform.status != "failed":
+        return
+    first_try = transform.detail.get("error", "")
+    transform.status = "success"
+    transform.detail = {"first_try": first_try, "recovered_by": "the dbt node tasks' retries"}
+    prefix = f"{TRANSFORM}: "
+    report.errors = [e for e in report.errors if not e.startswith(prefix)]
+    report.notes.append(
+        f"{TRANSFORM}: the dbt build failed on its first try ({first_try}); its models and "
+        f"tests passed on their tasks' retries, and {after} ran after them"
+    )
+
+
 def report_task(**airflow_context: Any) -> str:
     """Write the run report; fail (so the DAG run fails) when the run failed."""
     ctx = context_for(airflow_context)
     merge_parts(ctx, load_parts(ctx))
+    steps.notify_run(ctx)  # as `nova run` does: a failed or degraded run is announced
     uri = steps.write_report(ctx)
     release_lake_lock(ctx)  # the last task of the run, whatever happened before it
     if ctx.report.status == "failed":
         raise RuntimeError(f"run {ctx.run_id} failed: {'; '.join(ctx.report.errors)}")
     return uri
+
+
+def on_task_failure(airflow_context: AirflowContext) -> None:
+    """on_failure_callback of every nova_daily task (its last try failed): a task the run
+    cannot do without announces the run as failed at once, with the task's error, through
+    the same function as `nova run` (steps.notify_run). An optional source's task does
+    not: the run carries on and its report (degraded) is announced by the report task.
+    Never raises: a callback's error would only hide the task's."""
+    import logging
+
+    try:
+        task_id = str(airflow_context["ti"].task_id)
+        optional = {
+            f"{kind}_{s}"
+            for kind in ("extract", "validate")
+            for s in registered_sources()
+            if s not in REQUIRED_SOURCES
+        }
+        if task_id in optional:
+            return
+        ctx = context_for(airflow_context)
+        error = airflow_context.get("exception")
+        ctx.report.status = "failed"
+        ctx.report.errors.append(f"{task_id}: {error or 'failed'}")
+        steps.notify_run(ctx)
+        for note in ctx.report.notes:
+            logging.getLogger("nova.notify").warning("%s", note)
+    except Exception as exc:
+        logging.getLogger("nova.notify").warning("failure notification not sent: %s", exc)
 
 
 # --- declarations the DAGs share --------------------------------------------------------
@@ -310,6 +432,17 @@ def gold_asset_uri(name: str, settings: Settings) -> str:
     """The URI of a gold table's Airflow Asset: where the table lives."""
     uri = delta.table_uri("gold", name, settings=settings)
     return uri if "://" in uri else f"file://{uri}"
+
+
+# The gold tables `nova train` reads (ml/data.py: load_gold_demand).
+TRAINING_GOLD = ("fct_daily_demand",)
+
+
+def training_assets(settings: Settings) -> Any:
+    """The Assets (all of them: an AssetAll) whose update triggers a training run."""
+    from airflow.sdk import Asset, AssetAll
+
+    return AssetAll(*(Asset(gold_asset_uri(name, settings)) for name in TRAINING_GOLD))
 
 
 def default_args(settings: Settings, owner: str) -> dict[str, Any]:

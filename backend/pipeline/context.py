@@ -51,6 +51,17 @@ class RunReport:
     layers: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Per source of the run: status (fresh, stale, failed), newest data, age in days before
+    # D and the limit (backend/pipeline/freshness.py).
+    freshness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Emails and webhook posts this run sent, and those given up (the notes say why).
+    notifications: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0})
+
+    def degrade(self, reason: str) -> None:
+        """Record why the run is degraded (an optional source failed or is stale)."""
+        self.errors.append(reason)
+        if self.status == "running":
+            self.status = "degraded"
 
     def table(self, name: str) -> TableStats:
         return self.tables.setdefault(name, TableStats())

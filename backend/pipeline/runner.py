@@ -108,5 +108,8 @@ def _run_locked(ctx: RunContext, observer: RunObserver, lock: LakeLock) -> RunCo
         if report.status == "running":
             report.status = "success"
     finally:
+        # a run that failed or ended degraded is announced before its report is saved, so
+        # the report says whether the notifications went out
+        steps.notify_run(ctx)
         steps.write_report(ctx)
     return ctx

@@ -7,6 +7,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from deltalake import DeltaTable
 
@@ -23,6 +24,9 @@ from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
 from backend.quality.expectations import has_suite
 from backend.quality.quarantine import validate_window
+
+if TYPE_CHECKING:
+    from backend.notify import NotifyResult
 
 NodeCallback = Callable[[str, str], None]
 
@@ -71,7 +75,22 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         note = item.details.get("note")
         if note:  # e.g. a source that has nothing to give yet (appdb before the API ran)
             ctx.report.notes.append(str(note))
+    check_freshness(ctx, name)
     return written
+
+
+def check_freshness(ctx: RunContext, name: str, *, extracted: bool = True) -> None:
+    """Judge the source's freshness on D and put it in the report: a stale ERP raises
+    (the run fails), another stale source degrades the run."""
+    from backend.pipeline import freshness
+
+    result = freshness.check(name, ctx.end, ctx.settings, extracted=extracted)
+    ctx.report.freshness[name] = result.as_dict()
+    if result.status != "stale":
+        return
+    if name in freshness.REQUIRED:
+        raise SourceError(result.reason)
+    ctx.report.degrade(result.reason)
 
 
 def _preload_expectations(ctx: RunContext) -> None:
@@ -100,11 +119,16 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
                 results[name] = future.result()
             except Exception as exc:
                 failures.append(str(exc))
+                if name not in ctx.report.freshness:  # a stale source was judged already
+                    try:
+                        check_freshness(ctx, name, extracted=False)
+                    except Exception as check_exc:  # the report must still say the failure
+                        ctx.report.notes.append(f"{name}: freshness not checked: {check_exc}")
     if failures:
         if any(name not in results for name in REQUIRED_SOURCES):
             raise SourceError("; ".join(failures))
-        ctx.report.errors.extend(failures)
-        ctx.report.status = "degraded"
+        for failure in failures:
+            ctx.report.degrade(failure)
     return results
 
 
@@ -236,12 +260,35 @@ def publish(ctx: RunContext) -> dict[str, int]:
     stats.rows_read, stats.rows_written = result.alerts, result.sent
     ctx.report.notes.extend(result.notes)
     bump_gold_version(ctx.settings, ctx.run_id, ctx.end)
+    notify_alerts(ctx)
     return {
         "alerts": result.alerts,
         "new": result.new,
         "sent": result.sent,
         "pending": result.pending,
     }
+
+
+def _record_notifications(ctx: RunContext, result: NotifyResult) -> None:
+    ctx.report.notifications["sent"] += result.sent
+    ctx.report.notifications["failed"] += result.failed
+    ctx.report.notes.extend(result.notes)
+
+
+def notify_alerts(ctx: RunContext) -> None:
+    """Email and webhook the day's new alerts (critical ones on platinum towers at once,
+    a digest per depot for the rest); a send that fails is a note, never a failure."""
+    from backend.notify import notify_alerts as send_alerts
+
+    _record_notifications(ctx, send_alerts(ctx.settings, run_id=ctx.run_id, run_date=ctx.end))
+
+
+def notify_run(ctx: RunContext) -> None:
+    """Announce the run's outcome when it failed or ended degraded (once per date and
+    outcome); `nova run` and Airflow's report task and failure callbacks all call this."""
+    from backend.notify import notify_run as send_outcome
+
+    _record_notifications(ctx, send_outcome(ctx.settings, ctx.report.as_dict(), ctx.report_uri))
 
 
 def write_report(ctx: RunContext) -> str:

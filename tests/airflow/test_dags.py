@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from backend.ingest.base import registered_sources
+from backend.pipeline import airflow_support as af
 from backend.pipeline import steps
 from backend.settings import REPO_ROOT, get_settings
 
@@ -93,12 +94,32 @@ def test_daily_dag_has_a_task_per_source_and_per_dbt_node(dagbag: Any):
 
 
 def test_weekly_training_dag_calls_the_train_step(dagbag: Any):
+    from airflow.timetables.assets import AssetOrTimeSchedule
+
     dag = dagbag.get_dag("nova_weekly_training")
     (task,) = dag.tasks
     assert task.task_id == "train"
     assert task.op_kwargs == {"step": "train"}
     assert dag.max_active_runs == 1
-    assert "0 2 * * 0" in dag.timetable.summary
+    # weekly, and data-aware: the gold training reads, as nova_daily's dbt task emits it
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert "0 2 * * 0" in dag.timetable.timetable.summary
+    daily = dagbag.get_dag("nova_daily")
+    emitted = {a.uri for t in daily.tasks for a in t.outlets}
+    wanted = {a.uri for _, a in dag.timetable.asset_condition.iter_assets()}
+    assert wanted == {af.gold_asset_uri("fct_daily_demand", get_settings())}
+    assert wanted <= emitted
+    assert "date" in dag.params
+
+
+def test_daily_dag_takes_params_and_every_task_announces_its_failure(dagbag: Any):
+    dag = dagbag.get_dag("nova_daily")
+    assert set(dag.params) == {"date", "sources"}
+    assert dag.params.get_param("date").value is None
+    for task in dag.tasks:
+        callbacks = task.on_failure_callback
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert af.on_task_failure in callbacks, task.task_id
 
 
 def test_the_weekly_dag_calls_the_training_step_of_nova_train():

@@ -58,12 +58,14 @@ def _gold(settings: Settings) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory, airflow_home: Path) -> Path:
-    """A demo ERP and a lake holding the year before END."""
+    """A demo ERP and a lake holding the year before END, from every source (a source
+    with no history would be stale on END: its freshness is judged on the run date)."""
     root = tmp_path_factory.mktemp("history")
     settings = _settings(root)
     generate_demo(settings.erp_url, CONFIG)
     ctx = RunContext(start=END - timedelta(days=364), end=END - timedelta(days=1),
-                     settings=settings, kind="backfill")  # fmt: skip
+                     settings=settings, kind="backfill",
+                     sources=tuple(registered_sources()))  # fmt: skip
     assert runner.run(ctx).report.status == "success"
     return root
 

@@ -226,9 +226,11 @@ def test_four_concurrent_nova_runs_leave_the_gold_of_one_run(
     options = _copy(prepared, tmp_path / "lake-copy", kafka_bootstrap, "concurrent")
     env = {**os.environ, **{f"NOVA_{k.upper()}": str(v) for k, v in options.items()}}
     nova = str(Path(sys.executable).with_name("nova"))
+    # The reference run's sources (the ERP): the lake holds no history of the others, so
+    # they would be stale on END and the runs degraded (exit 3).
     runs = [
         subprocess.Popen(
-            [nova, "run", "--date", END.isoformat()],
+            [nova, "run", "--date", END.isoformat(), "--sources", "erp"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.principal import Principal
 from backend.api.routes.common import ERRORS, STRICT, Text, depot_scope
-from backend.api.routes.runs import latest_run
+from backend.api.routes.runs import latest_run, list_run_ids, read_report
 from backend.api.routes.series import on_hand_ctes
 from backend.api.schemas_planner import (
     AccuracyWeek,
@@ -166,13 +166,27 @@ def accuracy_by_week(reader: GoldReader, where: Where, weeks: int) -> list[Accur
     return [AccuracyWeek.model_validate(r) for r in rows]
 
 
+JUDGED = ("status", "age_days", "max_age_days")
+
+
+def latest_freshness(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Each source's freshness as the newest readable run report judged it."""
+    for run_id in list_run_ids(settings):
+        report = read_report(settings, run_id)
+        if report is not None:
+            return dict(report.get("freshness") or {})
+    return {}
+
+
 def freshness(settings: Settings) -> list[SourceFreshness]:
     """Per bronze source: the newest ``_ingest_date`` partition of each table, from the
     Delta log (no data read), then the latest ``_ingested_at`` inside that partition only.
     (The log's column statistics would be cheaper still, but delta-rs keeps them for the
-    first 32 columns only, and the audit columns come last.)"""
+    first 32 columns only, and the audit columns come last.) With each, its status as the
+    latest run report judged it on that run's date (backend/pipeline/freshness.py)."""
     root = delta.table_uri("bronze", settings=settings)
     options = delta.storage_options(settings)
+    judged = latest_freshness(settings)
     out = []
     for source in delta.list_dir(root, settings):
         if source.type != pafs.FileType.Directory:
@@ -201,6 +215,7 @@ def freshness(settings: Settings) -> list[SourceFreshness]:
                 tables=tables,
                 latest_ingest_date=newest_day,
                 latest_ingested_at=newest_at.isoformat() if newest_at else None,
+                **{k: judged.get(source.base_name, {}).get(k) for k in JUDGED},
             )
         )
     return sorted(out, key=lambda s: s.source)

@@ -3054,6 +3054,12 @@ export interface components {
         /** SourceFreshness */
         SourceFreshness: {
             /**
+             * Age Days
+             * @description Days between its newest data and the latest run's date.
+             * @example 0
+             */
+            age_days?: number | null;
+            /**
              * Latest Ingest Date
              * @description The newest _ingest_date partition (the run date D loaded).
              * @example 2026-10-31
@@ -3066,11 +3072,23 @@ export interface components {
              */
             latest_ingested_at?: string | null;
             /**
+             * Max Age Days
+             * @description Its limit (NOVA_FRESHNESS_<SOURCE>_DAYS); null: none.
+             * @example 3
+             */
+            max_age_days?: number | null;
+            /**
              * Source
              * @description The bronze source.
              * @example erp
              */
             source: string;
+            /**
+             * Status
+             * @description Its freshness in the latest run report, judged on that run's date (stale: older than its limit; failed: its extract failed); null when that run did not read it.
+             * @example fresh
+             */
+            status?: ("fresh" | "stale" | "failed") | null;
             /**
              * Tables
              * @description Its bronze tables.

@@ -297,11 +297,21 @@ RUNS = [  # oldest first
 ]
 
 
+# the latest run's freshness (backend/pipeline/freshness.py), which the KPIs add per source
+JUDGED = {
+    "erp": {"source": "erp", "status": "fresh", "newest": "2026-10-31", "age_days": 0,
+            "max_age_days": 2, "reason": ""},
+    "inmet": {"source": "inmet", "status": "stale", "newest": "2026-10-27", "age_days": 4,
+              "max_age_days": 3, "reason": "inmet is stale"},
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def runs_and_bronze(api: Api) -> None:
     for run_id, status in RUNS:
         errors = ["forecast: boom"] if status == "failed" else []
-        _report(api, run_id, status, errors=errors)
+        _report(api, run_id, status, errors=errors, freshness=JUDGED if run_id == RUNS[-1][0]
+                else {})  # fmt: skip
     late = datetime(2026, 11, 1, 5, 3, tzinfo=UTC)
     _bronze(api, "erp", "items", {date(2026, 10, 30): datetime(2026, 10, 31, 5, tzinfo=UTC),
                                   RUN_DATE: late})  # fmt: skip
@@ -345,8 +355,10 @@ def test_kpis(api: Api, runs_and_bronze: None) -> None:
 
     fresh = {f["source"]: f for f in body["freshness"]}
     assert fresh["erp"] == {"source": "erp", "tables": 2, "latest_ingest_date": "2026-10-31",
-                            "latest_ingested_at": "2026-11-01T05:03:00+00:00"}  # fmt: skip
+                            "latest_ingested_at": "2026-11-01T05:03:00+00:00",
+                            "status": "fresh", "age_days": 0, "max_age_days": 2}  # fmt: skip
     assert fresh["inmet"]["latest_ingest_date"] == "2026-10-29"
+    assert (fresh["inmet"]["status"], fresh["inmet"]["age_days"]) == ("stale", 4)
     assert body["last_run"]["run_id"] == RUNS[-1][0]
     assert body["last_run"]["status"] == "failed" and body["last_run"]["errors"] == 1
 

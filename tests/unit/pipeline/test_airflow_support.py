@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import SecretStr
 
 from backend.pipeline import airflow_support as af
 from backend.pipeline.context import RunContext, StepResult
 from backend.settings import Settings
+from tests.services.webhook import Hook, webhook_receiver
 
 BAHIA = ZoneInfo("America/Bahia")
 
@@ -116,3 +121,101 @@ def test_a_step_that_skips_itself_leaves_the_run_successful_with_its_reason(sett
     assert ctx.report.status == "success"
     assert {s.name: s.status for s in ctx.report.steps}["forecast"] == "skipped"
     assert ctx.report.notes == ["forecast skipped: no champion model: run `nova train`"]
+
+
+def test_a_stale_optional_source_makes_the_merged_report_degraded(settings: Settings):
+    for step in af.expected_steps(["erp"]):
+        _part(settings, ("erp",), step, ok=True)
+    ctx = _ctx(settings, ("bacen",))
+    ctx.report.freshness["bacen"] = {"source": "bacen", "status": "stale", "newest": "2026-10-20"}
+    ctx.report.errors.append("bacen is stale: newest data 2026-10-20")
+    ctx.report.notifications["sent"] = 2
+    ctx.report.steps.append(StepResult("extract_bacen", 1.0, "success"))
+    af.save_part(ctx, "extract_bacen")
+    _part(settings, ("bacen",), "validate_bacen", ok=True)
+
+    merged = _ctx(settings, ("erp", "bacen"))
+    af.merge_parts(merged, af.load_parts(merged))
+    assert merged.report.status == "degraded"
+    assert merged.report.freshness["bacen"]["status"] == "stale"
+    assert "bacen is stale: newest data 2026-10-20" in merged.report.errors
+    assert merged.report.notifications == {"sent": 2, "failed": 0}
+
+
+def _dbt_failed_first(settings: Settings, *, later_ran: bool) -> RunContext:
+    for step in af.expected_steps(["erp"]):
+        if step == af.TRANSFORM:
+            _part(settings, ("erp",), step, ok=False)
+        elif step in af.LATER_STEPS and not later_ran:
+            continue
+        else:
+            _part(settings, ("erp",), step, ok=True)
+    ctx = _ctx(settings, ("erp",))
+    af.merge_parts(ctx, af.load_parts(ctx))
+    return ctx
+
+
+def test_a_dbt_build_retried_by_its_node_tasks_leaves_the_run_successful(settings: Settings):
+    # The producer's first try failed; its retry did not build again, the model tasks
+    # rebuilt their nodes, and forecast (downstream of every dbt task) ran.
+    ctx = _dbt_failed_first(settings, later_ran=True)
+    assert ctx.report.status == "success"
+    transform = next(s for s in ctx.report.steps if s.name == af.TRANSFORM)
+    assert transform.status == "success"
+    assert transform.detail["first_try"] == ""
+    assert not [e for e in ctx.report.errors if e.startswith("transform")]
+    assert any("failed on its first try" in n for n in ctx.report.notes)
+
+
+def test_a_dbt_build_that_stayed_failed_fails_the_run(settings: Settings):
+    ctx = _dbt_failed_first(settings, later_ran=False)
+    assert ctx.report.status == "failed"
+    assert "transform: source down" in ctx.report.errors
+
+
+def test_manual_run_params_choose_the_date_and_the_sources(settings: Settings):
+    airflow_context = {
+        "logical_date": None,
+        "dag_run": FakeDagRun("manual__y", datetime(2026, 11, 20, 8, tzinfo=UTC)),
+        "params": {"date": "2026-10-15", "sources": ["erp", "bacen"]},
+    }
+    ctx = af.context_for(airflow_context, settings=settings)
+    assert (ctx.start, ctx.end, ctx.sources) == (date(2026, 10, 15), date(2026, 10, 15),
+                                                 ("erp", "bacen"))  # fmt: skip
+    assert ctx.run_id.startswith("20261015-20261015-")
+    assert af.run_date_macro(None, airflow_context["dag_run"], {"date": "2026-10-15"}) == (
+        "2026-10-15"
+    )
+    # empty Params: the logical date's day and every source
+    assert af.param_date({"date": None}) is None and af.param_sources({"sources": []}) is None
+    with pytest.raises(ValueError, match="not a date"):
+        af.param_date({"date": "15/10/2026"})
+    with pytest.raises(ValueError, match="unknown"):
+        af.param_sources({"sources": ["erp", "nope"]})
+    with pytest.raises(ValueError, match="must include"):
+        af.param_sources({"sources": ["bacen"]})
+
+
+@dataclass
+class FakeTaskInstance:
+    task_id: str
+
+
+def test_a_failed_task_announces_the_run_once_and_an_optional_source_does_not(
+    settings: Settings,
+):
+    hook = Hook()
+    with webhook_receiver(hook) as url:
+        notifying = settings.model_copy(update={"notify_webhook_url": SecretStr(url)})
+        base = {
+            "logical_date": datetime(2026, 10, 31, 5, tzinfo=BAHIA),
+            "dag_run": FakeDagRun("manual__x", datetime(2026, 11, 1, 8, tzinfo=UTC)),
+            "exception": RuntimeError("ERP refused the connection"),
+        }
+        with patch.object(af, "get_settings", return_value=notifying):
+            af.on_task_failure({**base, "ti": FakeTaskInstance("extract_bacen")})
+            assert hook.bodies == []
+            af.on_task_failure({**base, "ti": FakeTaskInstance("extract_erp")})
+            af.on_task_failure({**base, "ti": FakeTaskInstance("run_report")})
+    (body,) = hook.bodies
+    assert "2026-10-31 failed: extract_erp: ERP refused the connection" in body["text"]
