@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from backend.api.schemas import PageOf
+from backend.api.schemas import PageOf, Severity
 
 Action = Literal["order", "expedite", "transfer", "watch"]
 SlaTier = Literal["platinum", "gold", "silver"]
@@ -44,7 +44,7 @@ class ActionPublic(BaseModel):
         "expedited order's quantity; null for watch.",
         examples=[40.0],
     )
-    severity: Literal["critical", "warning"] | None = Field(
+    severity: Severity | None = Field(
         None, description="The pair's stock alert, if it has one.", examples=["critical"]
     )
     alert_id: str | None = Field(

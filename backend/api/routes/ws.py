@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, WebSocket, status
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, WebSocket, status
 from backend.api.auth import SESSION_COOKIE, Authenticator
 from backend.api.hub import AlertFilter
 from backend.api.principal import Principal
+from backend.api.schemas import Severity
 from backend.settings import Settings
 
 router = APIRouter(tags=["alerts"])
@@ -45,7 +46,7 @@ async def alerts_socket(
     websocket: WebSocket,
     item_id: Annotated[str | None, Query(max_length=64)] = None,
     depot_id: Annotated[str | None, Query(max_length=64)] = None,
-    severity: Literal["warning", "critical"] | None = None,
+    severity: Severity | None = None,
     since: Annotated[
         str | None, Query(max_length=128, description="Resume after this alert id.")
     ] = None,

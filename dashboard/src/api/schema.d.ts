@@ -1096,7 +1096,7 @@ export interface components {
              * @description The pair's stock alert, if it has one.
              * @example critical
              */
-            severity?: ("critical" | "warning") | null;
+            severity?: ("warning" | "critical") | null;
             /**
              * Sla Tiers
              * @description SLA tiers of those towers, comma-separated, best first.
