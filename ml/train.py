@@ -11,7 +11,7 @@ window: the last ``h`` days, which the challenger's weights never saw.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ Log = Callable[[str], None]
 # towards the pooled weights with this many pseudo-series.
 WEIGHTS_METHOD: Method = "rmsse"
 WEIGHT_SHRINK = 50.0
+# the evaluation table's row for the ensemble before its bias correction
+UNCORRECTED = "Ensemble (no bias correction)"
 
 
 def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
@@ -114,7 +116,7 @@ def evaluation_tables(
     ran = frame.groupby("unique_id")[models].apply(lambda g: g.notna().all())
     ran = ran.reset_index().melt("unique_id", var_name="model", value_name="ran")
     per_series = per_series.merge(ran, on=["unique_id", "model"], how="left")
-    per_series = per_series[per_series["ran"].fillna(True).astype(bool)].drop(columns="ran")
+    per_series = per_series[per_series["ran"].ne(False)].drop(columns="ran")
     table = class_scores(per_series, classes)
     frame["week"] = horizon_week(frame["step"].to_numpy())
     groups = classes.merge(lifecycle(history), on="unique_id")
@@ -243,8 +245,16 @@ def train(
     )
     challenger_fc = model.assemble(wide, history, h, eval_classes)
     challenger_score = eval_score(challenger_fc, actuals, history)
+    # the same ensemble without its bias correction, to check the correction out of sample
+    raw = replace(model, bias={}).assemble(wide, history, h, eval_classes)
+    wide[UNCORRECTED] = raw["yhat"].to_numpy()
     evaluation, diagnosis = evaluation_tables(
-        wide, challenger_fc, actuals, history, eval_classes, [m.alias for m in candidates]
+        wide,
+        challenger_fc,
+        actuals,
+        history,
+        eval_classes,
+        [*(m.alias for m in candidates), UNCORRECTED],
     )
     timings["evaluate"] = time.perf_counter() - step
     # The global model was just trained on the latest sampled history: the daily run
@@ -274,6 +284,8 @@ def train(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         _log_run(result, settings, len(sample), h, population)
         mlflow.log_metric("eval.rmsse.challenger", challenger_score)
+        mlflow.log_text(evaluation.to_string(index=False), "evaluation_by_class.txt")
+        mlflow.log_dict(dict(model.bias), "bias_correction.json")
         if champion_score is not None:
             mlflow.log_metric("eval.rmsse.champion", champion_score)
         _log_plots(result, history, actuals, challenger_fc)
