@@ -64,8 +64,21 @@ def test_the_tables_are_plain_json():
         {"total": 1.0}, table, diagnosis, {"all": 1.0},
     )  # fmt: skip
     data = json.loads(json.dumps(summary.tables()))
-    row = next(r for r in data["evaluation"] if r["model"] == ENSEMBLE and r["demand_class"] == "all")
-    assert set(row) >= {"model", "demand_class", "rmsse", "mase", "bias", "cov80", "cov95", "series"}
-    half = next(r for r in data["evaluation"] if r["model"] == "Half" and r["demand_class"] == "all")
+    row = next(
+        r for r in data["evaluation"] if r["model"] == ENSEMBLE and r["demand_class"] == "all"
+    )
+    assert set(row) >= {
+        "model",
+        "demand_class",
+        "rmsse",
+        "mase",
+        "bias",
+        "cov80",
+        "cov95",
+        "series",
+    }
+    half = next(
+        r for r in data["evaluation"] if r["model"] == "Half" and r["demand_class"] == "all"
+    )
     assert half["cov80"] is None  # no intervals for a single model: null, not NaN
     assert data["evaluation_by_stage"] and data["promoted"] is True
