@@ -376,6 +376,12 @@ def train(
     date_: Annotated[
         str | None, typer.Option("--date", help="Train on demand up to this date (default: all).")
     ] = None,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", help="Also write the backtest and evaluation tables to this JSON file."
+        ),
+    ] = None,
 ) -> None:
     """Backtest the candidates on gold demand, log to MLflow, register the ensemble as
     `demand-forecaster` (alias challenger) and promote it to champion if it wins."""
@@ -383,7 +389,7 @@ def train(
 
     day = _parse_date(date_, "--date") if date_ else None
     try:
-        run_train_command(console, get_settings(), day)
+        run_train_command(console, get_settings(), day, json_file)
     except FileNotFoundError as exc:
         console.print(f"[red]train failed:[/] {exc}")
         raise typer.Exit(1) from None

@@ -88,11 +88,17 @@ def run_forecast_command(
     )
 
 
-def run_train_command(console: Console, settings: Settings, day: date | None) -> None:
+def run_train_command(
+    console: Console, settings: Settings, day: date | None, json_file: Path | None = None
+) -> None:
+    import json
+
     from ml.train import train
 
     summary = train(settings, run_date=day, log=console.print)
     console.print(backtest_table(summary.by_class, "Backtest on the sampled series"))
+    if summary.evaluation is not None:
+        console.print(backtest_table(summary.evaluation, "Evaluation window (never trained on)"))
     champion = (
         f"v{summary.champion_version} RMSSE {summary.champion_score:.4f}"
         if summary.champion_version and summary.champion_score is not None
@@ -107,3 +113,7 @@ def run_train_command(console: Console, settings: Settings, day: date | None) ->
         f"MLflow run {summary.run_id} at {settings.mlflow_uri}; "
         + ", ".join(f"{k} {v:.0f}s" for k, v in summary.seconds.items())
     )
+    if json_file is not None:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(summary.tables(), indent=1, default=str))
+        console.print(f"tables written to {json_file}")

@@ -35,10 +35,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--method", default="rmsse")
     parser.add_argument("--no-expensive", action="store_true")
+    parser.add_argument("--series", type=int, default=0, help="first N series only (0: all)")
     args = parser.parse_args()
     console = Console()
 
     df = load_carparts(args.data)
+    if args.series:
+        df = df[df["unique_id"].isin(sorted(df["unique_id"].unique())[: args.series])]
     last = df["ds"].max()
     cut = last - pd.DateOffset(months=H)
     train, test = df[df["ds"] <= cut], df[df["ds"] > cut]
@@ -117,8 +120,9 @@ def main() -> None:
     ens_row = overall.loc[ENSEMBLE]
     baselines = singles.loc[[b for b in BASELINES if b in singles.index], "rmsse"]
     console.print(
-        f"\nensemble RMSSE {ens_row['rmsse']:.4f} vs best single model {best} "
-        f"{singles.loc[best, 'rmsse']:.4f} -> {'beats' if ens_row['rmsse'] < singles.loc[best, 'rmsse'] else 'does NOT beat'} it; "
+        f"\nensemble RMSSE {ens_row['rmsse']:.4f} (bias {ens_row['bias']:+.3f}) vs best single "
+        f"model {best} {singles.loc[best, 'rmsse']:.4f} (bias {singles.loc[best, 'bias']:+.3f}) "
+        f"-> {'beats' if ens_row['rmsse'] < singles.loc[best, 'rmsse'] else 'does NOT beat'} it; "
         f"best naive baseline {baselines.idxmin()} {baselines.min():.4f}"
     )
     console.print(

@@ -118,8 +118,22 @@ def class_scores(per_series: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFram
     )
     by_class = data.groupby(["model", "demand_class"])[metrics].mean().reset_index()
     overall = data.groupby("model")[metrics].mean().reset_index()
+    if "bias" in data:
+        # the mean bias is led by a few series with almost no past demand that start
+        # consuming (a naive MAE near zero); the median says what a typical series sees
+        med = data.groupby(["model", "demand_class"])["bias"].median().rename("bias_median")
+        by_class = by_class.merge(med.reset_index(), on=["model", "demand_class"])
+        overall = overall.merge(
+            data.groupby("model")["bias"].median().rename("bias_median").reset_index(),
+            on="model",
+        )
     overall.insert(1, "demand_class", "all")
-    counts = data.groupby(["model", "demand_class"]).size().rename("series").reset_index()
-    out = pd.concat([by_class.merge(counts, on=["model", "demand_class"]), overall])
-    out["series"] = out["series"].fillna(data.groupby("model").size().iloc[0]).astype(int)
+    # series scored: a model left out of a class (NaN scores there) is not counted in it
+    scored = data[data[metrics[0]].notna()] if metrics else data
+    counts = scored.groupby(["model", "demand_class"]).size().rename("series").reset_index()
+    overall = overall.merge(
+        scored.groupby("model").size().rename("series").reset_index(), on="model", how="left"
+    )
+    out = pd.concat([by_class.merge(counts, on=["model", "demand_class"], how="left"), overall])
+    out["series"] = out["series"].fillna(0).astype(int)
     return out.reset_index(drop=True)

@@ -36,9 +36,15 @@ def fit_weights(
     top_k: int = 3,
     min_rows: int = 30,
     sets: Mapping[str, Sequence[str]] | None = None,
+    shrink: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Weights per demand class (and ``all``, used for a class the backtest did not see
-    or saw too little of); ``sets`` limits a class to some members."""
+    or saw too little of); ``sets`` limits a class to some members.
+
+    ``shrink`` (pseudo-series): a class's weights are pulled towards the weights learnt on
+    every series, ``w = (n w_class + shrink w_all) / (n + shrink)`` with n the class's
+    series, so a class seen on few series does not decide alone (members the pooled fit
+    cannot use, such as a model run on one class only, keep their class weight share)."""
     from scipy.optimize import nnls
 
     from ml.backtest import series_scores
@@ -70,10 +76,73 @@ def fit_weights(
             for alias, value in best.items():
                 w[names.index(str(alias))] = 1.0 / max(value, 1e-9)
             w = w / w.sum()
+        if shrink > 0 and name != "all" and "all" in weights:
+            n = float(part["unique_id"].nunique())
+            pooled = np.array([weights["all"].get(m, 0.0) for m in names])
+            w = (n * np.asarray(w) + shrink * pooled) / (n + shrink)
         weights[str(name)] = {m: float(x) for m, x in zip(names, w, strict=True) if x > 1e-6}
     if "all" not in weights:
         weights["all"] = {m: 1.0 / len(members) for m in members}
     return weights
+
+
+def bias_factors(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    scale_mae: np.ndarray,
+    demand_class: np.ndarray,
+    series: np.ndarray,
+    window: np.ndarray,
+    *,
+    shrink: float = 50.0,
+    trim: float = 0.05,
+    limits: tuple[float, float] = (0.67, 1.5),
+) -> dict[str, float]:
+    """Multiplicative bias corrections per demand class (and ``all``), kept only where
+    they hold out of sample.
+
+    Per backtest window and class: the ratio of sum(y / mae) to sum(yhat / mae) (what
+    zeroes the backtest's bias, mean error over each series' naive MAE scale) over the
+    series whose own bias lies within the class's ``trim`` .. 1 - ``trim`` quantiles: a
+    series with almost no past demand (a naive MAE near zero) that starts consuming has a
+    bias of -20 or more that no factor can fix, and would inflate every other forecast.
+    The class's ratio is pulled towards the pooled one with ``shrink`` pseudo-series.
+    Across windows, the factor is the one closest to 1, and 1 where the windows disagree
+    on the direction: a correction that one window contradicts is not learnt."""
+    ok = np.isfinite(scale_mae) & (scale_mae > 0) & np.isfinite(yhat) & np.isfinite(y)
+    y, f = y[ok] / scale_mae[ok], yhat[ok] / scale_mae[ok]
+    cls, ids, win = demand_class[ok], series[ok], window[ok]
+    names = ["all", *sorted({str(c) for c in cls})]
+    per_window: dict[str, list[float]] = {n: [] for n in names}
+    for w in np.unique(win):
+        rows = win == w
+        keep = np.zeros(len(y), bool)
+        for name in np.unique(cls[rows]):
+            mask = rows & (cls == name)
+            # per series (within this window and class): mean scaled error, then trim
+            _, inv = np.unique(ids[mask], return_inverse=True)
+            err = np.bincount(inv, f[mask] - y[mask]) / np.bincount(inv)
+            lo, hi = np.quantile(err, [trim, 1 - trim])
+            idx = np.flatnonzero(mask)
+            keep[idx] = (err[inv] >= lo) & (err[inv] <= hi)
+        pooled = _ratio(y, f, rows & keep)
+        per_window["all"].append(pooled)
+        for name in names[1:]:
+            mask = rows & keep & (cls == name)
+            n = float(len(np.unique(ids[mask])))
+            per_window[name].append((n * _ratio(y, f, mask) + shrink * pooled) / (n + shrink))
+    out: dict[str, float] = {}
+    for name, ratios in per_window.items():
+        r = np.asarray(ratios)
+        held = len(r) > 0 and (bool(np.all(r >= 1)) or bool(np.all(r <= 1)))
+        factor = float(r[np.argmin(np.abs(np.log(r)))]) if held else 1.0
+        out[name] = float(np.clip(factor, *limits))
+    return out
+
+
+def _ratio(y: np.ndarray, f: np.ndarray, mask: np.ndarray) -> float:
+    den = float(f[mask].sum())
+    return float(y[mask].sum()) / den if den > 0 and mask.any() else 1.0
 
 
 def combine(

@@ -23,7 +23,7 @@ from ml.conformal import (
     horizon_buckets,
     interval_scale,
 )
-from ml.ensemble import Method, combine, fit_weights
+from ml.ensemble import Method, bias_factors, combine, fit_weights
 from ml.forecaster import Forecaster
 from ml.metrics import naive_scales
 from ml.models.base import GlobalModel, LocalModel
@@ -95,6 +95,8 @@ class DemandForecaster:
     interval_scale: str = "forecast"
     backtest_score: float = float("nan")
     info: dict[str, Any] = field(default_factory=dict)
+    # multiplicative correction of the ensemble per demand class (``all`` for the others)
+    bias: dict[str, float] = field(default_factory=dict)
 
     def members(self, demand_class: str) -> list[str]:
         return list(self.weights.get(demand_class, self.weights["all"]))
@@ -121,10 +123,25 @@ class DemandForecaster:
         wide = fc.forecast(df, h, classes=classes)
         self.last_failures_ = dict(fc.failures_)
         self.last_seconds_ = dict(fc.seconds_)
+        return self.assemble(wide, df, h, classes)
+
+    def assemble(
+        self, wide: pd.DataFrame, df: pd.DataFrame, h: int, classes: pd.DataFrame
+    ) -> pd.DataFrame:
+        """The ensemble, its bias correction and intervals from the members' forecasts
+        (``wide``: ``unique_id, ds, <aliases>``, h rows per series) and the history."""
         out = wide[["unique_id", "ds"]].copy()
         out["step"] = np.tile(np.arange(1, h + 1), len(wide) // h)
         out = out.merge(classes[["unique_id", "demand_class"]], on="unique_id", how="left")
-        out["yhat"] = combine(wide.fillna(0.0), classes, self.weights)
+        members = {a for c in (*CLASSES, "all") for a in self.members(c)}
+        out["yhat"] = combine(
+            wide[["unique_id", *sorted(members)]].fillna(0.0), classes, self.weights
+        )
+        # models pickled before the bias correction existed have no ``bias``
+        bias: dict[str, float] = getattr(self, "bias", None) or {}
+        if bias:
+            factor = out["demand_class"].map(bias).fillna(bias.get("all", 1.0))
+            out["yhat"] = out["yhat"].to_numpy() * factor.to_numpy(dtype=float)
         scales = series_scales(df)
         s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
         scale = interval_scale(
@@ -194,8 +211,15 @@ def train_ensemble(
     levels: Sequence[int] = LEVELS,
     budget_seconds: float | None = None,
     population: Mapping[str, int] | None = None,
+    shrink: float = 0.0,
+    bias_correction: bool = False,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
+
+    ``shrink`` pulls each class's weights towards the pooled ones (pseudo-series, see
+    ``fit_weights``); ``bias_correction`` learns a multiplicative factor per class on the
+    backtest that zeroes the ensemble's bias there (``bias_factors``), applied before the
+    intervals are calibrated and at every prediction.
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
@@ -222,7 +246,9 @@ def train_ensemble(
 
     cv, scales = cross_validation(run, df, h=h, n_windows=n_windows, freq=freq, step=step)
     aliases = [m.alias for m in candidates]
-    weights = fit_weights(cv, scales, classes, aliases, method=method, sets=model_sets)
+    weights = fit_weights(
+        cv, scales, classes, aliases, method=method, sets=model_sets, shrink=shrink
+    )
     n_series = df["unique_id"].nunique() * n_windows
     per_series_seconds = {k: v / max(n_series, 1) for k, v in seconds.items()}
     dropped: list[str] = []
@@ -261,6 +287,19 @@ def train_ensemble(
             dropped.append(f"{member}@{worst}")
             weights.update(_refit_class(cv, scales, classes, worst, sets[worst], method))
     cv[ENSEMBLE] = combine(cv.fillna({a: 0.0 for a in aliases}), classes, weights)
+    bias: dict[str, float] = {}
+    if bias_correction:
+        data = _calibration_frame(cv, scales, classes)
+        bias = bias_factors(
+            data["y"].to_numpy(dtype=float),
+            data[ENSEMBLE].to_numpy(dtype=float),
+            data["scale_mae"].to_numpy(dtype=float),
+            data["demand_class"].to_numpy(),
+            data["unique_id"].to_numpy(),
+            data["cutoff"].to_numpy(),
+        )
+        factor = data["demand_class"].map(bias).fillna(bias["all"]).to_numpy(dtype=float)
+        cv[ENSEMBLE] = data[ENSEMBLE].to_numpy() * factor
     edges = horizon_buckets(h)
     kind, table, cal_report = calibrate_intervals(cv, scales, classes, levels, edges)
     data = _calibration_frame(cv, scales, classes)
@@ -290,12 +329,14 @@ def train_ensemble(
         levels=tuple(levels),
         interval_scale=kind,
         backtest_score=score,
+        bias=bias,
         info={
             "n_windows": n_windows,
             "method": method,
             "seconds": time.perf_counter() - began,
             "interval_scale_choice": cal_report,
             "dropped_for_budget": dropped,
+            "shrink": shrink,
         },
     )
     return TrainResult(

@@ -11,7 +11,7 @@ window: the last ``h`` days, which the challenger's weights never saw.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,21 +21,37 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from backend.settings import Settings
+    from ml.ensemble import Method
     from ml.model import DemandForecaster, TrainResult
 
 Log = Callable[[str], None]
+
+# Ensemble weights for daily demand (issue 18): the mean-RMSSE optimum (least squares gave
+# the same error and a larger bias on the evaluation window), each class's weights pulled
+# towards the pooled weights with this many pseudo-series.
+WEIGHTS_METHOD: Method = "rmsse"
+WEIGHT_SHRINK = 50.0
+# the evaluation table's row for the ensemble before its bias correction
+UNCORRECTED = "Ensemble (no bias correction)"
 
 
 def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
     """Candidates for daily item x depot demand and the models each class runs."""
     from ml.model import cheap_candidates
     from ml.models.gbm import LightGBMGlobal
+    from ml.models.level import LevelSeason
     from ml.models.prophet import Prophet
     from ml.models.statistical import AutoETS
 
     # daily series: weekly season, a 4-week window; LightGBM capped for the training budget
     gbm = LightGBMGlobal(n_jobs=n_jobs, max_train_rows=400_000, num_boost_round=150)
     cheap: list[Any] = cheap_candidates(7, window=28, gbm=gbm)
+    # level followers (issue 18): a 13-week level moved by season and growth, a year's
+    # level moved by season
+    cheap += [
+        LevelSeason(window=91, alias="LevelSeason91"),
+        LevelSeason(window=364, max_growth=0.0, alias="LevelSeason364"),
+    ]
     expensive = [AutoETS(1), Prophet(n_jobs=n_jobs)]
     names = [m.alias for m in cheap]
     sets: dict[str, Sequence[str]] = {
@@ -69,6 +85,47 @@ def eval_score(forecasts: pd.DataFrame, actuals: pd.DataFrame, history: pd.DataF
     return float(per.mean())
 
 
+def evaluation_tables(
+    wide: pd.DataFrame,
+    ensemble: pd.DataFrame,
+    actuals: pd.DataFrame,
+    history: pd.DataFrame,
+    classes: pd.DataFrame,
+    aliases: Sequence[str],
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Model x class scores (RMSSE, MASE, bias, the ensemble's coverage, series) of every
+    candidate and the ensemble on the evaluation window, and the ensemble's bias and RMSSE
+    by horizon week and lifecycle stage (each series' stage read on ``history``)."""
+    from ml.backtest import class_scores, series_scores
+    from ml.diagnose import grouped_scores, horizon_week, lifecycle
+    from ml.model import ENSEMBLE, series_scales
+
+    cut = history["ds"].max()
+    bands = {f"yhat_{b}_{lv}": f"{ENSEMBLE}-{b}-{lv}" for b in ("lo", "hi") for lv in (80, 95)}
+    frame = wide.merge(
+        ensemble[["unique_id", "ds", "step", "yhat", *bands]].rename(
+            columns={"yhat": ENSEMBLE, **bands}
+        ),
+        on=["unique_id", "ds"],
+    ).merge(actuals[["unique_id", "ds", "y"]], on=["unique_id", "ds"])
+    frame.insert(1, "cutoff", cut)
+    scales = series_scales(history).assign(cutoff=cut)
+    models = [a for a in aliases if a in frame]
+    # a member not run on a class (Prophet outside smooth) is scored where it ran only
+    per_series = series_scores(frame, scales, [*models, ENSEMBLE], (80, 95))
+    ran = frame.groupby("unique_id")[models].apply(lambda g: g.notna().all())
+    ran = ran.reset_index().melt("unique_id", var_name="model", value_name="ran")
+    per_series = per_series.merge(ran, on=["unique_id", "model"], how="left")
+    per_series = per_series[per_series["ran"].ne(False)].drop(columns="ran")
+    table = class_scores(per_series, classes)
+    frame["week"] = horizon_week(frame["step"].to_numpy())
+    groups = classes.merge(lifecycle(history), on="unique_id")
+    diagnosis = {
+        by: grouped_scores(frame, scales, groups, [ENSEMBLE], by) for by in ("week", "stage")
+    }
+    return table, diagnosis
+
+
 @dataclass
 class TrainSummary:
     run_id: str
@@ -80,6 +137,40 @@ class TrainSummary:
     by_class: pd.DataFrame
     weights: dict[str, dict[str, float]]
     seconds: dict[str, float] = field(default_factory=dict)
+    # every candidate and the ensemble on the evaluation window (same columns as by_class)
+    evaluation: pd.DataFrame | None = None
+    # the ensemble's scores on the evaluation window by horizon week and lifecycle stage
+    diagnosis: dict[str, pd.DataFrame] = field(default_factory=dict)
+    bias: dict[str, float] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, Any]:
+        """The backtest and evaluation tables as JSON-ready records (``nova train --json``)."""
+
+        def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+            if frame is None:
+                return []
+            return [{str(k): _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+        return {
+            "run_id": self.run_id,
+            "version": self.version,
+            "challenger_rmsse": self.challenger_score,
+            "champion_version": self.champion_version,
+            "champion_rmsse": self.champion_score,
+            "promoted": self.promoted,
+            "weights": self.weights,
+            "bias_correction": self.bias,
+            "backtest": records(self.by_class),
+            "evaluation": records(self.evaluation),
+            **{f"evaluation_by_{k}": records(v) for k, v in self.diagnosis.items()},
+            "seconds": self.seconds,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python ones and NaN to null (json cannot write them)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 def train(
@@ -96,6 +187,7 @@ def train(
     from ml import registry, tracking
     from ml.classify import classify
     from ml.data import load_gold_demand
+    from ml.forecaster import Forecaster
     from ml.model import train_ensemble
 
     timings: dict[str, float] = {}
@@ -136,6 +228,9 @@ def train(
         model_sets=sets,
         budget_seconds=settings.forecast_budget_seconds,
         population=population,
+        method=WEIGHTS_METHOD,
+        shrink=WEIGHT_SHRINK,
+        bias_correction=True,
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
@@ -145,8 +240,25 @@ def train(
     )
 
     step = time.perf_counter()
-    challenger_fc = model.predict(history, h, n_jobs=settings.forecast_jobs)
+    # Every candidate forecasts the evaluation window once; the challenger is assembled
+    # from the same member forecasts, so the table compares like with like.
+    eval_classes = classify(history)
+    wide = Forecaster(candidates, "D", n_jobs=settings.forecast_jobs, model_sets=sets).forecast(
+        history, h, classes=eval_classes
+    )
+    challenger_fc = model.assemble(wide, history, h, eval_classes)
     challenger_score = eval_score(challenger_fc, actuals, history)
+    # the same ensemble without its bias correction, to check the correction out of sample
+    raw = replace(model, bias={}).assemble(wide, history, h, eval_classes)
+    wide[UNCORRECTED] = raw["yhat"].to_numpy()
+    evaluation, diagnosis = evaluation_tables(
+        wide,
+        challenger_fc,
+        actuals,
+        history,
+        eval_classes,
+        [*(m.alias for m in candidates), UNCORRECTED],
+    )
     timings["evaluate"] = time.perf_counter() - step
     # The global model was just trained on the latest sampled history: the daily run
     # reuses that booster and only predicts.
@@ -175,6 +287,8 @@ def train(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         _log_run(result, settings, len(sample), h, population)
         mlflow.log_metric("eval.rmsse.challenger", challenger_score)
+        mlflow.log_text(evaluation.to_string(index=False), "evaluation_by_class.txt")
+        mlflow.log_dict(dict(model.bias), "bias_correction.json")
         if champion_score is not None:
             mlflow.log_metric("eval.rmsse.champion", champion_score)
         if gold_read is not None:
@@ -211,6 +325,9 @@ def train(
         result.by_class,
         model.weights,
         timings,
+        evaluation,
+        diagnosis,
+        dict(model.bias),
     )
 
 

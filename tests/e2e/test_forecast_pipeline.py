@@ -109,3 +109,25 @@ def test_a_second_training_keeps_the_champion_unless_it_wins(lake: Settings):
     summary = train(lake, log=lambda _: None)
     assert summary.champion_version is not None and summary.champion_score is not None
     assert summary.promoted == (summary.challenger_score < summary.champion_score)
+
+
+def test_train_json_writes_the_backtest_and_evaluation_tables(lake: Settings, tmp_path: Path):
+    import json
+
+    from rich.console import Console
+
+    from backend.forecast_cli import run_train_command
+
+    out = tmp_path / "train.json"
+    run_train_command(Console(width=200, record=True), lake, None, out)
+    data = json.loads(out.read_text())
+    for table in ("backtest", "evaluation"):
+        rows = [r for r in data[table] if r["model"] == "Ensemble" and r["demand_class"] == "all"]
+        assert len(rows) == 1, table
+        row = rows[0]
+        assert {"rmsse", "mase", "bias", "cov80", "cov95", "series"} <= set(row)
+        assert row["series"] > 0 and 0.0 <= row["cov80"] <= row["cov95"] <= 1.0
+    models = {r["model"] for r in data["evaluation"]}
+    assert {"LightGBM", "LevelSeason364", "Ensemble (no bias correction)"} <= models
+    assert set(data["bias_correction"]) >= {"all"}
+    assert data["evaluation_by_week"] and data["evaluation_by_stage"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.ensemble import combine, fit_weights
+from ml.ensemble import bias_factors, combine, fit_weights
 
 
 def _backtest(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -64,3 +64,54 @@ def test_combine_uses_the_row_class_weights_and_never_goes_negative():
     weights = {"smooth": {"A": 0.5, "B": 0.5}, "all": {"A": 1.0}}
     out = combine(fc, classes, weights)
     assert out.tolist() == [2.0, 2.5, 0.0]  # 'rare' has no weights: 'all' applies, clipped
+
+
+def test_shrinkage_pulls_a_thin_class_towards_the_pooled_weights():
+    # 'lumpy' has 20 series where B is the truth; pooled over all 40 series A and B share.
+    cv, sc, cl = _backtest()
+    free = fit_weights(cv, sc, cl, ["A", "B"], method="nnls")
+    pulled = fit_weights(cv, sc, cl, ["A", "B"], method="nnls", shrink=20.0)
+    assert free["lumpy"]["B"] > 0.8
+    # n = 20 series and 20 pseudo-series: half-way to the pooled weight
+    expected = (free["lumpy"]["B"] + free["all"]["B"]) / 2
+    assert pulled["lumpy"]["B"] == pytest.approx(expected, rel=1e-6)
+    assert pulled["all"] == free["all"]
+
+
+def _biased_backtest(factors: tuple[float, float], n: int = 60) -> dict[str, np.ndarray]:
+    """Forecasts that miss the truth by a known factor in each of two windows, plus one
+    series whose history had almost no demand (tiny naive MAE) that starts consuming."""
+    rng = np.random.default_rng(1)
+    y, f, mae, cls, ids, win = [], [], [], [], [], []
+    for w, factor in enumerate(factors):
+        for i in range(n):
+            truth = rng.uniform(1, 5, 10)
+            y.append(truth)
+            f.append(truth / factor)
+            mae.append(np.full(10, 1.0))
+            cls.append(np.full(10, "smooth"))
+            ids.append(np.full(10, f"s{i}"))
+            win.append(np.full(10, w))
+        y.append(np.full(10, 3.0))  # the awakening series: forecast 0, scale 0.004
+        f.append(np.zeros(10))
+        mae.append(np.full(10, 0.004))
+        cls.append(np.full(10, "smooth"))
+        ids.append(np.full(10, "dead"))
+        win.append(np.full(10, w))
+    cat = np.concatenate
+    return {
+        "y": cat(y), "yhat": cat(f), "scale_mae": cat(mae), "demand_class": cat(cls),
+        "series": cat(ids), "window": cat(win),
+    }  # fmt: skip
+
+
+def test_bias_factor_zeroes_a_bias_both_windows_show_and_ignores_awakening_series():
+    b = bias_factors(**_biased_backtest((1.2, 1.3)), shrink=0.0)
+    # the smaller of the two windows' corrections, not inflated by the dead series
+    assert b["smooth"] == pytest.approx(1.2, rel=1e-6)
+    assert b["all"] == pytest.approx(1.2, rel=1e-6)
+
+
+def test_bias_factor_is_not_learnt_when_the_windows_disagree():
+    b = bias_factors(**_biased_backtest((1.3, 0.8)))
+    assert b == {"all": 1.0, "smooth": 1.0}

@@ -1,0 +1,84 @@
+"""`nova train`'s evaluation tables and the JSON they are written as."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ml.classify import classify
+from ml.model import ENSEMBLE
+from ml.train import TrainSummary, evaluation_tables
+
+
+def _frames() -> tuple[pd.DataFrame, ...]:
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2025-01-01", periods=420, freq="D")
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": rng.poisson(2 + i, len(ds)) * 1.0})
+            for i in range(4)
+        ],
+        ignore_index=True,
+    )
+    cut = ds[-15]
+    history, actuals = df[df["ds"] <= cut], df[df["ds"] > cut]
+    wide = actuals[["unique_id", "ds"]].copy()
+    wide["Good"] = actuals["y"].to_numpy() + 0.5
+    wide["Half"] = actuals["y"].to_numpy() * 0.5
+    wide["OnlyS0"] = np.where(wide["unique_id"] == "s0", 1.0, np.nan)  # run on one series
+    ens = wide[["unique_id", "ds"]].copy()
+    ens["step"] = ens.groupby("unique_id").cumcount() + 1
+    ens["yhat"] = wide["Good"].to_numpy()
+    for level, width in ((80, 1.0), (95, 100.0)):
+        ens[f"yhat_lo_{level}"] = ens["yhat"] - width
+        ens[f"yhat_hi_{level}"] = ens["yhat"] + width
+    return wide, ens, actuals, history
+
+
+def test_every_candidate_and_the_ensemble_are_scored_on_the_window():
+    wide, ens, actuals, history = _frames()
+    classes = classify(history)
+    table, diagnosis = evaluation_tables(
+        wide, ens, actuals, history, classes, ["Good", "Half", "OnlyS0"]
+    )
+    overall = table[table["demand_class"] == "all"].set_index("model")
+    assert set(overall.index) == {"Good", "Half", "OnlyS0", ENSEMBLE}
+    # Half forecasts half the demand: negative bias; Good is 0.5 above: positive
+    assert overall.loc["Half", "bias"] < 0 < overall.loc["Good", "bias"]
+    assert overall.loc[ENSEMBLE, "rmsse"] == overall.loc["Good", "rmsse"]
+    # intervals of +-1 around y + 0.5 cover every point; the series counts skip unrun ones
+    assert overall.loc[ENSEMBLE, "cov80"] == 1.0 and overall.loc[ENSEMBLE, "cov95"] == 1.0
+    assert overall.loc["OnlyS0", "series"] == 1 and overall.loc["Good", "series"] == 4
+    assert set(diagnosis) == {"week", "stage"}
+    assert diagnosis["week"]["week"].tolist() == [1, 2] and (diagnosis["week"]["bias"] > 0).all()
+
+
+def test_the_tables_are_plain_json():
+    wide, ens, actuals, history = _frames()
+    classes = classify(history)
+    table, diagnosis = evaluation_tables(wide, ens, actuals, history, classes, ["Good", "Half"])
+    summary = TrainSummary(
+        "run", "3", 0.5, None, None, True, table, {"all": {"Good": 1.0}},
+        {"total": 1.0}, table, diagnosis, {"all": 1.0},
+    )  # fmt: skip
+    data = json.loads(json.dumps(summary.tables()))
+    row = next(
+        r for r in data["evaluation"] if r["model"] == ENSEMBLE and r["demand_class"] == "all"
+    )
+    assert set(row) >= {
+        "model",
+        "demand_class",
+        "rmsse",
+        "mase",
+        "bias",
+        "cov80",
+        "cov95",
+        "series",
+    }
+    half = next(
+        r for r in data["evaluation"] if r["model"] == "Half" and r["demand_class"] == "all"
+    )
+    assert half["cov80"] is None  # no intervals for a single model: null, not NaN
+    assert data["evaluation_by_stage"] and data["promoted"] is True
