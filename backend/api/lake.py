@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from fastapi import Response
 from pydantic import BaseModel
 
+from backend.api import memtables
 from backend.api.cache import Cache, cache_key
 from backend.api.fastpath import note_cache_key
 from backend.api.http import CURRENT_CLIENT
@@ -70,6 +71,8 @@ class GoldLake:
         self._pool: ThreadPoolExecutor | None = None
         # DuckDB's memory limit is per database: the API's reads share this one.
         set_memory_limit(settings.api_query_memory_limit, settings)
+        # Hot tables held sorted by item for one-item reads (backend/api/memtables.py).
+        self.memory = memtables.configure(settings.api_memory_table_bytes)
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
         self.snapshots = (
             snapshot_cache(settings.api_snapshot_table_bytes)

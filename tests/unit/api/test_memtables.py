@@ -1,0 +1,118 @@
+"""Gold tables held in memory (backend/api/memtables.py) answer exactly as DuckDB on the lake
+does, turn over with the gold version, and stay within their byte budget."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+
+from backend.api import memtables
+from backend.api.principal import Principal
+from backend.api.routes.forecasts import ForecastQuery, held_forecasts, query_forecasts
+from backend.events.outbox import bump_gold_version
+from backend.lake.reader import GoldReader
+from backend.settings import Settings
+from tests.services.gold import (
+    RUN_DATE,
+    SCHEMAS,
+    build_gold,
+    forecast_rows,
+    write_gold,
+)
+
+ANYONE = Principal(kind="key", subject="k", role="viewer")
+SCOPED = Principal(kind="key", subject="k", role="viewer", depots=("DEP02",))
+OLD_RUN = RUN_DATE - timedelta(days=90)  # before every past run of forecast_rows()
+
+
+@pytest.fixture
+def memory() -> Iterator[memtables.MemoryTables]:
+    held = memtables.configure(64 * 1024 * 1024)
+    assert held is not None
+    yield held
+    memtables.configure(0)
+
+
+def _publish(settings: Settings, run: str) -> GoldReader:
+    return GoldReader.published(settings, bump_gold_version(settings, run, RUN_DATE))
+
+
+def _forecasts(settings: Settings) -> None:
+    """Two runs, a point with nulls, an item of its own class: filters have work to do."""
+    rows = forecast_rows() + forecast_rows(OLD_RUN, level=3.0, history=0)
+    rows.append({**rows[0], "item_id": "ITM009", "demand_class": None, "yhat": None,
+                 "horizon_day": None, "model_version": None})  # fmt: skip
+    write_gold(settings, "fct_forecasts", rows, SCHEMAS["fct_forecasts"])
+
+
+def test_one_item_reads_from_memory_equal_the_lake_query(
+    settings: Settings, memory: memtables.MemoryTables
+) -> None:
+    build_gold(settings, version=None)
+    _forecasts(settings)
+    reader = _publish(settings, "r1")
+    queries = [
+        ForecastQuery(item_id=item, depot_id=depot, demand_class=cls, forecast_date=run,
+                      start=start, end=end, limit=limit, offset=offset)
+        for item, depot, cls, run, (start, end), (limit, offset) in itertools.product(
+            ["ITM001", "ITM003", "ITM009", "NOPE"],
+            [None, "DEP01"],
+            [None, "lumpy"],
+            [None, OLD_RUN, date(2020, 1, 1)],
+            [(None, None), (RUN_DATE + timedelta(days=3), RUN_DATE + timedelta(days=9)),
+             (RUN_DATE + timedelta(days=9), RUN_DATE)],
+            [(100, 0), (5, 3)],
+        )
+    ]  # fmt: skip
+    answered = 0
+    for query, who in itertools.product(queries, [ANYONE, SCOPED]):
+        held = held_forecasts(reader, who, query)
+        assert held is not None, query
+        lake = query_forecasts(reader, who, query)
+        assert held.model_dump_json() == lake.model_dump_json(), (query, who)
+        answered += bool(held.data)
+    assert answered >= 20  # most combinations return rows: the comparison is not vacuous
+    assert memory.held_bytes() > 0
+
+
+def test_reads_it_cannot_answer_go_to_the_lake(
+    settings: Settings, memory: memtables.MemoryTables
+) -> None:
+    build_gold(settings, version=None)
+    reader = _publish(settings, "r1")
+    assert held_forecasts(reader, ANYONE, ForecastQuery(depot_id="DEP01")) is None
+    assert held_forecasts(reader, ANYONE, ForecastQuery(item_id="ITM001", category="radio")) is None
+    unpinned = GoldReader(settings)  # the pipeline's own reads are never served from memory
+    assert held_forecasts(unpinned, ANYONE, ForecastQuery(item_id="ITM001")) is None
+
+
+def test_a_new_gold_version_turns_the_memory_over(
+    settings: Settings, memory: memtables.MemoryTables
+) -> None:
+    build_gold(settings, version=None)
+    first = _publish(settings, "r1")
+    query = ForecastQuery(item_id="ITM001", depot_id="DEP01", limit=1)
+    before = held_forecasts(first, ANYONE, query)
+    assert before is not None and before.data[0].yhat == 5.0
+    write_gold(settings, "fct_forecasts", forecast_rows(level=9.0), SCHEMAS["fct_forecasts"])
+    second = _publish(settings, "r2")
+    after = held_forecasts(second, ANYONE, query)
+    assert after is not None and after.data[0].yhat == 9.0
+    # The previous version is let go; a request still pinned to it reads the lake.
+    assert held_forecasts(first, ANYONE, query) is None
+    assert query_forecasts(first, ANYONE, query).data[0].yhat == 5.0
+    assert len([t for t in memory._held.values() if t.table is not None]) == 1
+
+
+def test_a_table_over_the_budget_is_not_held(settings: Settings) -> None:
+    build_gold(settings, version=None)
+    reader = _publish(settings, "r1")
+    memtables.configure(1024)  # 1 KiB: the forecasts need more
+    try:
+        assert held_forecasts(reader, ANYONE, ForecastQuery(item_id="ITM001")) is None
+    finally:
+        memtables.configure(0)
+    assert query_forecasts(reader, ANYONE, ForecastQuery(item_id="ITM001")).count == 28
