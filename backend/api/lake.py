@@ -127,6 +127,7 @@ class GoldLake:
         build: Callable[[GoldReader], BaseModel],
         *,
         fast_path: bool = True,
+        inline: Callable[[GoldReader], BaseModel | None] | None = None,
     ) -> bytes:
         """The JSON of ``build(reader)``, cache-aside under the current gold version.
 
@@ -143,6 +144,10 @@ class GoldLake:
             note_cache_key(version, key)
 
         async def load() -> bytes:
+            if inline is not None:
+                answer = inline(self.reader_at(payload))
+                if answer is not None:
+                    return answer.model_dump_json().encode()
             return await self._run_at(
                 payload, lambda reader: build(reader).model_dump_json().encode()
             )
@@ -150,10 +155,15 @@ class GoldLake:
         return await self.cache.get_or_load(key, load)
 
     async def cached(
-        self, route: str, params: dict[str, Any], build: Callable[[GoldReader], BaseModel]
+        self,
+        route: str,
+        params: dict[str, Any],
+        build: Callable[[GoldReader], BaseModel],
+        *,
+        inline: Callable[[GoldReader], BaseModel | None] | None = None,
     ) -> Response:
         """:meth:`cached_body` as a JSON response."""
-        body = await self.cached_body(route, params, build)
+        body = await self.cached_body(route, params, build, inline=inline)
         return Response(content=body, media_type="application/json")
 
     def close(self) -> None:

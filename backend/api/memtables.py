@@ -181,13 +181,21 @@ class MemoryTables:
         return sum(h.table.nbytes for h in self._held.values() if h.table is not None)
 
     def get(
-        self, uri: str, version: int, settings: Settings, order: Sequence[str] = ()
+        self,
+        uri: str,
+        version: int,
+        settings: Settings,
+        order: Sequence[str] = (),
+        *,
+        load: bool = True,
     ) -> PairTable | None:
-        """``uri`` at ``version`` held in memory, loading it now if nobody else is; None when
-        it is not held (too large, being loaded by another thread, or an older version)."""
+        """``uri`` at ``version`` held in memory, loading it now if nobody else is and
+        ``load``; None when it is not held (too large, being loaded, or an older version)."""
         held = self._held.get(uri)
         if held is not None and held.version >= version:
             return held.table if held.version == version else None
+        if not load:
+            return None
         with self._lock:
             loading = self._loading.setdefault(uri, threading.Lock())
         if not loading.acquire(blocking=False):
@@ -240,10 +248,13 @@ def configure(max_bytes: int) -> MemoryTables | None:
     return _MEMORY
 
 
-def held(reader: GoldReader, table: str, order: Sequence[str] = ()) -> PairTable | None:
+def held(
+    reader: GoldReader, table: str, order: Sequence[str] = (), *, load: bool = True
+) -> PairTable | None:
     """``table`` of the reader's pinned snapshot held in memory, or None (read the lake):
-    only for a reader pinned to a published version, in a process that configured it."""
+    only for a reader pinned to a published version, in a process that configured it.
+    ``load=False`` (on the event loop) never loads: a table not yet held gives None."""
     memory = _MEMORY
     if memory is None or reader.versions is None or table not in reader.versions:
         return None
-    return memory.get(reader.uri(table), reader.versions[table], reader.settings, order)
+    return memory.get(reader.uri(table), reader.versions[table], reader.settings, order, load=load)

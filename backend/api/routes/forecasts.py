@@ -42,6 +42,7 @@ accuracy_router = APIRouter(
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
 FIELDS = tuple(ForecastPublic.model_fields)
+ORDER = ("forecast_date", "target_date")  # held sorted by item, depot and these
 WINDOWS = "(values ('7d', 7), ('30d', 30), ('90d', 90), ('1y', 365)) as w(win, days)"
 # group_by choices map to fixed column names: the request never names a column itself.
 GROUPS = {
@@ -86,14 +87,14 @@ def query_forecasts(reader: GoldReader, principal: Principal, q: ForecastQuery) 
 
 
 def held_forecasts(
-    reader: GoldReader, principal: Principal, q: ForecastQuery
+    reader: GoldReader, principal: Principal, q: ForecastQuery, *, load: bool = True
 ) -> ForecastsPublic | None:
     """The page :func:`list_forecasts` answers for one item, sliced from the forecasts held
     in memory (backend/api/memtables.py); None when they are not held or the query is not
     one item's (the caller then asks DuckDB). Same filters, order and count as the SQL."""
     if q.item_id is None or q.category is not None:
         return None
-    table = held(reader, TABLE, order=("forecast_date", "target_date"))
+    table = held(reader, TABLE, order=ORDER, load=load)
     if table is None:
         return None
     rows = table.item_rows(q.item_id)
@@ -154,13 +155,17 @@ async def list_forecasts(
         "end": end,
     }
 
+    query = ForecastQuery(**params, limit=limit, offset=offset)
+
     def build(reader: GoldReader) -> ForecastsPublic:
-        query = ForecastQuery(**params, limit=limit, offset=offset)
         page = held_forecasts(reader, principal, query)
         return page if page is not None else query_forecasts(reader, principal, query)
 
+    def inline(reader: GoldReader) -> ForecastsPublic | None:
+        return held_forecasts(reader, principal, query, load=False)
+
     key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
-    return await lake.cached("forecasts", key, build)
+    return await lake.cached("forecasts", key, build, inline=inline)
 
 
 @router.get("/summary", response_model=ForecastSummary)

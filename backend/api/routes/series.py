@@ -117,16 +117,27 @@ def aggregate_band(
 Grain = Literal["day", "week"]
 
 
-def on_hand_ctes(where_sql: str, start: str) -> str:
+def on_hand_ctes(where_sql: str, start: str, *, by_depot: bool = False) -> str:
     """CTEs ending in ``carried(item_id, depot_id, d, demand_qty, receipts_qty, on_hand)``:
     each pair's days from the last snapshot on or before ``start`` (fixed SQL text), with
-    the units on hand at the end of the day.
+    the units on hand at the end of the day. ``by_depot``: that last snapshot day is taken
+    per depot, as if each depot were selected alone (the KPIs computed for every depot at
+    once).
 
     On-hand per pair and day: the snapshot of the latest snapshot day on or before it (or,
     before the first, the next one), rolled with the cumulative net movement
     (receipts + adjustments - issues) of fct_daily_demand: on_hand(d) = k + C(d), where
     k = snapshot - C(snapshot day) is carried between snapshots.
     """
+    if by_depot:
+        anchor = (
+            "anchor as (select depot_id, max(d) as a from snaps where d <= "
+            f"{start} group by depot_id)"
+        )
+        joined = "left join anchor using (depot_id)"
+    else:
+        anchor = f"anchor as (select max(d) as a from snaps where d <= {start})"
+        joined = ", anchor"
     return f"""
         s as (
             select item_id, depot_id, demand_date as d, demand_qty, receipts_qty,
@@ -137,10 +148,10 @@ def on_hand_ctes(where_sql: str, start: str) -> str:
             select item_id, depot_id, snapshot_date as d, on_hand
             from delta_scan($t_fct_inventory_snapshot) where {where_sql}
         ),
-        anchor as (select max(d) as a from snaps where d <= {start}),
+        {anchor},
         days as (
             select s.*, sum(net) over (partition by item_id, depot_id order by d) as c
-            from s, anchor where anchor.a is null or s.d >= anchor.a
+            from s {joined} where anchor.a is null or s.d >= anchor.a
         ),
         anchored as (
             select days.*, snaps.on_hand - days.c as k
