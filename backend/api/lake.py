@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,18 @@ from backend.settings import Settings
 
 T = TypeVar("T")
 NO_VERSION = "none"
+log = logging.getLogger(__name__)
+
+# What routes prepare for each newly published gold version (tables held in memory,
+# per-version figures), run in one worker as soon as the API sees the version, so that
+# the first requests after a run do not wait for it.
+WARMERS: list[Callable[[GoldReader], object]] = []
+
+
+def warm_on_publish(fn: Callable[[GoldReader], object]) -> Callable[[GoldReader], object]:
+    """Register ``fn(reader)`` to run on every new gold version (a decorator)."""
+    WARMERS.append(fn)
+    return fn
 
 
 class GoldVersion:
@@ -74,6 +87,7 @@ class GoldLake:
         # Hot tables held sorted by item for one-item reads (backend/api/memtables.py).
         self.memory = memtables.configure(settings.api_memory_table_bytes)
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+        self._warmed: str | None = None
         self.snapshots = (
             snapshot_cache(settings.api_snapshot_table_bytes)
             if settings.api_snapshot_table_bytes > 0
@@ -87,8 +101,22 @@ class GoldLake:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gold")
         return self._pool
 
-    async def version(self) -> str:
+    async def _payload(self) -> dict[str, Any] | None:
         payload = await self.versions.current(self.pool)
+        if payload and payload.get("version") != self._warmed and WARMERS:
+            self._warmed = payload.get("version")
+            self.pool.submit(self._warm, payload)
+        return payload
+
+    def _warm(self, payload: dict[str, Any]) -> None:
+        for warm in WARMERS:
+            try:
+                warm(self.reader_at(payload))
+            except Exception:  # a request will do (or report) the same work
+                log.exception("warming gold version %s failed", payload.get("version"))
+
+    async def version(self) -> str:
+        payload = await self._payload()
         return str(payload["version"]) if payload else NO_VERSION
 
     def reader_at(self, payload: dict[str, Any] | None) -> GoldReader:
@@ -102,7 +130,7 @@ class GoldLake:
 
     async def run(self, fn: Callable[[GoldReader], T]) -> T:
         """Run a blocking query off the event loop, on the published snapshot."""
-        payload = await self.versions.current(self.pool)
+        payload = await self._payload()
         return await self._run_at(payload, fn)
 
     async def _run_at(self, payload: dict[str, Any] | None, fn: Callable[[GoldReader], T]) -> T:
@@ -137,7 +165,7 @@ class GoldLake:
         route that adds app-database state to the body passes False).
         """
         # One payload for the key and the reads: the cached body is that snapshot's.
-        payload = await self.versions.current(self.pool)
+        payload = await self._payload()
         version = str(payload["version"]) if payload else NO_VERSION
         key = cache_key(version, route, params)
         if fast_path:

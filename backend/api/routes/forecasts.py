@@ -10,6 +10,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.lake import warm_on_publish
 from backend.api.memtables import held
 from backend.api.principal import Principal
 from backend.api.routes.common import (
@@ -121,6 +122,12 @@ def held_forecasts(
         {"data": table.rows(page, FIELDS), "count": int(found.size), "limit": q.limit,
          "offset": q.offset}
     )  # fmt: skip
+
+
+@warm_on_publish
+def hold_forecasts(reader: GoldReader) -> object:
+    """Load a new version's forecasts into memory before the first one-item read."""
+    return held(reader, TABLE, order=ORDER)
 
 
 def _filters(

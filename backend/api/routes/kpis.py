@@ -17,6 +17,7 @@ from deltalake import DeltaTable
 from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.lake import warm_on_publish
 from backend.api.principal import Principal
 from backend.api.routes.common import ERRORS, STRICT, Text
 from backend.api.routes.runs import latest_run
@@ -49,51 +50,53 @@ T = TypeVar("T")
 
 class Recent(Generic[T]):
     """A value read from the lake outside gold (bronze freshness, the last run report), per
-    lake, re-read after the response cache's TTL: as fresh as a cached /kpis answer was.
+    lake, re-read after the response cache's TTL or once a new gold version is published.
     Stale-while-revalidate: once known, a request never waits for a re-read (freshness
-    opens every bronze table's log, seconds on the demo lake); a stale value starts one
-    re-read in a thread and is served until it lands."""
+    opens every bronze table's log: seconds on the demo lake); a stale value starts one
+    re-read in a thread and is served until it lands (for a few seconds after a run)."""
 
     def __init__(self) -> None:
-        self._values: dict[str, tuple[float, T]] = {}
+        self._values: dict[str, tuple[str | None, float, T]] = {}
         self._reading: set[str] = set()
         self._lock = threading.Lock()
 
-    def fresh(self, settings: Settings) -> bool:
+    def known(self, settings: Settings) -> bool:
         """Known, so that :meth:`get` answers at once."""
         return settings.lake_uri in self._values
 
-    def _read(self, settings: Settings, read: Callable[[Settings], T]) -> T:
+    def _read(self, settings: Settings, version: str | None, read: Callable[[Settings], T]) -> T:
         try:
             value = read(settings)
-            self._values[settings.lake_uri] = (
-                time.monotonic() + settings.cache_ttl_seconds,
-                value,
-            )
+            expires = time.monotonic() + settings.cache_ttl_seconds
+            self._values[settings.lake_uri] = (version, expires, value)
             return value
         finally:
             with self._lock:
                 self._reading.discard(settings.lake_uri)
 
-    def _refresh(self, settings: Settings, read: Callable[[Settings], T]) -> None:
+    def _refresh(
+        self, settings: Settings, version: str | None, read: Callable[[Settings], T]
+    ) -> None:
         try:
-            self._read(settings, read)
+            self._read(settings, version, read)
         except Exception:  # the stale value stays; the next request tries again
             log.exception("re-reading %s for /kpis failed", getattr(read, "__name__", read))
 
-    def get(self, settings: Settings, read: Callable[[Settings], T]) -> T:
+    def get(self, settings: Settings, version: str | None, read: Callable[[Settings], T]) -> T:
         held = self._values.get(settings.lake_uri)
         if held is None:
             with self._lock:
                 self._reading.add(settings.lake_uri)
-            return self._read(settings, read)
-        if time.monotonic() >= held[0]:
+            return self._read(settings, version, read)
+        if held[0] != version or time.monotonic() >= held[1]:
             with self._lock:
                 start = settings.lake_uri not in self._reading
                 self._reading.add(settings.lake_uri)
             if start:
-                threading.Thread(target=self._refresh, args=(settings, read), daemon=True).start()
-        return held[1]
+                threading.Thread(
+                    target=self._refresh, args=(settings, version, read), daemon=True
+                ).start()
+        return held[2]
 
 
 @dataclass(frozen=True)
@@ -434,6 +437,7 @@ def build_kpis(
     """/kpis for one depot, or every depot the caller may see, from the snapshot's
     per-depot figures (``kpis``; computed, or taken from this version's, when not given)."""
     figures = kpis if kpis is not None else PER_VERSION.get(reader)
+    version = _version_of(reader)
     depots = _depots(principal, depot_id)
     by_month = stock_by_month(figures, depots, months)
     tiers = open_alerts(figures, depots)
@@ -450,13 +454,25 @@ def build_kpis(
         at_risk=at_risk(figures, depots),
         fill_rate=fill_rate(figures, depots),
         accuracy_by_week=accuracy_by_week(figures, depots, weeks),
-        freshness=FRESHNESS.get(reader.settings, freshness),
-        last_run=LAST_RUN.get(reader.settings, latest_run),
+        freshness=FRESHNESS.get(reader.settings, version, freshness),
+        last_run=LAST_RUN.get(reader.settings, version, latest_run),
     )
 
 
 FRESHNESS: Recent[list[SourceFreshness]] = Recent()
 LAST_RUN: Recent[Any] = Recent()
+
+
+def _version_of(reader: GoldReader) -> str | None:
+    """The pinned snapshot, as a key (None for a reader of the latest tables)."""
+    return repr(sorted(reader.versions.items())) if reader.versions is not None else None
+
+
+@warm_on_publish
+def warm_kpis(reader: GoldReader) -> object:
+    """A new version's per-depot figures. (Freshness and the last run are read by the
+    first request: they are no part of gold.)"""
+    return PER_VERSION.get(reader)
 
 
 @router.get("", response_model=KpisPublic)
@@ -481,7 +497,7 @@ async def get_kpis(
         """Sums of this version's per-depot figures, once a worker computed them."""
         figures = PER_VERSION.ready(reader)
         settings = reader.settings
-        if figures is None or not (FRESHNESS.fresh(settings) and LAST_RUN.fresh(settings)):
+        if figures is None or not (FRESHNESS.known(settings) and LAST_RUN.known(settings)):
             return None
         return build_kpis(reader, principal=principal, depot_id=depot_id, months=months,
                           weeks=weeks, kpis=figures)  # fmt: skip
