@@ -16,9 +16,11 @@ these structures cannot answer exactly, the routes keep their DuckDB query.
 from __future__ import annotations
 
 import logging
+import operator
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,9 +33,10 @@ from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bytes a row costs per column once held: numbers and dates as 8-byte values, text as
-# 4-byte dictionary codes (the distinct strings themselves are few: ids, classes).
-_WIDTH = {"text": 4, "other": 8}
+# Bytes a row costs per column once held, at most: dates and text (4-byte dictionary codes;
+# the distinct strings themselves are few: ids, classes) 4, numbers 8 (int32 when they fit).
+_NARROW = 4
+_WIDE = 8
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -42,17 +45,24 @@ def _is_text(kind: pa.DataType) -> bool:
     )
 
 
-class Column:
-    """One column: ``data`` holds numbers/dates, or dictionary codes into ``values`` (text,
-    with ``None`` last for nulls); ``nulls`` marks the null numbers (None when none)."""
+EPOCH = date(1970, 1, 1)
+_INT32 = np.iinfo(np.int32)
 
-    __slots__ = ("codes", "data", "nulls", "values")
+
+class Column:
+    """One column: ``data`` holds numbers, dates as int32 days since 1970 (Arrow's own
+    date32), or int32 dictionary codes into ``values`` (text, with ``None`` last for
+    nulls); ``nulls`` marks null numbers and dates (None when there are none). Integers
+    that fit are kept as int32: the values read back are the same Python ints."""
+
+    __slots__ = ("codes", "data", "is_date", "nulls", "values")
 
     def __init__(self, chunked: pa.ChunkedArray) -> None:
         array = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
         self.values: np.ndarray | None = None
         self.codes: dict[Any, int] = {}
         self.nulls: np.ndarray | None = None
+        self.is_date = pa.types.is_date32(array.type)
         if _is_text(array.type):
             encoded = pc.dictionary_encode(array)
             words = encoded.dictionary.to_pylist()
@@ -62,62 +72,98 @@ class Column:
                 encoded.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
             ).astype(np.int32)
             return
-        if array.null_count and not pa.types.is_date(array.type):
+        if array.null_count:
             self.nulls = array.is_null().to_numpy(zero_copy_only=False)
-        # dates become datetime64[D] (NaT for null), whose tolist() gives datetime.date
-        self.data = array.to_numpy(zero_copy_only=False)
+        if self.is_date:
+            array = array.cast(pa.int32())
+        if array.null_count:
+            array = array.fill_null(0)
+        data = array.to_numpy(zero_copy_only=False)
+        narrow = data.dtype.kind == "i" and data.itemsize > 4 and data.size
+        if narrow and _INT32.min <= data.min() and data.max() <= _INT32.max:
+            data = data.astype(np.int32)
+        self.data = data
 
     @property
     def nbytes(self) -> int:
         extra = self.nulls.nbytes if self.nulls is not None else 0
         return int(self.data.nbytes) + extra
 
+    def scalar(self, value: Any) -> Any:
+        """``value`` as stored (a date as its day number)."""
+        return (value - EPOCH).days if self.is_date and isinstance(value, date) else value
+
     def take(self, idx: np.ndarray) -> list[Any]:
         """The values at ``idx`` as Python objects (None for null)."""
         if self.values is not None:
             return list(self.values[self.data[idx]].tolist())
-        out = list(self.data[idx].tolist())
+        picked = self.data[idx]
+        out = list(picked.astype("datetime64[D]").tolist() if self.is_date else picked.tolist())
         if self.nulls is not None:
             for n in np.flatnonzero(self.nulls[idx]).tolist():
                 out[n] = None
         return out
 
-    def equals(self, value: Any, rows: slice) -> np.ndarray:
-        """Where the column equals ``value`` in ``rows`` (SQL ``=``: never for null)."""
+    def compare(self, op: Callable[[Any, Any], Any], value: Any, rows: slice) -> np.ndarray:
+        """Where ``column op value`` holds in ``rows`` (as SQL: never for a null)."""
         if self.values is not None:
             code = self.codes.get(value)
             if code is None:
                 return np.zeros(rows.stop - rows.start, dtype=bool)
-            return np.asarray(self.data[rows] == code)
-        return np.asarray(self.data[rows] == value)
+            return np.asarray(op(self.data[rows], code))
+        out = np.asarray(op(self.data[rows], self.scalar(value)))
+        if self.nulls is not None:
+            out &= ~self.nulls[rows]
+        return out
+
+    def equals(self, value: Any, rows: slice) -> np.ndarray:
+        """Where the column equals ``value`` in ``rows`` (SQL ``=``: never for null)."""
+        return self.compare(operator.eq, value, rows)
 
     def isin(self, values: Iterable[Any], rows: slice) -> np.ndarray:
         if self.values is None:
-            return np.isin(self.data[rows], list(values))
+            out = np.isin(self.data[rows], [self.scalar(v) for v in values])
+            return out & ~self.nulls[rows] if self.nulls is not None else out
         codes = [self.codes[v] for v in values if v in self.codes]
         return np.isin(self.data[rows], np.asarray(codes, dtype=np.int32))
 
+    def has_nulls(self, rows: slice | np.ndarray) -> bool:
+        if self.values is not None:
+            return bool((self.data[rows] == len(self.values) - 1).any())
+        return self.nulls is not None and bool(self.nulls[rows].any())
+
 
 class PairTable:
-    """A table version sorted by ``item_id, depot_id, *order``, with each item's rows."""
+    """A table version sorted by ``item_id, depot_id, *order``, with the rows of each item
+    and of each item x depot pair. ``keys=False`` drops the two key columns once indexed
+    (a table whose reads never return them: less memory)."""
 
-    def __init__(self, table: pa.Table, order: Sequence[str] = ()) -> None:
-        keys = ["item_id", "depot_id", *order]
-        table = table.sort_by([(k, "ascending") for k in keys])
-        self.names = list(table.column_names)
-        self.columns = {name: Column(table.column(name)) for name in self.names}
+    def __init__(self, table: pa.Table, order: Sequence[str] = (), *, keys: bool = True) -> None:
+        sort = ["item_id", "depot_id", *order]
+        table = table.sort_by([(k, "ascending") for k in sort])
         self.num_rows = table.num_rows
         self._max: dict[str, Any] = {}
-        items = self.columns["item_id"]
-        assert items.values is not None
-        codes = items.data
-        bounds = (np.flatnonzero(np.diff(codes)) + 1).tolist()
+        columns = {name: Column(table.column(name)) for name in table.column_names}
+        item_codes, depot_codes = columns["item_id"].data, columns["depot_id"].data
+        item_words, depot_words = columns["item_id"].values, columns["depot_id"].values
+        assert item_words is not None and depot_words is not None
+        changed = np.diff(item_codes) != 0
+        self._items = self._ranges(np.flatnonzero(changed), lambda s: item_words[item_codes[s]])
+        either = np.flatnonzero(changed | (np.diff(depot_codes) != 0))
+        self._pairs = self._ranges(
+            either, lambda s: (item_words[item_codes[s]], depot_words[depot_codes[s]])
+        )
+        if not keys:
+            del columns["item_id"], columns["depot_id"]
+        self.columns = columns
+        self.names = list(columns)
+
+    def _ranges(self, changes: np.ndarray, key: Callable[[int], Any]) -> dict[Any, tuple[int, int]]:
+        if not self.num_rows:
+            return {}
+        bounds = (changes + 1).tolist()
         starts, stops = [0, *bounds], [*bounds, self.num_rows]
-        self._items: dict[str, tuple[int, int]] = {
-            items.values[codes[s]]: (s, e)
-            for s, e in zip(starts, stops, strict=True)
-            if self.num_rows and items.values[codes[s]] is not None
-        }
+        return {key(s): (s, e) for s, e in zip(starts, stops, strict=True)}
 
     @property
     def nbytes(self) -> int:
@@ -126,6 +172,11 @@ class PairTable:
     def item_rows(self, item_id: str) -> slice:
         """The rows of ``item_id`` (an empty slice when it has none)."""
         start, stop = self._items.get(item_id, (0, 0))
+        return slice(start, stop)
+
+    def pair_rows(self, item_id: str, depot_id: str) -> slice:
+        """The rows of one item x depot pair (an empty slice when it has none)."""
+        start, stop = self._pairs.get((item_id, depot_id), (0, 0))
         return slice(start, stop)
 
     def max(self, column: str) -> Any:
@@ -141,13 +192,11 @@ class PairTable:
         if col.values is not None:
             present = [v for v in col.values[:-1].tolist() if v is not None]
             return max(present) if present else None
-        data = col.data
-        if data.dtype.kind == "M":
-            valid = data[~np.isnat(data)]
-            return valid.max().item() if valid.size else None
-        if col.nulls is not None:
-            data = data[~col.nulls]
-        return data.max().item() if data.size else None
+        data = col.data if col.nulls is None else col.data[~col.nulls]
+        if not data.size:
+            return None
+        top = data.max().item()
+        return EPOCH + timedelta(days=top) if col.is_date else top
 
     def rows(self, idx: np.ndarray, names: Sequence[str]) -> list[dict[str, Any]]:
         """Rows ``idx`` (in that order) as dicts of ``names``."""
@@ -155,10 +204,24 @@ class PairTable:
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def estimated_bytes(schema: pa.Schema, rows: int) -> int:
-    """What :class:`PairTable` would hold for ``rows`` rows of ``schema`` (no data read)."""
-    width = sum(_WIDTH["text"] if _is_text(f.type) else _WIDTH["other"] for f in schema)
+def estimated_bytes(schema: pa.Schema, rows: int, keys: bool = True) -> int:
+    """At most what :class:`PairTable` holds for ``rows`` rows of ``schema`` (no data read)."""
+    width = sum(
+        _NARROW if _is_text(f.type) or pa.types.is_date32(f.type) else _WIDE
+        for f in schema
+        if keys or f.name not in ("item_id", "depot_id")
+    )
     return rows * width
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a table is held: sorted by item, depot and ``order``; only ``columns`` (None:
+    all); the key columns kept or dropped once indexed."""
+
+    order: tuple[str, ...] = ()
+    columns: tuple[str, ...] | None = None
+    keys: bool = True
 
 
 @dataclass
@@ -168,8 +231,8 @@ class _Held:
 
 
 class MemoryTables:
-    """The held tables of one process, at most one version of each, within ``max_bytes``
-    each."""
+    """The held tables of one process, at most one version of each, each within
+    ``max_bytes``."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -181,13 +244,7 @@ class MemoryTables:
         return sum(h.table.nbytes for h in self._held.values() if h.table is not None)
 
     def get(
-        self,
-        uri: str,
-        version: int,
-        settings: Settings,
-        order: Sequence[str] = (),
-        *,
-        load: bool = True,
+        self, uri: str, version: int, settings: Settings, layout: Layout, *, load: bool = True
     ) -> PairTable | None:
         """``uri`` at ``version`` held in memory, loading it now if nobody else is and
         ``load``; None when it is not held (too large, being loaded, or an older version)."""
@@ -204,30 +261,32 @@ class MemoryTables:
             held = self._held.get(uri)
             if held is not None and held.version >= version:
                 return held.table if held.version == version else None
-            table = self._load(uri, version, settings, order)
+            table = self._load(uri, version, settings, layout)
             self._held[uri] = _Held(version, table)  # the previous version goes now
             return table
         finally:
             loading.release()
 
-    def _load(
-        self, uri: str, version: int, settings: Settings, order: Sequence[str]
-    ) -> PairTable | None:
+    def _load(self, uri: str, version: int, settings: Settings, layout: Layout) -> PairTable | None:
         from deltalake import DeltaTable
 
         try:
             dt = DeltaTable(uri, version=version, storage_options=delta.storage_options(settings))
             files = dt.get_add_actions(flatten=True)
             rows = sum(int(n or 0) for n in files.column("num_records").to_pylist())
-            schema = dt.schema().to_arrow()
-            size = estimated_bytes(pa.schema(schema), rows)
+            schema = pa.schema(dt.schema().to_arrow())
+            if layout.columns is not None:
+                schema = pa.schema([f for f in schema if f.name in layout.columns])
+            size = estimated_bytes(schema, rows, layout.keys)
             if size > self.max_bytes:
-                log.info("not holding %s v%s in memory: about %d bytes", uri, version, size)
+                log.info("not holding %s v%s in memory: up to %d bytes", uri, version, size)
                 return None
-            table = PairTable(dt.to_pyarrow_table(), order)
+            data = dt.to_pyarrow_table(columns=schema.names)
+            table = PairTable(data, layout.order, keys=layout.keys)
             if table.nbytes > self.max_bytes:  # the log had no row counts to estimate from
                 log.info("not holding %s v%s in memory: %d bytes", uri, version, table.nbytes)
                 return None
+            log.info("holding %s v%s in memory: %d bytes", uri, version, table.nbytes)
             return table
         except Exception:  # an unexpected layout must cost the fast path, never the read
             log.exception("could not hold %s v%s in memory; reading the lake", uri, version)
@@ -249,7 +308,7 @@ def configure(max_bytes: int) -> MemoryTables | None:
 
 
 def held(
-    reader: GoldReader, table: str, order: Sequence[str] = (), *, load: bool = True
+    reader: GoldReader, table: str, layout: Layout = Layout(), *, load: bool = True
 ) -> PairTable | None:
     """``table`` of the reader's pinned snapshot held in memory, or None (read the lake):
     only for a reader pinned to a published version, in a process that configured it.
@@ -257,4 +316,5 @@ def held(
     memory = _MEMORY
     if memory is None or reader.versions is None or table not in reader.versions:
         return None
-    return memory.get(reader.uri(table), reader.versions[table], reader.settings, order, load=load)
+    uri = reader.uri(table)
+    return memory.get(uri, reader.versions[table], reader.settings, layout, load=load)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.lake import warm_on_publish
-from backend.api.memtables import held
+from backend.api.memtables import Layout, held
 from backend.api.principal import Principal
 from backend.api.routes.common import (
     ERRORS,
@@ -43,7 +44,8 @@ accuracy_router = APIRouter(
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
 FIELDS = tuple(ForecastPublic.model_fields)
-ORDER = ("forecast_date", "target_date")  # held sorted by item, depot and these
+# Held sorted by item, depot, run and target date (backend/api/memtables.py).
+LAYOUT = Layout(order=("forecast_date", "target_date"))
 WINDOWS = "(values ('7d', 7), ('30d', 30), ('90d', 90), ('1y', 365)) as w(win, days)"
 # group_by choices map to fixed column names: the request never names a column itself.
 GROUPS = {
@@ -95,26 +97,25 @@ def held_forecasts(
     one item's (the caller then asks DuckDB). Same filters, order and count as the SQL."""
     if q.item_id is None or q.category is not None:
         return None
-    table = held(reader, TABLE, order=ORDER, load=load)
+    table = held(reader, TABLE, LAYOUT, load=load)
     if table is None:
         return None
     rows = table.item_rows(q.item_id)
     cols = table.columns
     run = q.forecast_date if q.forecast_date is not None else table.max("forecast_date")
-    mask = cols["forecast_date"].data[rows] == np.datetime64(run, "D") if run else None
-    if mask is None:
-        mask = np.zeros(rows.stop - rows.start, dtype=bool)
+    if run is None:
+        return ForecastsPublic(data=[], count=0, limit=q.limit, offset=q.offset)
+    mask = cols["forecast_date"].equals(run, rows)
     if q.depot_id is not None:
         mask &= cols["depot_id"].equals(q.depot_id, rows)
     if principal.depots is not None:
         mask &= cols["depot_id"].isin(principal.depots, rows)
     if q.demand_class is not None:
         mask &= cols["demand_class"].equals(q.demand_class, rows)
-    targets = cols["target_date"].data[rows]
     if q.start is not None:
-        mask &= targets >= np.datetime64(q.start, "D")
+        mask &= cols["target_date"].compare(operator.ge, q.start, rows)
     if q.end is not None:
-        mask &= targets <= np.datetime64(q.end, "D")
+        mask &= cols["target_date"].compare(operator.le, q.end, rows)
     # One item's rows of one run are in (depot_id, target_date) order already.
     found = np.flatnonzero(mask) + rows.start
     page = found[q.offset : q.offset + q.limit]
@@ -127,7 +128,7 @@ def held_forecasts(
 @warm_on_publish
 def hold_forecasts(reader: GoldReader) -> object:
     """Load a new version's forecasts into memory before the first one-item read."""
-    return held(reader, TABLE, order=ORDER)
+    return held(reader, TABLE, LAYOUT)
 
 
 def _filters(
