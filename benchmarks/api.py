@@ -108,7 +108,8 @@ def planner_tables(settings: Settings, days: int = 365) -> None:
     write_deltalake(delta.table_uri("gold", "fct_daily_demand", settings=settings), demand,
                     mode="overwrite", schema_mode="overwrite",
                     storage_options=delta.storage_options(settings))  # fmt: skip
-    month_ends = [d for d in dates if (d + timedelta(days=1)).day == 1] + [run]
+    # each month's last day, and the run date (itself a month end here: once)
+    month_ends = sorted({d for d in dates if (d + timedelta(days=1)).day == 1} | {run})
     write_gold(settings, "fct_inventory_snapshot", [
         {"item_id": i, "depot_id": d, "snapshot_date": s, "on_hand": 20, "on_order": 0,
          "unit_cost": 12.5, "stock_value": 250.0}

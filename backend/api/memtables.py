@@ -127,10 +127,47 @@ class Column:
         codes = [self.codes[v] for v in values if v in self.codes]
         return np.isin(self.data[rows], np.asarray(codes, dtype=np.int32))
 
+    def permute(self, perm: np.ndarray) -> None:
+        self.data = self.data[perm]
+        if self.nulls is not None:
+            self.nulls = self.nulls[perm]
+
     def has_nulls(self, rows: slice | np.ndarray) -> bool:
         if self.values is not None:
             return bool((self.data[rows] == len(self.values) - 1).any())
         return self.nulls is not None and bool(self.nulls[rows].any())
+
+
+def _sort_keys(column: Column) -> np.ndarray:
+    """Integers that sort as the column does (SQL order: text by its bytes, nulls last)."""
+    if column.values is not None:
+        words = column.values[:-1]
+        rank = np.empty(len(words) + 1, dtype=np.int64)
+        rank[np.argsort(words.astype(str), kind="stable")] = np.arange(len(words))
+        rank[-1] = len(words)  # null
+        return rank[column.data]
+    data = column.data.astype(np.int64) if column.data.dtype.kind in "iub" else column.data
+    if column.nulls is not None:
+        data = np.where(column.nulls, data.max() + 1 if data.size else 0, data)
+    return np.asarray(data)
+
+
+def _sort_order(columns: Sequence[Column]) -> np.ndarray:
+    """The permutation sorting rows by ``columns`` (first is most significant), stable.
+    Integer keys of small spans are packed into one int64 and argsorted once."""
+    keys = [_sort_keys(c) for c in columns]
+    packed = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    bits = 0
+    for key in reversed(keys):
+        if key.dtype.kind != "i" or not key.size:
+            return np.lexsort(keys[::-1]) if keys and keys[0].size else np.arange(packed.size)
+        span = int(key.max() - key.min()) + 1
+        need = max(span - 1, 1).bit_length()
+        if bits + need > 62:
+            return np.lexsort(keys[::-1])
+        packed |= (key - key.min()) << bits
+        bits += need
+    return np.argsort(packed, kind="stable")
 
 
 class PairTable:
@@ -139,11 +176,14 @@ class PairTable:
     (a table whose reads never return them: less memory)."""
 
     def __init__(self, table: pa.Table, order: Sequence[str] = (), *, keys: bool = True) -> None:
-        sort = ["item_id", "depot_id", *order]
-        table = table.sort_by([(k, "ascending") for k in sort])
         self.num_rows = table.num_rows
         self._max: dict[str, Any] = {}
+        # Encoded unsorted, then every column permuted at once: sorting by integer keys
+        # (string ranks, day numbers) is several times faster than Arrow's sort on text.
         columns = {name: Column(table.column(name)) for name in table.column_names}
+        perm = _sort_order([columns["item_id"], columns["depot_id"], *(columns[c] for c in order)])
+        for column in columns.values():
+            column.permute(perm)
         item_codes, depot_codes = columns["item_id"].data, columns["depot_id"].data
         item_words, depot_words = columns["item_id"].values, columns["depot_id"].values
         assert item_words is not None and depot_words is not None
@@ -204,14 +244,33 @@ class PairTable:
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def estimated_bytes(schema: pa.Schema, rows: int, keys: bool = True) -> int:
-    """At most what :class:`PairTable` holds for ``rows`` rows of ``schema`` (no data read)."""
+def estimated_bytes(
+    schema: pa.Schema, rows: int, keys: bool = True, narrow: frozenset[str] = frozenset()
+) -> int:
+    """At most what :class:`PairTable` holds for ``rows`` rows of ``schema`` (no data read);
+    ``narrow``: integer columns whose values fit int32 (from the log's statistics)."""
     width = sum(
-        _NARROW if _is_text(f.type) or pa.types.is_date32(f.type) else _WIDE
+        _NARROW if _is_text(f.type) or pa.types.is_date32(f.type) or f.name in narrow else _WIDE
         for f in schema
         if keys or f.name not in ("item_id", "depot_id")
     )
     return rows * width
+
+
+def _int32_columns(files: Any, schema: pa.Schema) -> frozenset[str]:
+    """Integer columns whose every file's min and max (Delta statistics) fit int32."""
+    names = set(files.schema.names) if hasattr(files, "schema") else set()
+    out = set()
+    for field in schema:
+        low, high = f"min.{field.name}", f"max.{field.name}"
+        if not pa.types.is_integer(field.type) or low not in names or high not in names:
+            continue
+        lows, highs = files.column(low).to_pylist(), files.column(high).to_pylist()
+        if None in lows or None in highs:
+            continue
+        if lows and _INT32.min <= min(lows) and max(highs) <= _INT32.max:
+            out.add(field.name)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -222,6 +281,29 @@ class Layout:
     order: tuple[str, ...] = ()
     columns: tuple[str, ...] | None = None
     keys: bool = True
+
+
+# How each table the routes read from memory is held: one layout per table, since one
+# version of it is held for every route.
+LAYOUTS = {
+    "fct_forecasts": Layout(order=("forecast_date", "target_date")),
+    "fct_daily_demand": Layout(
+        order=("demand_date",),
+        columns=("item_id", "depot_id", "demand_date", "demand_qty", "receipts_qty",
+                 "adjustments_qty"),
+        keys=False,
+    ),
+    "fct_inventory_snapshot": Layout(
+        order=("snapshot_date",),
+        columns=("item_id", "depot_id", "snapshot_date", "on_hand"),
+        keys=False,
+    ),
+    "fct_reorder_points": Layout(
+        order=("as_of_date",),
+        columns=("item_id", "depot_id", "as_of_date", "reorder_point", "safety_stock"),
+        keys=False,
+    ),
+}  # fmt: skip
 
 
 @dataclass
@@ -277,7 +359,7 @@ class MemoryTables:
             schema = pa.schema(dt.schema().to_arrow())
             if layout.columns is not None:
                 schema = pa.schema([f for f in schema if f.name in layout.columns])
-            size = estimated_bytes(schema, rows, layout.keys)
+            size = estimated_bytes(schema, rows, layout.keys, _int32_columns(files, schema))
             if size > self.max_bytes:
                 log.info("not holding %s v%s in memory: up to %d bytes", uri, version, size)
                 return None
@@ -295,6 +377,15 @@ class MemoryTables:
 
 # One per process, as the DuckDB snapshot copies: the API's worker threads share it.
 _MEMORY: MemoryTables | None = None
+_ROOTS: dict[str, str] = {}
+
+
+def lake_uri(settings: Settings) -> str:
+    """``settings.lake_uri``, resolved once per root (it resolves the path on each call)."""
+    root = _ROOTS.get(settings.lake_root)
+    if root is None:
+        root = _ROOTS[settings.lake_root] = settings.lake_uri
+    return root
 
 
 def configure(max_bytes: int) -> MemoryTables | None:
@@ -307,14 +398,13 @@ def configure(max_bytes: int) -> MemoryTables | None:
     return _MEMORY
 
 
-def held(
-    reader: GoldReader, table: str, layout: Layout = Layout(), *, load: bool = True
-) -> PairTable | None:
+def held(reader: GoldReader, table: str, *, load: bool = True) -> PairTable | None:
     """``table`` of the reader's pinned snapshot held in memory, or None (read the lake):
     only for a reader pinned to a published version, in a process that configured it.
-    ``load=False`` (on the event loop) never loads: a table not yet held gives None."""
+    ``load=False`` (on the event loop) never loads: a table not yet held gives None.
+    ``table`` is one of :data:`LAYOUTS`."""
     memory = _MEMORY
     if memory is None or reader.versions is None or table not in reader.versions:
         return None
-    uri = reader.uri(table)
-    return memory.get(uri, reader.versions[table], reader.settings, layout, load=load)
+    uri = f"{lake_uri(reader.settings)}/gold/{table}"  # as reader.uri(table), without a stat
+    return memory.get(uri, reader.versions[table], reader.settings, LAYOUTS[table], load=load)

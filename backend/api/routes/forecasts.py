@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.lake import warm_on_publish
-from backend.api.memtables import Layout, held
+from backend.api.memtables import held
 from backend.api.principal import Principal
 from backend.api.routes.common import (
     ERRORS,
@@ -44,8 +44,6 @@ accuracy_router = APIRouter(
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
 FIELDS = tuple(ForecastPublic.model_fields)
-# Held sorted by item, depot, run and target date (backend/api/memtables.py).
-LAYOUT = Layout(order=("forecast_date", "target_date"))
 WINDOWS = "(values ('7d', 7), ('30d', 30), ('90d', 90), ('1y', 365)) as w(win, days)"
 # group_by choices map to fixed column names: the request never names a column itself.
 GROUPS = {
@@ -97,7 +95,7 @@ def held_forecasts(
     one item's (the caller then asks DuckDB). Same filters, order and count as the SQL."""
     if q.item_id is None or q.category is not None:
         return None
-    table = held(reader, TABLE, LAYOUT, load=load)
+    table = held(reader, TABLE, load=load)  # by item, depot, run and target date
     if table is None:
         return None
     rows = table.item_rows(q.item_id)
@@ -128,7 +126,7 @@ def held_forecasts(
 @warm_on_publish
 def hold_forecasts(reader: GoldReader) -> object:
     """Load a new version's forecasts into memory before the first one-item read."""
-    return held(reader, TABLE, LAYOUT)
+    return held(reader, TABLE)
 
 
 def _filters(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.lake import warm_on_publish
+from backend.api.memtables import lake_uri
 from backend.api.principal import Principal
 from backend.api.routes.common import ERRORS, STRICT, Text
 from backend.api.routes.runs import latest_run
@@ -62,17 +63,17 @@ class Recent(Generic[T]):
 
     def known(self, settings: Settings) -> bool:
         """Known, so that :meth:`get` answers at once."""
-        return settings.lake_uri in self._values
+        return lake_uri(settings) in self._values
 
     def _read(self, settings: Settings, version: str | None, read: Callable[[Settings], T]) -> T:
         try:
             value = read(settings)
             expires = time.monotonic() + settings.cache_ttl_seconds
-            self._values[settings.lake_uri] = (version, expires, value)
+            self._values[lake_uri(settings)] = (version, expires, value)
             return value
         finally:
             with self._lock:
-                self._reading.discard(settings.lake_uri)
+                self._reading.discard(lake_uri(settings))
 
     def _refresh(
         self, settings: Settings, version: str | None, read: Callable[[Settings], T]
@@ -83,15 +84,15 @@ class Recent(Generic[T]):
             log.exception("re-reading %s for /kpis failed", getattr(read, "__name__", read))
 
     def get(self, settings: Settings, version: str | None, read: Callable[[Settings], T]) -> T:
-        held = self._values.get(settings.lake_uri)
+        held = self._values.get(lake_uri(settings))
         if held is None:
             with self._lock:
-                self._reading.add(settings.lake_uri)
+                self._reading.add(lake_uri(settings))
             return self._read(settings, version, read)
         if held[0] != version or time.monotonic() >= held[1]:
             with self._lock:
-                start = settings.lake_uri not in self._reading
-                self._reading.add(settings.lake_uri)
+                start = lake_uri(settings) not in self._reading
+                self._reading.add(lake_uri(settings))
             if start:
                 threading.Thread(
                     target=self._refresh, args=(settings, version, read), daemon=True
@@ -241,7 +242,7 @@ class _PerVersion:
         if reader.versions is None:
             return None
         pinned = tuple(sorted((t, v) for t, v in reader.versions.items() if t in KPI_TABLES))
-        return reader.settings.lake_uri, pinned
+        return lake_uri(reader.settings), pinned
 
     def ready(self, reader: GoldReader) -> DepotKpis | None:
         key = self.key(reader)

@@ -1,5 +1,6 @@
 """Gold tables held in memory (backend/api/memtables.py) answer exactly as DuckDB on the lake
-does, turn over with the gold version, and stay within their byte budget."""
+does (one item's forecasts, one pair's series), turn over with the gold version, and stay
+within their byte budget."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
+from fastapi import HTTPException
 
 from backend.api import memtables
 from backend.api.principal import Principal
 from backend.api.routes.forecasts import ForecastQuery, held_forecasts, query_forecasts
+from backend.api.routes.series import build_series, held_series
 from backend.events.outbox import bump_gold_version
 from backend.lake.reader import GoldReader
 from backend.settings import Settings
@@ -116,3 +119,36 @@ def test_a_table_over_the_budget_is_not_held(settings: Settings) -> None:
     finally:
         memtables.configure(0)
     assert query_forecasts(reader, ANYONE, ForecastQuery(item_id="ITM001")).count == 28
+
+
+def test_one_pair_series_from_memory_equal_the_lake_query(
+    settings: Settings, memory: memtables.MemoryTables
+) -> None:
+    build_gold(settings, version=None)
+    reader = _publish(settings, "r1")
+    compared = 0
+    for (item, depot), grain, start, end, who in itertools.product(
+        [("ITM001", "DEP01"), ("ITM003", "DEP02")],
+        ["day", "week"],
+        [None, date(2026, 9, 12), date(2026, 10, 9), date(2026, 8, 1)],
+        [None, date(2026, 10, 20), RUN_DATE + timedelta(days=10)],
+        [ANYONE, SCOPED],
+    ):
+        query = dict(principal=who, item_id=item, depot_id=depot, category=None, grain=grain,
+                     start=start, end=end)  # fmt: skip
+        held = held_series(reader, **query)  # type: ignore[arg-type]
+        if not who.sees_depot(depot):
+            assert held is None  # the lake query answers 404
+            with pytest.raises(HTTPException):
+                build_series(reader, **query)  # type: ignore[arg-type]
+            continue
+        assert held is not None, query
+        lake = build_series(reader, **query)  # type: ignore[arg-type]
+        assert held.model_dump_json() == lake.model_dump_json(), query
+        assert held.history and held.reorder_point is not None
+        compared += 1
+    assert compared == 72
+    # not one pair: the lake query answers
+    aggregate = dict(principal=ANYONE, item_id="ITM001", depot_id=None, category=None,
+                     grain="day", start=None, end=None)  # fmt: skip
+    assert held_series(reader, **aggregate) is None  # type: ignore[arg-type]

@@ -27,8 +27,7 @@ def test_each_depot_adds_up_to_every_depot(settings: Settings) -> None:
     reader = _published(settings, "r1")
     whole = kpis.build_kpis(reader, principal=EVERYONE, depot_id=None, months=12, weeks=12)
     parts = [
-        kpis.build_kpis(reader, principal=EVERYONE, depot_id=d, months=12, weeks=12)
-        for d in DEPOTS
+        kpis.build_kpis(reader, principal=EVERYONE, depot_id=d, months=12, weeks=12) for d in DEPOTS
     ]
     assert whole.stock_value == sum(p.stock_value for p in parts) == 6 * 250.0
     assert whole.open_alerts.total == sum(p.open_alerts.total for p in parts) == 4
