@@ -1,5 +1,5 @@
 """Gold tables held in memory (backend/api/memtables.py) answer exactly as DuckDB on the lake
-does (one item's forecasts, one pair's series), turn over with the gold version, and stay
+does (one item's forecasts, one pair's series, a work-list page), turn over with the gold version, and stay
 within their byte budget."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fastapi import HTTPException
 
 from backend.api import memtables
 from backend.api.principal import Principal
+from backend.api.routes.actions import DEFAULT_SORT, SORTABLE, WORK_LISTS, build_actions
 from backend.api.routes.forecasts import ForecastQuery, held_forecasts, query_forecasts
 from backend.api.routes.series import build_series, held_series
 from backend.events.outbox import bump_gold_version
@@ -21,6 +22,7 @@ from backend.settings import Settings
 from tests.services.gold import (
     RUN_DATE,
     SCHEMAS,
+    action_rows,
     build_gold,
     forecast_rows,
     write_gold,
@@ -152,3 +154,31 @@ def test_one_pair_series_from_memory_equal_the_lake_query(
     aggregate = dict(principal=ANYONE, item_id="ITM001", depot_id=None, category=None,
                      grain="day", start=None, end=None)  # fmt: skip
     assert held_series(reader, **aggregate) is None  # type: ignore[arg-type]
+
+
+def test_work_list_pages_from_memory_equal_the_lake_query(settings: Settings) -> None:
+    """Every sort key (each column, both ways, ranked and nullable ones) and filter."""
+    build_gold(settings, version=None)
+    # More lines, with ties and nulls, so that orders and pages have work to do.
+    lines = [
+        {**row, "action_id": f"{row['action_id']}-{n}", "priority": None if n % 3 else n / 10,
+         "days_to_stockout": n % 4, "severity": [None, "warning", "critical"][n % 3]}
+        for n, row in enumerate(action_rows() * 4)
+    ]  # fmt: skip
+    write_gold(settings, "fct_actions", lines, SCHEMAS["fct_actions"])
+    reader = _publish(settings, "r1")
+    held = WORK_LISTS.get(reader)
+    assert held is not None and WORK_LISTS.ready(reader) is held
+    sorts = [DEFAULT_SORT, "severity,-days_to_stockout", "-worst_sla_tier,item_id",
+             *(f"{'-' * (n % 2)}{name}" for n, name in enumerate(SORTABLE))]  # fmt: skip
+    filters = [{}, {"severity": "critical", "category": "radio"}, {"item_id": "NOPE"}]
+    compared = 0
+    for sort, chosen, who, (limit, offset) in itertools.product(
+        sorts, filters, [ANYONE, SCOPED], [(3, 2)]
+    ):
+        args = dict(principal=who, filters=chosen, sort=sort, limit=limit, offset=offset)
+        memory = held.page(**args)  # type: ignore[arg-type]
+        lake = build_actions(reader, **args)  # type: ignore[arg-type]
+        assert memory.model_dump_json() == lake.model_dump_json(), args
+        compared += bool(lake.data)
+    assert compared > 70
