@@ -13,7 +13,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from backend.api import memtables
-from backend.api.cache import Cache, cache_key
+from backend.api.cache import CACHE_EVENTS, Cache, cache_key
 from backend.api.fastpath import note_cache_key
 from backend.api.http import CURRENT_CLIENT
 from backend.lake.duck import set_memory_limit
@@ -23,6 +23,7 @@ from backend.settings import Settings
 T = TypeVar("T")
 NO_VERSION = "none"
 log = logging.getLogger(__name__)
+HELD_ANSWERS = CACHE_EVENTS.labels("held")  # misses answered from tables held in memory
 
 # What routes prepare for each newly published gold version (tables held in memory,
 # per-version figures), run in one worker as soon as the API sees the version, so that
@@ -163,6 +164,12 @@ class GoldLake:
         ``fast_path`` lets backend/api/fastpath.py replay the body for the same query: only
         for answers that depend on nothing but gold, the query and the caller's scope (a
         route that adds app-database state to the body passes False).
+
+        ``inline`` answers a miss on the event loop when it can (a read of tables held in
+        memory, well under a millisecond; it returns None otherwise and must never load or
+        scan): no hop to a worker thread, no waiting for the GIL behind the workers' DuckDB
+        reads, and no Redis round trips (recomputing costs less than fetching). ``build``
+        answers every other miss in a worker, through Redis.
         """
         # One payload for the key and the reads: the cached body is that snapshot's.
         payload = await self._payload()
@@ -171,11 +178,19 @@ class GoldLake:
         if fast_path:
             note_cache_key(version, key)
 
+        local = self.cache.local(key)
+        if local is not None:
+            return local
+        if inline is not None:
+            # Cheaper than a Redis round trip: answered here, kept in this process only.
+            answer = inline(self.reader_at(payload))
+            if answer is not None:
+                HELD_ANSWERS.inc()
+                body = answer.model_dump_json().encode()
+                self.cache.keep_local(key, body)
+                return body
+
         async def load() -> bytes:
-            if inline is not None:
-                answer = inline(self.reader_at(payload))
-                if answer is not None:
-                    return answer.model_dump_json().encode()
             return await self._run_at(
                 payload, lambda reader: build(reader).model_dump_json().encode()
             )
