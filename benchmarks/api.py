@@ -343,18 +343,19 @@ def alert_latency(
 
 
 def http_routes(
-    items: list[str], depots: list[str], run: date
+    pairs: list[tuple[str, str]], depots: list[str], run: date
 ) -> dict[str, tuple[str, list[bytes]]]:
     """Per route: the path asked again and again (cached), and paths never asked before
-    (each one a read of gold)."""
-    n, first, second = 200_000, depots[0], depots[-1]
+    (each one a read of gold); ``pairs`` are the item x depot pairs with forecasts."""
+    n, (item, depot) = 200_000, pairs[7 % len(pairs)]
     days = [(run - timedelta(days=k)).isoformat() for k in range(30, 300)]
     kpi_scopes = ["", *(f"&depot_id={d}" for d in depots[:2])]
     return {
         "forecasts": (
-            f"/api/v1/forecasts?item_id={items[7 % len(items)]}&depot_id={first}&limit=100",
-            [f"/api/v1/forecasts?item_id={items[k % len(items)]}&depot_id={second}&limit=100"
-             f"&offset={k // len(items)}".encode() for k in range(n)],
+            f"/api/v1/forecasts?item_id={item}&depot_id={depot}&limit=100",
+            [f"/api/v1/forecasts?item_id={pairs[k % len(pairs)][0]}"
+             f"&depot_id={pairs[k % len(pairs)][1]}&limit=100&offset={k // len(pairs) % 60}".encode()
+             for k in range(n)],
         ),
         "actions": (
             "/api/v1/actions?limit=100",
@@ -362,9 +363,10 @@ def http_routes(
              for k in range(n)],
         ),
         "series": (
-            f"/api/v1/series?item_id={items[7 % len(items)]}&depot_id={first}",
-            [f"/api/v1/series?item_id={items[k % len(items)]}&depot_id={depots[k // 7 % 2]}"
-             f"&start={days[k // len(items) % len(days)]}".encode() for k in range(n)],
+            f"/api/v1/series?item_id={item}&depot_id={depot}",
+            [f"/api/v1/series?item_id={pairs[k * 7 % len(pairs)][0]}"
+             f"&depot_id={pairs[k * 7 % len(pairs)][1]}"
+             f"&start={days[k // len(pairs) % len(days)]}".encode() for k in range(n)],
         ),
         "kpis": (
             "/api/v1/kpis",
@@ -375,20 +377,20 @@ def http_routes(
     }  # fmt: skip
 
 
-def one_item_paths(items: list[str], depots: list[str], count: int = 200_000) -> list[bytes]:
-    """Forecasts of one item per request, the next request another item (and, once every
-    item was asked, another depot, offset and page size): each path a cache miss."""
-    per_round = len(items) * len(depots)
+def one_item_paths(pairs: list[tuple[str, str]], count: int = 200_000) -> list[bytes]:
+    """Forecasts of one item x depot per request, the next request another pair (and,
+    once every pair was asked, another offset and page size): each path a cache miss."""
     return [
-        f"/api/v1/forecasts?item_id={items[k % len(items)]}"
-        f"&depot_id={depots[k // len(items) % len(depots)]}"
-        f"&offset={k // per_round % 10}&limit={50 + k // (per_round * 10) % 50}".encode()
+        f"/api/v1/forecasts?item_id={pairs[k % len(pairs)][0]}"
+        f"&depot_id={pairs[k % len(pairs)][1]}"
+        f"&offset={k // len(pairs) % 10}&limit={50 + k // (len(pairs) * 10) % 50}".encode()
         for k in range(count)
     ]
 
 
-def lake_keys(settings: Settings) -> tuple[list[str], list[str], date]:
-    """The items and depots of a built lake's latest forecast run, and its run date."""
+def lake_keys(settings: Settings) -> tuple[list[tuple[str, str]], list[str], date]:
+    """The item x depot pairs and depots of a built lake's latest forecast run (in a mixed
+    order, so that consecutive requests read different items), and its run date."""
     from backend.lake.reader import GoldReader
 
     reader = GoldReader.published(settings)
@@ -403,13 +405,15 @@ def lake_keys(settings: Settings) -> tuple[list[str], list[str], date]:
     )
     if not pairs or not run:
         raise SystemExit(f"{settings.lake_root}: no published forecasts; run `make demo` first")
-    items = sorted({p["item_id"] for p in pairs})
-    depots = sorted({p["depot_id"] for p in pairs})
-    return items, depots, run[0]["d"]
+    keys = sorted((p["item_id"], p["depot_id"]) for p in pairs)
+    mixed = [keys[k * 7919 % len(keys)] for k in range(len(keys))]  # 7919: prime
+    if len(set(mixed)) != len(keys):  # the count shares a factor with 7919
+        mixed = keys
+    return mixed, sorted({p["depot_id"] for p in pairs}), run[0]["d"]
 
 
 def wait_warm(
-    port: int, token: str, items: list[str], depots: list[str], run: date, limit: float
+    port: int, token: str, pairs: list[tuple[str, str]], run: date, limit: float
 ) -> float:
     """Seconds until the API answers a never-asked one-item forecast and pair series in
     under 50 ms each: it has warmed the gold version (tables held in memory, KPI figures),
@@ -420,7 +424,7 @@ def wait_warm(
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as http:
         for k in range(10**6):
-            item, depot = items[k * 7919 % len(items)], depots[k % len(depots)]
+            item, depot = pairs[(k * 7919 + 13) % len(pairs)]
             took = []
             for path in (f"/api/v1/forecasts?item_id={item}&limit={1 + k % 97}",
                          f"/api/v1/series?item_id={item}&depot_id={depot}"
@@ -495,7 +499,7 @@ def main() -> None:
                 redis_url=redis.url, kafka_bootstrap=bootstrap,
             )  # fmt: skip
             if args.lake:
-                items, depots, run = lake_keys(settings)
+                pairs, depots, run = lake_keys(settings)
             else:
                 build_gold(settings, version=None)
                 forecast_table(settings)
@@ -503,7 +507,8 @@ def main() -> None:
                 # Published as the pipeline publishes: the version names each table's
                 # Delta version, so the API reads that snapshot.
                 bump_gold_version(settings, "bench", date(2026, 10, 31))
-                items, depots, run = ITEMS, DEPOTS, date(2026, 10, 31)
+                pairs = [(i, d) for d in DEPOTS for i in ITEMS]  # the next request: another item
+                depots, run = DEPOTS, date(2026, 10, 31)
             asyncio.run(ensure_topics(bootstrap, settings.alerts_topic))
             # The API key lives in a throwaway app database: a given lake is only read.
             _, token = create_key(upgrade(settings), role="viewer")
@@ -524,7 +529,7 @@ def main() -> None:
             import httpx
 
             wanted = [r.strip() for r in args.routes.split(",") if r.strip()]
-            routes = {k: v for k, v in http_routes(items, depots, run).items() if k in wanted}
+            routes = {k: v for k, v in http_routes(pairs, depots, run).items() if k in wanted}
             bodies = work / "bodies"
             bodies.mkdir()
             for name, (cached_path, _) in routes.items():
@@ -537,14 +542,14 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))  # fmt: skip
             wait_for_port(bare_port, 60)
-            warmed = wait_warm(api_port, token, items, depots, run, 300)
+            warmed = wait_warm(api_port, token, pairs, run, 300)
             console.print(f"the API warmed the gold version in {warmed:.0f} s "
                           "(a never-asked one-item read under 50 ms)")  # fmt: skip
             where = f"lake {settings.lake_root}" if args.lake else "synthetic gold"
             table = Table("route", "scenario", "body bytes", "requests", "req/s", "p50 ms",
                           "p99 ms", "non-200", "vs bare",
-                          title=f"HTTP, one API process on {where} ({len(items):,} items x "
-                          f"{len(depots)} depots), {CONNECTIONS} connections unless said, "
+                          title=f"HTTP, one API process on {where} ({len(pairs):,} item x depot "
+                          f"pairs), {CONNECTIONS} connections unless said, "
                           f"{args.seconds:g}s each")  # fmt: skip
             verdicts, targets = [], []
             for name, (cached_path, uncached) in routes.items():
@@ -570,7 +575,7 @@ def main() -> None:
                     (f"{name} uncached p99 {uncached_p99:.0f} ms (< 250 ms)", uncached_p99 < 250)
                 )
             # Issue 17: one item's forecasts per request, never the same path twice.
-            one = _measure(api_port, one_item_paths(items, depots), args.seconds, token,
+            one = _measure(api_port, one_item_paths(pairs), args.seconds, token,
                            ONE_ITEM_CONNECTIONS)  # fmt: skip
             table.add_row("forecasts", f"uncached, one item per request, "
                           f"{ONE_ITEM_CONNECTIONS} connections", "", f"{one['requests']:,}",
