@@ -15,6 +15,8 @@ these structures cannot answer exactly, the routes keep their DuckDB query.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import operator
 import threading
@@ -306,6 +308,15 @@ LAYOUTS = {
 }  # fmt: skip
 
 
+def _give_back_freed_memory() -> None:
+    """Return what a load freed (the Arrow table, sort keys, a replaced version) to the
+    system: without it the allocators keep it and the RSS stays at the load's peak (on the
+    demo lake, about 1.7 GiB instead of 0.65)."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only; numpy allocates there
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass
 class _Held:
     version: int
@@ -345,6 +356,7 @@ class MemoryTables:
                 return held.table if held.version == version else None
             table = self._load(uri, version, settings, layout)
             self._held[uri] = _Held(version, table)  # the previous version goes now
+            _give_back_freed_memory()
             return table
         finally:
             loading.release()
