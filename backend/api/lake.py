@@ -116,6 +116,10 @@ class GoldLake:
             except Exception:  # a request will do (or report) the same work
                 log.exception("warming gold version %s failed", payload.get("version"))
 
+    async def reader(self) -> GoldReader:
+        """A reader of the published snapshot now (for a route's in-memory reads)."""
+        return self.reader_at(await self._payload())
+
     async def version(self) -> str:
         payload = await self._payload()
         return str(payload["version"]) if payload else NO_VERSION

@@ -122,6 +122,7 @@ class WorkList:
         self.rows = rows
         self._columns: dict[str, np.ndarray] = {}
         self._keys: dict[tuple[str, bool], list[np.ndarray]] = {}
+        self._orders: dict[str, np.ndarray] = {}  # sort -> every line in that order
 
     def column(self, name: str) -> np.ndarray:
         if name not in self._columns:
@@ -147,27 +148,46 @@ class WorkList:
         self._keys[(name, descending)] = keys
         return keys
 
+    def _order(self, sort: str) -> np.ndarray:
+        """Every line in ``sort``'s order (kept for the most recent sorts: filters then only
+        pick from it)."""
+        order = self._orders.get(sort)
+        if order is None:
+            parts = [(p.removeprefix("-"), p.startswith("-")) for p in sort.split(",")]
+            if "action_id" not in {name for name, _ in parts}:
+                parts.append(("action_id", False))
+            keys = [k for name, desc in parts for k in self._sort_keys(name, desc)]
+            order = np.lexsort(keys[::-1]) if self.rows else np.arange(0)
+            if len(self._orders) >= 256:
+                self._orders.pop(next(iter(self._orders)))
+            self._orders[sort] = order
+        return order
+
     def page(
         self, *, principal: Principal, filters: dict[str, Any], sort: str, limit: int, offset: int
     ) -> ActionsPublic:
         """What :func:`build_actions` answers (without alert-id filters)."""
+        rows, count = self.select(
+            principal=principal, filters=filters, sort=sort, limit=limit, offset=offset
+        )
+        return ActionsPublic.model_validate(
+            {"data": rows, "count": count, "limit": limit, "offset": offset}
+        )
+
+    def select(
+        self, *, principal: Principal, filters: dict[str, Any], sort: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The page's lines as the SQL returns them (not validated) and the total count."""
         mask = np.ones(len(self.rows), dtype=bool)
         for name, value in filters.items():
             if value is not None:
                 mask &= self.column(name) == value
         if principal.depots is not None:
             mask &= np.isin(self.column("depot_id"), list(principal.depots))
-        parts = [(p.removeprefix("-"), p.startswith("-")) for p in sort.split(",")]
-        if "action_id" not in {name for name, _ in parts}:
-            parts.append(("action_id", False))
-        keys = [k for name, desc in parts for k in self._sort_keys(name, desc)]
-        chosen = np.flatnonzero(mask)
-        ordered = chosen[np.lexsort([k[chosen] for k in reversed(keys)])]
+        order = self._order(sort)
+        ordered = order[mask[order]]
         page = ordered[offset : offset + limit].tolist()
-        return ActionsPublic.model_validate(
-            {"data": [self.rows[i] for i in page], "count": int(chosen.size), "limit": limit,
-             "offset": offset}
-        )  # fmt: skip
+        return [self.rows[i] for i in page], int(ordered.size)
 
 
 RANKS = {
@@ -265,12 +285,12 @@ async def list_actions(
         return build_actions(reader, principal=principal, filters=filters, sort=sort,
                              limit=rows, offset=skip)  # fmt: skip
 
-    def inline(reader: GoldReader) -> ActionsPublic | None:
+    def held_lines(reader: GoldReader) -> tuple[list[dict[str, Any]], int] | None:
         held = WORK_LISTS.ready(reader)
         if held is None:
             return None
-        return held.page(principal=principal, filters=filters, sort=sort, limit=rows,
-                         offset=skip)  # fmt: skip
+        return held.select(principal=principal, filters=filters, sort=sort, limit=rows,
+                           offset=skip)  # fmt: skip
 
     route = "actions:all" if whole else "actions"
     today = planning.today()
@@ -285,7 +305,7 @@ async def list_actions(
     body = lake.cache.local(answer_key)
     if body is None:
         answer = await _answer(
-            lake, route, params, (build, inline), view, today, state, whole, limit, offset
+            lake, route, params, (build, held_lines), view, today, state, whole, limit, offset
         )
         body = answer.model_dump_json().encode()
         lake.cache.keep_local(answer_key, body)
@@ -296,26 +316,32 @@ async def list_actions(
 
 async def _answer(
     lake: GoldLake, route: str, params: dict[str, Any],
-    builds: tuple[Callable[[GoldReader], ActionsPublic], Callable[[GoldReader], ActionsPublic | None]],
+    builds: tuple[Callable[[GoldReader], ActionsPublic],
+                  Callable[[GoldReader], tuple[list[dict[str, Any]], int] | None]],
     view: AlertStateView, today: date, state: State | None, whole: bool, limit: int, offset: int,
 ) -> ActionsWithState:  # fmt: skip
-    """The work-list page with each line's alert state (gold cached; states from the view)."""
-    build, inline = builds
-    body = await lake.cached_body(route, params, build, fast_path=False, inline=inline)
-    gold = ActionsPublic.model_validate_json(body)
+    """The work-list page with each line's alert state (gold lines from the work list held
+    in memory, else cached; states from the view)."""
+    build, held_lines = builds
+    held = held_lines(await lake.reader())
+    if held is not None:  # validated once, below, with the states
+        lines, count = held
+    else:
+        body = await lake.cached_body(route, params, build, fast_path=False)
+        gold = ActionsPublic.model_validate_json(body)
+        lines, count = [line.model_dump() for line in gold.data], gold.count
     rows = []
-    for line in gold.data:
-        stored = view.get(line.alert_id) if line.alert_id else None
+    for line in lines:
+        alert_id = line["alert_id"]
+        stored = view.get(alert_id) if alert_id else None
         now: State = (
-            view.state_of(line.alert_id, severity=line.severity, today=today)
-            if line.alert_id
-            else "open"
+            view.state_of(alert_id, severity=line["severity"], today=today) if alert_id else "open"
         )
         if state is None or now == state:
-            rows.append({**line.model_dump(), **AlertStateFields.values(stored, now)})
+            rows.append({**line, **AlertStateFields.values(stored, now)})
     if not whole:
         return ActionsWithState.model_validate(
-            {"data": rows, "count": gold.count, "limit": limit, "offset": offset}
+            {"data": rows, "count": count, "limit": limit, "offset": offset}
         )
     return ActionsWithState.model_validate(
         {"data": rows[offset : offset + limit], "count": len(rows), "limit": limit,
