@@ -268,6 +268,13 @@ class Settings(BaseSettings):
         description="Gold tables of the published snapshot up to this many bytes of files are "
         "copied into the API's memory once per version (small marts); 0: always scan the lake.",
     )
+    api_memory_table_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=0,
+        description="Hot gold tables (forecasts, demand, snapshots, reorder points) of the "
+        "published snapshot are held in the API's memory sorted by item when each fits this "
+        "many bytes there, so a one-item read slices its rows; 0: always query the lake.",
+    )
     api_client_query_workers: int = Field(
         default=2,
         ge=0,

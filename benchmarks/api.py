@@ -11,8 +11,13 @@ receive time minus the produce time carried in the alert. Redis and the Kafka-pr
 binaries in temp dirs, as in the tests. The load generator shares the machine's cores with
 the servers, so the figures are a floor.
 
+Issue 17's scenario adds forecasts of one item per request, a different item each time
+(every request a cache miss), at 16 connections; ``--lake`` runs everything on a built lake
+(the default demo's) instead of the synthetic gold. The API process's RSS is printed, and a
+last line says which targets are met.
+
     uv run --no-sync python benchmarks/api.py [--seconds 5] [--clients 500] [--alerts 40]
-        [--client-processes 2] [--no-ws]
+        [--client-processes 2] [--no-ws] [--lake .lake] [--routes forecasts,actions,...]
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ from tests.services.kafka import kafka_broker
 from tests.services.postgres import free_port
 from tests.services.redis import redis_server, wait_for_port
 
-console = Console()
+console = Console(width=160)  # a wide table even when piped
 CONNECTIONS = 64
+ONE_ITEM_CONNECTIONS = 16  # issue 17's one-item scenario
 ITEMS = [f"ITM{n:04d}" for n in range(300)]
 
 
@@ -102,7 +108,8 @@ def planner_tables(settings: Settings, days: int = 365) -> None:
     write_deltalake(delta.table_uri("gold", "fct_daily_demand", settings=settings), demand,
                     mode="overwrite", schema_mode="overwrite",
                     storage_options=delta.storage_options(settings))  # fmt: skip
-    month_ends = [d for d in dates if (d + timedelta(days=1)).day == 1] + [run]
+    # each month's last day, and the run date (itself a month end here: once)
+    month_ends = sorted({d for d in dates if (d + timedelta(days=1)).day == 1} | {run})
     write_gold(settings, "fct_inventory_snapshot", [
         {"item_id": i, "depot_id": d, "snapshot_date": s, "on_hand": 20, "on_order": 0,
          "unit_cost": 12.5, "stock_value": 250.0}
@@ -335,16 +342,20 @@ def alert_latency(
     }
 
 
-def http_routes() -> dict[str, tuple[str, list[bytes]]]:
+def http_routes(
+    pairs: list[tuple[str, str]], depots: list[str], run: date
+) -> dict[str, tuple[str, list[bytes]]]:
     """Per route: the path asked again and again (cached), and paths never asked before
-    (each one a DuckDB read of gold)."""
-    n = 200_000
-    days = [(date(2026, 10, 31) - timedelta(days=k)).isoformat() for k in range(30, 300)]
+    (each one a read of gold); ``pairs`` are the item x depot pairs with forecasts."""
+    n, (item, depot) = 200_000, pairs[7 % len(pairs)]
+    days = [(run - timedelta(days=k)).isoformat() for k in range(30, 300)]
+    kpi_scopes = ["", *(f"&depot_id={d}" for d in depots[:2])]
     return {
         "forecasts": (
-            "/api/v1/forecasts?item_id=ITM0007&depot_id=DEP01&limit=100",
-            [f"/api/v1/forecasts?item_id={ITEMS[k % len(ITEMS)]}&depot_id=DEP02&limit=100"
-             f"&offset={k // len(ITEMS)}".encode() for k in range(n)],
+            f"/api/v1/forecasts?item_id={item}&depot_id={depot}&limit=100",
+            [f"/api/v1/forecasts?item_id={pairs[k % len(pairs)][0]}"
+             f"&depot_id={pairs[k % len(pairs)][1]}&limit=100&offset={k // len(pairs) % 60}".encode()
+             for k in range(n)],
         ),
         "actions": (
             "/api/v1/actions?limit=100",
@@ -352,17 +363,110 @@ def http_routes() -> dict[str, tuple[str, list[bytes]]]:
              for k in range(n)],
         ),
         "series": (
-            "/api/v1/series?item_id=ITM0007&depot_id=DEP01",
-            [f"/api/v1/series?item_id={ITEMS[k % len(ITEMS)]}&depot_id={DEPOTS[k // 7 % 2]}"
-             f"&start={days[k // len(ITEMS) % len(days)]}".encode() for k in range(n)],
+            f"/api/v1/series?item_id={item}&depot_id={depot}",
+            [f"/api/v1/series?item_id={pairs[k * 7 % len(pairs)][0]}"
+             f"&depot_id={pairs[k * 7 % len(pairs)][1]}"
+             f"&start={days[k // len(pairs) % len(days)]}".encode() for k in range(n)],
         ),
         "kpis": (
             "/api/v1/kpis",
             [f"/api/v1/kpis?months={1 + k % 60}&weeks={1 + k // 60 % 104}"
-             f"{'' if k // 6240 % 3 == 0 else '&depot_id=' + DEPOTS[k // 6240 % 3 - 1]}".encode()
-             for k in range(18_720)],
+             f"{kpi_scopes[k // 6240 % len(kpi_scopes)]}".encode()
+             for k in range(6240 * len(kpi_scopes))],
         ),
     }  # fmt: skip
+
+
+def one_item_paths(pairs: list[tuple[str, str]], count: int = 200_000) -> list[bytes]:
+    """Forecasts of one item x depot per request, the next request another pair (and,
+    once every pair was asked, another offset and page size): each path a cache miss."""
+    return [
+        f"/api/v1/forecasts?item_id={pairs[k % len(pairs)][0]}"
+        f"&depot_id={pairs[k % len(pairs)][1]}"
+        f"&offset={k // len(pairs) % 10}&limit={50 + k // (len(pairs) * 10) % 50}".encode()
+        for k in range(count)
+    ]
+
+
+def lake_keys(settings: Settings) -> tuple[list[tuple[str, str]], list[str], date]:
+    """The item x depot pairs and depots of a built lake's latest forecast run (in a mixed
+    order, so that consecutive requests read different items), and its run date."""
+    from backend.lake.reader import GoldReader
+
+    reader = GoldReader.published(settings)
+    latest = "forecast_date = (select max(forecast_date) from delta_scan($t_fct_forecasts))"
+    pairs = reader.rows(
+        f"select distinct item_id, depot_id from delta_scan($t_fct_forecasts) where {latest}",
+        tables=["fct_forecasts"],
+    )
+    run = reader.rows(
+        "select max(demand_date) as d from delta_scan($t_fct_daily_demand)",
+        tables=["fct_daily_demand"],
+    )
+    if not pairs or not run:
+        raise SystemExit(f"{settings.lake_root}: no published forecasts; run `make demo` first")
+    keys = sorted((p["item_id"], p["depot_id"]) for p in pairs)
+    mixed = [keys[k * 7919 % len(keys)] for k in range(len(keys))]  # 7919: prime
+    if len(set(mixed)) != len(keys):  # the count shares a factor with 7919
+        mixed = keys
+    return mixed, sorted({p["depot_id"] for p in pairs}), run[0]["d"]
+
+
+def wait_warm(
+    port: int, token: str, pairs: list[tuple[str, str]], run: date, limit: float
+) -> float:
+    """Seconds until the API answers a never-asked one-item forecast and pair series in
+    under 50 ms each: it has warmed the gold version (tables held in memory, KPI figures),
+    which takes a while on a large lake."""
+    import httpx
+
+    began = time.perf_counter()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as http:
+        for k in range(10**6):
+            item, depot = pairs[(k * 7919 + 13) % len(pairs)]
+            took = []
+            for path in (f"/api/v1/forecasts?item_id={item}&limit={1 + k % 97}",
+                         f"/api/v1/series?item_id={item}&depot_id={depot}"
+                         f"&start={run - timedelta(days=30 + k % 200)}"):  # fmt: skip
+                start = time.perf_counter()
+                http.get(path).raise_for_status()
+                took.append(time.perf_counter() - start)
+            if max(took) < 0.05 or time.perf_counter() - began > limit:
+                break
+            time.sleep(1.0)
+    return time.perf_counter() - began
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """Resident memory of ``pid`` now and at its peak, MiB (Linux /proc)."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _scenarios(
+    name: str, cached_path: str, uncached: list[bytes], api_port: int, bare_port: int, token: str
+) -> list[tuple[str, int, list[bytes], str | None, int]]:
+    # The last scenario: what one uncached request costs when it does not queue behind 63
+    # others (its paths are the far end of the same never-asked list).
+    half, many = len(uncached) // 2, CONNECTIONS
+    return [
+        ("bare FastAPI, constant body", bare_port, [f"/bare/{name}".encode()], None, many),
+        ("cached", api_port, [cached_path.encode()], token, many),
+        ("uncached (reads of gold)", api_port, uncached[:half], token, many),
+        ("uncached, 1 connection", api_port, uncached[half:], token, 1),
+    ]
+
+
+def _measure(port: int, paths: list[bytes], seconds: float, key: str | None,
+             conns: int) -> dict[str, float]:  # fmt: skip
+    # warm up on paths the measured run does not ask for
+    warm = paths if len(paths) == 1 else paths[-CONNECTIONS:]
+    asyncio.run(load(port, warm, 1.0, key, conns))
+    measured = paths if len(paths) == 1 else paths[:-CONNECTIONS]
+    return asyncio.run(load(port, measured, seconds, key, conns))
 
 
 def main() -> None:
@@ -373,6 +477,10 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2,
                         help="processes the WebSocket clients are spread over")  # fmt: skip
     parser.add_argument("--no-ws", action="store_true", help="HTTP scenarios only")
+    parser.add_argument("--lake", help="a built lake to read (e.g. .lake of `make demo`), as "
+                        "published; default: a synthetic gold (tests/services/gold.py)")  # fmt: skip
+    parser.add_argument("--routes", default="forecasts,actions,series,kpis",
+                        help="comma-separated routes of the 64-connection scenarios")  # fmt: skip
     args = parser.parse_args()
     try:
         import uvloop
@@ -385,17 +493,24 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         with redis_server() as redis, kafka_broker() as bootstrap:
+            lake_root = str(Path(args.lake).resolve()) if args.lake else str(work / "lake")
             settings = Settings(
-                env="test", lake_root=str(work / "lake"), warehouse_dir=work / "wh",
+                env="test", lake_root=lake_root, warehouse_dir=work / "wh",
                 redis_url=redis.url, kafka_bootstrap=bootstrap,
             )  # fmt: skip
-            build_gold(settings, version=None)
-            forecast_table(settings)
-            planner_tables(settings)
-            # Published as the pipeline publishes: the version names each table's Delta
-            # version, so the API reads that snapshot (and keeps its small marts in memory).
-            bump_gold_version(settings, "bench", date(2026, 10, 31))
+            if args.lake:
+                pairs, depots, run = lake_keys(settings)
+            else:
+                build_gold(settings, version=None)
+                forecast_table(settings)
+                planner_tables(settings)
+                # Published as the pipeline publishes: the version names each table's
+                # Delta version, so the API reads that snapshot.
+                bump_gold_version(settings, "bench", date(2026, 10, 31))
+                pairs = [(i, d) for d in DEPOTS for i in ITEMS]  # the next request: another item
+                depots, run = DEPOTS, date(2026, 10, 31)
             asyncio.run(ensure_topics(bootstrap, settings.alerts_topic))
+            # The API key lives in a throwaway app database: a given lake is only read.
             _, token = create_key(upgrade(settings), role="viewer")
             api_port, bare_port = free_port(), free_port()
             env = {**os.environ, "NOVA_LAKE_ROOT": settings.lake_root,
@@ -405,18 +520,20 @@ def main() -> None:
                    "NOVA_API_RATE_PER_MINUTE": "0", "NOVA_API_MAX_IN_FLIGHT": "0",
                    "NOVA_API_CLIENT_QUERY_WORKERS": "0"}  # fmt: skip
             nova = shutil.which("nova") or str(Path(sys.executable).parent / "nova")
-            procs.append(subprocess.Popen(
+            api = subprocess.Popen(
                 [nova, "serve", "--port", str(api_port)], env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))  # fmt: skip
+            )  # fmt: skip
+            procs.append(api)
             wait_for_port(api_port, 60)
             import httpx
 
-            routes = http_routes()
+            wanted = [r.strip() for r in args.routes.split(",") if r.strip()]
+            routes = {k: v for k, v in http_routes(pairs, depots, run).items() if k in wanted}
             bodies = work / "bodies"
             bodies.mkdir()
             for name, (cached_path, _) in routes.items():
-                response = httpx.get(f"http://127.0.0.1:{api_port}{cached_path}", timeout=60,
+                response = httpx.get(f"http://127.0.0.1:{api_port}{cached_path}", timeout=120,
                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
                 response.raise_for_status()
                 (bodies / f"{name}.json").write_bytes(response.content)
@@ -425,46 +542,61 @@ def main() -> None:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))  # fmt: skip
             wait_for_port(bare_port, 60)
+            warmed = wait_warm(api_port, token, pairs, run, 300)
+            console.print(f"the API warmed the gold version in {warmed:.0f} s "
+                          "(a never-asked one-item read under 50 ms)")  # fmt: skip
+            where = f"lake {settings.lake_root}" if args.lake else "synthetic gold"
             table = Table("route", "scenario", "body bytes", "requests", "req/s", "p50 ms",
                           "p99 ms", "non-200", "vs bare",
-                          title=f"HTTP, one API process, {CONNECTIONS} connections unless said, "
+                          title=f"HTTP, one API process on {where} ({len(pairs):,} item x depot "
+                          f"pairs), {CONNECTIONS} connections unless said, "
                           f"{args.seconds:g}s each")  # fmt: skip
-            verdicts = []
+            verdicts, targets = [], []
             for name, (cached_path, uncached) in routes.items():
                 size = (bodies / f"{name}.json").stat().st_size
-                # The last scenario: what one uncached request costs when it does not queue
-                # behind 63 others (its paths are the far end of the same never-asked list).
-                half, many = len(uncached) // 2, CONNECTIONS
-                runs = [
-                    ("bare FastAPI, constant body", bare_port, [f"/bare/{name}".encode()], None,
-                     many),
-                    ("cached", api_port, [cached_path.encode()], token, many),
-                    ("uncached (DuckDB on gold)", api_port, uncached[:half], token, many),
-                    ("uncached, 1 connection", api_port, uncached[half:], token, 1),
-                ]  # fmt: skip
+                runs = _scenarios(name, cached_path, uncached, api_port, bare_port, token)
                 results = {}
                 for scenario, port, paths, key, conns in runs:
-                    # warm up on paths the measured run does not ask for
-                    warm = paths if len(paths) == 1 else paths[-CONNECTIONS:]
-                    asyncio.run(load(port, warm, 1.0, key, conns))
-                    measured = paths if len(paths) == 1 else paths[:-CONNECTIONS]
-                    results[scenario] = r = asyncio.run(
-                        load(port, measured, args.seconds, key, conns)
-                    )
+                    results[scenario] = r = _measure(port, paths, args.seconds, key, conns)
                     ratio = r["rps"] / results[runs[0][0]]["rps"]
                     table.add_row(name, scenario, f"{size:,}", f"{r['requests']:,}",
                                   f"{r['rps']:,.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}",
                                   str(r["errors"]), f"{ratio:.0%}")  # fmt: skip
                 bare, cached = results[runs[0][0]], results[runs[1][0]]
                 uncached_p99 = results[runs[2][0]]["p99"]
+                share = cached["rps"] / bare["rps"]
                 verdicts.append(
-                    f"{name}: cached / bare {cached['rps'] / bare['rps']:.0%} (target >= 50%), "
+                    f"{name}: cached / bare {share:.0%} (target >= 50%), "
                     f"cached p99 / bare p99 {cached['p99'] / bare['p99']:.2f}x; "
                     f"uncached p99 {uncached_p99:.0f} ms (target < 250 ms)"
                 )
+                targets.append((f"{name} cached {share:.0%} of bare (>= 50%)", share >= 0.5))
+                targets.append(
+                    (f"{name} uncached p99 {uncached_p99:.0f} ms (< 250 ms)", uncached_p99 < 250)
+                )
+            # Issue 17: one item's forecasts per request, never the same path twice.
+            one = _measure(api_port, one_item_paths(pairs), args.seconds, token,
+                           ONE_ITEM_CONNECTIONS)  # fmt: skip
+            table.add_row("forecasts", f"uncached, one item per request, "
+                          f"{ONE_ITEM_CONNECTIONS} connections", "", f"{one['requests']:,}",
+                          f"{one['rps']:,.0f}", f"{one['p50']:.1f}", f"{one['p99']:.1f}",
+                          str(one["errors"]), "")  # fmt: skip
+            targets.append((f"one-item uncached forecasts {one['rps']:,.0f} req/s (>= 1,000)",
+                            one["rps"] >= 1000))  # fmt: skip
+            targets.append((f"one-item uncached forecasts p99 {one['p99']:.1f} ms (< 50 ms)",
+                            one["p99"] < 50))  # fmt: skip
+            now, peak = rss_mib(api.pid)
             console.print(table)
             for line in verdicts:
                 console.print(line)
+            console.print(f"API process RSS after the HTTP scenarios: {now:,.0f} MiB "
+                          f"(peak {peak:,.0f} MiB)")  # fmt: skip
+            missed = [t for t, ok in targets if not ok]
+            console.print(
+                f"targets: {'not met' if missed else 'met'} ("
+                + "; ".join(f"{t}: {'met' if ok else 'NOT met'}" for t, ok in targets)
+                + ")"
+            )
             if args.no_ws:
                 return
             ws = alert_latency(settings, api_port, token, args.clients, args.alerts,

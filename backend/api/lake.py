@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +13,8 @@ from typing import Any, TypeVar
 from fastapi import Response
 from pydantic import BaseModel
 
-from backend.api.cache import Cache, cache_key
+from backend.api import memtables
+from backend.api.cache import CACHE_EVENTS, Cache, cache_key
 from backend.api.fastpath import note_cache_key
 from backend.api.http import CURRENT_CLIENT
 from backend.lake.duck import set_memory_limit
@@ -20,6 +23,19 @@ from backend.settings import Settings
 
 T = TypeVar("T")
 NO_VERSION = "none"
+log = logging.getLogger(__name__)
+HELD_ANSWERS = CACHE_EVENTS.labels("held")  # misses answered from tables held in memory
+
+# What routes prepare for each newly published gold version (tables held in memory,
+# per-version figures), run in one worker as soon as the API sees the version, so that
+# the first requests after a run do not wait for it.
+WARMERS: list[Callable[[GoldReader], object]] = []
+
+
+def warm_on_publish(fn: Callable[[GoldReader], object]) -> Callable[[GoldReader], object]:
+    """Register ``fn(reader)`` to run on every new gold version (a decorator)."""
+    WARMERS.append(fn)
+    return fn
 
 
 class GoldVersion:
@@ -70,7 +86,10 @@ class GoldLake:
         self._pool: ThreadPoolExecutor | None = None
         # DuckDB's memory limit is per database: the API's reads share this one.
         set_memory_limit(settings.api_query_memory_limit, settings)
+        # Hot tables held sorted by item for one-item reads (backend/api/memtables.py).
+        self.memory = memtables.configure(settings.api_memory_table_bytes)
         self.versions = GoldVersion(settings, settings.gold_version_poll_seconds)
+        self._warmed: str | None = None
         self.snapshots = (
             snapshot_cache(settings.api_snapshot_table_bytes)
             if settings.api_snapshot_table_bytes > 0
@@ -84,8 +103,33 @@ class GoldLake:
             self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gold")
         return self._pool
 
-    async def version(self) -> str:
+    async def _payload(self) -> dict[str, Any] | None:
         payload = await self.versions.current(self.pool)
+        if payload and payload.get("version") != self._warmed and WARMERS:
+            self._warmed = payload.get("version")
+            self.pool.submit(self._warm, payload)
+        return payload
+
+    def _warm(self, payload: dict[str, Any]) -> None:
+        for warm in WARMERS:
+            try:
+                warm(self.reader_at(payload))
+            except Exception:  # a request will do (or report) the same work
+                log.exception("warming gold version %s failed", payload.get("version"))
+        # What was just built lives until the next version: out of the cyclic collector's
+        # way. Each full collection otherwise walked it again (pauses of 100-200 ms on the
+        # demo lake, every request in flight waiting); the previous version's garbage is
+        # collected first, once.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    async def reader(self) -> GoldReader:
+        """A reader of the published snapshot now (for a route's in-memory reads)."""
+        return self.reader_at(await self._payload())
+
+    async def version(self) -> str:
+        payload = await self._payload()
         return str(payload["version"]) if payload else NO_VERSION
 
     def reader_at(self, payload: dict[str, Any] | None) -> GoldReader:
@@ -99,7 +143,7 @@ class GoldLake:
 
     async def run(self, fn: Callable[[GoldReader], T]) -> T:
         """Run a blocking query off the event loop, on the published snapshot."""
-        payload = await self.versions.current(self.pool)
+        payload = await self._payload()
         return await self._run_at(payload, fn)
 
     async def _run_at(self, payload: dict[str, Any] | None, fn: Callable[[GoldReader], T]) -> T:
@@ -124,6 +168,7 @@ class GoldLake:
         build: Callable[[GoldReader], BaseModel],
         *,
         fast_path: bool = True,
+        inline: Callable[[GoldReader], BaseModel | None] | None = None,
     ) -> bytes:
         """The JSON of ``build(reader)``, cache-aside under the current gold version.
 
@@ -131,13 +176,31 @@ class GoldLake:
         ``fast_path`` lets backend/api/fastpath.py replay the body for the same query: only
         for answers that depend on nothing but gold, the query and the caller's scope (a
         route that adds app-database state to the body passes False).
+
+        ``inline`` answers a miss on the event loop when it can (a read of tables held in
+        memory, well under a millisecond; it returns None otherwise and must never load or
+        scan): no hop to a worker thread, no waiting for the GIL behind the workers' DuckDB
+        reads, and no Redis round trips (recomputing costs less than fetching). ``build``
+        answers every other miss in a worker, through Redis.
         """
         # One payload for the key and the reads: the cached body is that snapshot's.
-        payload = await self.versions.current(self.pool)
+        payload = await self._payload()
         version = str(payload["version"]) if payload else NO_VERSION
         key = cache_key(version, route, params)
         if fast_path:
             note_cache_key(version, key)
+
+        local = self.cache.local(key)
+        if local is not None:
+            return local
+        if inline is not None:
+            # Cheaper than a Redis round trip: answered here, kept in this process only.
+            answer = inline(self.reader_at(payload))
+            if answer is not None:
+                HELD_ANSWERS.inc()
+                body = answer.model_dump_json().encode()
+                self.cache.keep_local(key, body)
+                return body
 
         async def load() -> bytes:
             return await self._run_at(
@@ -147,10 +210,15 @@ class GoldLake:
         return await self.cache.get_or_load(key, load)
 
     async def cached(
-        self, route: str, params: dict[str, Any], build: Callable[[GoldReader], BaseModel]
+        self,
+        route: str,
+        params: dict[str, Any],
+        build: Callable[[GoldReader], BaseModel],
+        *,
+        inline: Callable[[GoldReader], BaseModel | None] | None = None,
     ) -> Response:
         """:meth:`cached_body` as a JSON response."""
-        body = await self.cached_body(route, params, build)
+        body = await self.cached_body(route, params, build, inline=inline)
         return Response(content=body, media_type="application/json")
 
     def close(self) -> None:

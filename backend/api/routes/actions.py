@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
 from datetime import date
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query, Response
 
 from backend.api.cache import cache_key
 from backend.api.deps import CurrentPrincipal, LakeDep
 from backend.api.fastpath import note_cache_key
-from backend.api.lake import GoldLake
+from backend.api.lake import GoldLake, warm_on_publish
+from backend.api.memtables import lake_uri
 from backend.api.planning import Planning, get_planning
 from backend.api.principal import Principal
 from backend.api.routes.common import (
@@ -109,6 +112,129 @@ def build_actions(
     )  # fmt: skip
 
 
+class WorkList:
+    """The latest work list of one gold version, in memory: its rows as :data:`SELECT`
+    reads them, and per column the keys that order them as SQL does (text by its bytes,
+    severity and SLA tier by rank, nulls last either way). A page is a filter, a sort of a
+    few thousand keys and a slice: no scan, no SQL."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self._columns: dict[str, np.ndarray] = {}
+        self._keys: dict[tuple[str, bool], list[np.ndarray]] = {}
+        self._orders: dict[str, np.ndarray] = {}  # sort -> every line in that order
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self._columns:
+            values = np.empty(len(self.rows), dtype=object)
+            values[:] = [r[name] for r in self.rows]
+            self._columns[name] = values
+        return self._columns[name]
+
+    def _sort_keys(self, name: str, descending: bool) -> list[np.ndarray]:
+        """[nulls last, value] keys of ``name`` (most significant first)."""
+        cached = self._keys.get((name, descending))
+        if cached is not None:
+            return cached
+        values = self.column(name).tolist()
+        if name in RANKS:
+            rank = np.array([RANKS[name].get(v, 0) for v in values], dtype=np.int64)
+            null = np.zeros(len(values), dtype=np.int64)
+        else:
+            order = {v: n for n, v in enumerate(sorted({v for v in values if v is not None}))}
+            rank = np.array([order.get(v, 0) if v is not None else 0 for v in values])
+            null = np.array([v is None for v in values], dtype=np.int64)
+        keys = [null, -rank if descending else rank]
+        self._keys[(name, descending)] = keys
+        return keys
+
+    def _order(self, sort: str) -> np.ndarray:
+        """Every line in ``sort``'s order (kept for the most recent sorts: filters then only
+        pick from it)."""
+        order = self._orders.get(sort)
+        if order is None:
+            parts = [(p.removeprefix("-"), p.startswith("-")) for p in sort.split(",")]
+            if "action_id" not in {name for name, _ in parts}:
+                parts.append(("action_id", False))
+            keys = [k for name, desc in parts for k in self._sort_keys(name, desc)]
+            order = np.lexsort(keys[::-1]) if self.rows else np.arange(0)
+            if len(self._orders) >= 256:
+                self._orders.pop(next(iter(self._orders)))
+            self._orders[sort] = order
+        return order
+
+    def page(
+        self, *, principal: Principal, filters: dict[str, Any], sort: str, limit: int, offset: int
+    ) -> ActionsPublic:
+        """What :func:`build_actions` answers (without alert-id filters)."""
+        rows, count = self.select(
+            principal=principal, filters=filters, sort=sort, limit=limit, offset=offset
+        )
+        return ActionsPublic.model_validate(
+            {"data": rows, "count": count, "limit": limit, "offset": offset}
+        )
+
+    def select(
+        self, *, principal: Principal, filters: dict[str, Any], sort: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The page's lines as the SQL returns them (not validated) and the total count."""
+        mask = np.ones(len(self.rows), dtype=bool)
+        for name, value in filters.items():
+            if value is not None:
+                mask &= self.column(name) == value
+        if principal.depots is not None:
+            mask &= np.isin(self.column("depot_id"), list(principal.depots))
+        order = self._order(sort)
+        ordered = order[mask[order]]
+        page = ordered[offset : offset + limit].tolist()
+        return [self.rows[i] for i in page], int(ordered.size)
+
+
+RANKS = {
+    "severity": {"critical": 2, "warning": 1},
+    "worst_sla_tier": {"platinum": 3, "gold": 2, "silver": 1},
+}  # the same ranks as RANKED's SQL
+
+
+class _WorkLists:
+    """The :class:`WorkList` of the newest version of fct_actions asked for (a reader of
+    the lake's latest tables reads it each time)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[tuple[str, int], WorkList] | None = None
+
+    @staticmethod
+    def key(reader: GoldReader) -> tuple[str, int] | None:
+        if reader.versions is None or TABLE not in reader.versions:
+            return None
+        return lake_uri(reader.settings), reader.versions[TABLE]
+
+    def ready(self, reader: GoldReader) -> WorkList | None:
+        held, key = self._held, self.key(reader)
+        return held[1] if held is not None and key is not None and held[0] == key else None
+
+    def get(self, reader: GoldReader) -> WorkList | None:
+        key = self.key(reader)
+        if key is None:
+            return None
+        with self._lock:
+            held = self.ready(reader)
+            if held is None:
+                rows = reader.rows(f"{SELECT} where {LATEST}", tables=[TABLE])
+                held = WorkList(rows)
+                self._held = (key, held)
+            return held
+
+
+WORK_LISTS = _WorkLists()
+
+
+@warm_on_publish
+def hold_work_list(reader: GoldReader) -> object:
+    return WORK_LISTS.get(reader)
+
+
 @router.get("", response_model=ActionsWithState)
 async def list_actions(
     lake: LakeDep,
@@ -149,11 +275,22 @@ async def list_actions(
     if not whole:
         params |= {"limit": limit, "offset": offset}
 
+    rows, skip = (100_000, 0) if whole else (limit, offset)
+
     def build(reader: GoldReader) -> ActionsPublic:
-        return build_actions(
-            reader, principal=principal, filters=filters, sort=sort,
-            limit=100_000 if whole else limit, offset=0 if whole else offset,
-        )  # fmt: skip
+        held = WORK_LISTS.get(reader)
+        if held is not None:
+            return held.page(principal=principal, filters=filters, sort=sort, limit=rows,
+                             offset=skip)  # fmt: skip
+        return build_actions(reader, principal=principal, filters=filters, sort=sort,
+                             limit=rows, offset=skip)  # fmt: skip
+
+    def held_lines(reader: GoldReader) -> tuple[list[dict[str, Any]], int] | None:
+        held = WORK_LISTS.ready(reader)
+        if held is None:
+            return None
+        return held.select(principal=principal, filters=filters, sort=sort, limit=rows,
+                           offset=skip)  # fmt: skip
 
     route = "actions:all" if whole else "actions"
     today = planning.today()
@@ -167,7 +304,9 @@ async def list_actions(
     )  # fmt: skip
     body = lake.cache.local(answer_key)
     if body is None:
-        answer = await _answer(lake, route, params, build, view, today, state, whole, limit, offset)
+        answer = await _answer(
+            lake, route, params, (build, held_lines), view, today, state, whole, limit, offset
+        )
         body = answer.model_dump_json().encode()
         lake.cache.keep_local(answer_key, body)
     # The fast path may replay it while gold, the states and the day stay as they are.
@@ -176,25 +315,33 @@ async def list_actions(
 
 
 async def _answer(
-    lake: GoldLake, route: str, params: dict[str, Any], build: Callable[[GoldReader], ActionsPublic],
+    lake: GoldLake, route: str, params: dict[str, Any],
+    builds: tuple[Callable[[GoldReader], ActionsPublic],
+                  Callable[[GoldReader], tuple[list[dict[str, Any]], int] | None]],
     view: AlertStateView, today: date, state: State | None, whole: bool, limit: int, offset: int,
 ) -> ActionsWithState:  # fmt: skip
-    """The work-list page with each line's alert state (gold cached; states from the view)."""
-    body = await lake.cached_body(route, params, build, fast_path=False)
-    gold = ActionsPublic.model_validate_json(body)
+    """The work-list page with each line's alert state (gold lines from the work list held
+    in memory, else cached; states from the view)."""
+    build, held_lines = builds
+    held = held_lines(await lake.reader())
+    if held is not None:  # validated once, below, with the states
+        lines, count = held
+    else:
+        body = await lake.cached_body(route, params, build, fast_path=False)
+        gold = ActionsPublic.model_validate_json(body)
+        lines, count = [line.model_dump() for line in gold.data], gold.count
     rows = []
-    for line in gold.data:
-        stored = view.get(line.alert_id) if line.alert_id else None
+    for line in lines:
+        alert_id = line["alert_id"]
+        stored = view.get(alert_id) if alert_id else None
         now: State = (
-            view.state_of(line.alert_id, severity=line.severity, today=today)
-            if line.alert_id
-            else "open"
+            view.state_of(alert_id, severity=line["severity"], today=today) if alert_id else "open"
         )
         if state is None or now == state:
-            rows.append({**line.model_dump(), **AlertStateFields.values(stored, now)})
+            rows.append({**line, **AlertStateFields.values(stored, now)})
     if not whole:
         return ActionsWithState.model_validate(
-            {"data": rows, "count": gold.count, "limit": limit, "offset": offset}
+            {"data": rows, "count": count, "limit": limit, "offset": offset}
         )
     return ActionsWithState.model_validate(
         {"data": rows[offset : offset + limit], "count": len(rows), "limit": limit,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import operator
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Query
 
 from backend.api.deps import CurrentPrincipal, LakeDep
+from backend.api.lake import warm_on_publish
+from backend.api.memtables import held
 from backend.api.principal import Principal
 from backend.api.routes.common import (
     ERRORS,
@@ -37,6 +43,7 @@ accuracy_router = APIRouter(
 
 TABLE = "fct_forecasts"
 SELECT = f"select {columns(ForecastPublic)} from delta_scan($t_fct_forecasts)"
+FIELDS = tuple(ForecastPublic.model_fields)
 WINDOWS = "(values ('7d', 7), ('30d', 30), ('90d', 90), ('1y', 365)) as w(win, days)"
 # group_by choices map to fixed column names: the request never names a column itself.
 GROUPS = {
@@ -48,6 +55,78 @@ GROUPS = {
 ForecastDate = Annotated[
     IsoDate | None, Query(description="Forecast run date D; default: the latest run.")
 ]
+
+
+@dataclass(frozen=True)
+class ForecastQuery:
+    """The filters and page of ``GET /forecasts``."""
+
+    item_id: str | None = None
+    depot_id: str | None = None
+    category: str | None = None
+    demand_class: str | None = None
+    forecast_date: date | None = None
+    start: date | None = None
+    end: date | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def query_forecasts(reader: GoldReader, principal: Principal, q: ForecastQuery) -> ForecastsPublic:
+    """The page of ``q`` queried with DuckDB on the lake."""
+    where, tables = _filters(principal, q.item_id, q.depot_id, q.category)
+    where.add("demand_class = $demand_class", demand_class=q.demand_class)
+    where.add("target_date >= $start", start=q.start).add("target_date <= $end", end=q.end)
+    if q.forecast_date is None:
+        where.add("forecast_date = (select max(forecast_date) from delta_scan($t_fct_forecasts))")
+    else:
+        where.add("forecast_date = $forecast_date", forecast_date=q.forecast_date)
+    return paged(
+        reader, ForecastsPublic, select=SELECT, where=where, tables=tables,
+        order_by="item_id, depot_id, target_date", limit=q.limit, offset=q.offset,
+    )  # fmt: skip
+
+
+def held_forecasts(
+    reader: GoldReader, principal: Principal, q: ForecastQuery, *, load: bool = True
+) -> ForecastsPublic | None:
+    """The page :func:`list_forecasts` answers for one item, sliced from the forecasts held
+    in memory (backend/api/memtables.py); None when they are not held or the query is not
+    one item's (the caller then asks DuckDB). Same filters, order and count as the SQL."""
+    if q.item_id is None or q.category is not None:
+        return None
+    table = held(reader, TABLE, load=load)  # by item, depot, run and target date
+    if table is None:
+        return None
+    rows = table.item_rows(q.item_id)
+    cols = table.columns
+    run = q.forecast_date if q.forecast_date is not None else table.max("forecast_date")
+    if run is None:
+        return ForecastsPublic(data=[], count=0, limit=q.limit, offset=q.offset)
+    mask = cols["forecast_date"].equals(run, rows)
+    if q.depot_id is not None:
+        mask &= cols["depot_id"].equals(q.depot_id, rows)
+    if principal.depots is not None:
+        mask &= cols["depot_id"].isin(principal.depots, rows)
+    if q.demand_class is not None:
+        mask &= cols["demand_class"].equals(q.demand_class, rows)
+    if q.start is not None:
+        mask &= cols["target_date"].compare(operator.ge, q.start, rows)
+    if q.end is not None:
+        mask &= cols["target_date"].compare(operator.le, q.end, rows)
+    # One item's rows of one run are in (depot_id, target_date) order already.
+    found = np.flatnonzero(mask) + rows.start
+    page = found[q.offset : q.offset + q.limit]
+    return ForecastsPublic.model_validate(
+        {"data": table.rows(page, FIELDS), "count": int(found.size), "limit": q.limit,
+         "offset": q.offset}
+    )  # fmt: skip
+
+
+@warm_on_publish
+def hold_forecasts(reader: GoldReader) -> object:
+    """Load a new version's forecasts into memory before the first one-item read."""
+    return held(reader, TABLE)
 
 
 def _filters(
@@ -82,23 +161,17 @@ async def list_forecasts(
         "end": end,
     }
 
+    query = ForecastQuery(**params, limit=limit, offset=offset)
+
     def build(reader: GoldReader) -> ForecastsPublic:
-        where, tables = _filters(principal, item_id, depot_id, category)
-        where.add("demand_class = $demand_class", demand_class=demand_class)
-        where.add("target_date >= $start", start=start).add("target_date <= $end", end=end)
-        if forecast_date is None:
-            where.add(
-                "forecast_date = (select max(forecast_date) from delta_scan($t_fct_forecasts))"
-            )
-        else:
-            where.add("forecast_date = $forecast_date", forecast_date=forecast_date)
-        return paged(
-            reader, ForecastsPublic, select=SELECT, where=where, tables=tables,
-            order_by="item_id, depot_id, target_date", limit=limit, offset=offset,
-        )  # fmt: skip
+        page = held_forecasts(reader, principal, query)
+        return page if page is not None else query_forecasts(reader, principal, query)
+
+    def inline(reader: GoldReader) -> ForecastsPublic | None:
+        return held_forecasts(reader, principal, query, load=False)
 
     key = {**params, "limit": limit, "offset": offset, "scope": principal.scope_key}
-    return await lake.cached("forecasts", key, build)
+    return await lake.cached("forecasts", key, build, inline=inline)
 
 
 @router.get("/summary", response_model=ForecastSummary)
