@@ -13,11 +13,18 @@ hand-computed cases.
 
 d: mean daily demand forecast over the lead time; sigma_d: daily forecast error std;
 L and sigma_L: lead time mean and std in days; z: normal quantile of the service level.
+
+The service level of a pair comes from the towers it serves (``service_level_from_exposure``,
+the rule of ``fct_reorder_points`` and the seed ``dbt/seeds/sla_service_levels.csv``);
+intermittent and lumpy pairs take the reorder point as a quantile of an empirical
+lead-time demand (``ml.lead_time_demand``) instead of the normal one.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TypeVar
 
@@ -82,3 +89,100 @@ def suggested_orders(
     moq = np.maximum(min_order_qty, 1.0)
     qty = np.ceil(np.round(np.maximum(out - position, 0.0) / moq, 9)) * moq
     return np.where(position <= rop, qty, 0.0)
+
+
+def order_up_to_moq(
+    rop: Num, avg_daily_demand: Num, order_cycle_days: Num, min_order_qty: Num
+) -> Num:
+    """Order-up-to level that an order of at least the MOQ can reach: the reorder point
+    plus the cycle's demand, or plus one MOQ when that is more (else every order would
+    overshoot the level and the policy's stock would sit above what it plans for)."""
+    return rop + np.maximum(avg_daily_demand * order_cycle_days, min_order_qty)
+
+
+def economic_cycle_days(
+    avg_daily_demand: np.ndarray,
+    unit_cost: np.ndarray,
+    order_cost: float,
+    holding_rate: float,
+    *,
+    min_days: float = 7.0,
+    max_days: float = 90.0,
+) -> np.ndarray:
+    """Days of demand one order should cover: the economic order quantity in days,
+    sqrt(2 K / (h c d)) with K the cost of an order line, h the yearly holding rate (per
+    day: h / 365), c the unit cost and d the daily demand, within [min_days, max_days].
+    Parts worth a lot per day are ordered often in small lots, cheap ones rarely."""
+    value_per_day = np.maximum(np.asarray(avg_daily_demand, dtype=float) * unit_cost, 1e-9)
+    days = np.sqrt(2.0 * order_cost / (holding_rate / 365.0 * value_per_day))
+    return np.clip(days, min_days, max_days)
+
+
+def normal_loss(z: np.ndarray) -> np.ndarray:
+    """Standard normal loss function G(z) = E[(Z - z)+] = phi(z) - z (1 - Phi(z))."""
+    z = np.asarray(z, dtype=float)
+    pdf = np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi)
+    return np.asarray(pdf - z * _normal_sf(z))
+
+
+def _normal_sf(z: np.ndarray) -> np.ndarray:
+    """1 - Phi(z), vectorised (Abramowitz-Stegun 7.1.26 erfc, error below 1.5e-7)."""
+    x = np.abs(z) / math.sqrt(2)
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    erfc = poly * np.exp(-(x**2))
+    return np.where(z >= 0, erfc / 2, 1 - erfc / 2)
+
+
+def fill_rate_safety_factor(
+    demand_std_lead_time: np.ndarray, order_qty: np.ndarray, fill_rate: np.ndarray
+) -> np.ndarray:
+    """Smallest z with expected units short per cycle sigma_LT x G(z) <= (1 - fill rate) x Q
+    (the normal fill-rate rule), by bisection on [-4, 6]."""
+    sigma = np.maximum(np.asarray(demand_std_lead_time, dtype=float), 1e-9)
+    target = (1.0 - np.asarray(fill_rate, dtype=float)) * np.asarray(order_qty, dtype=float) / sigma
+    lo = np.full(sigma.shape, -4.0)
+    hi = np.full(sigma.shape, 6.0)
+    for _ in range(50):  # G falls as z rises
+        mid = (lo + hi) / 2
+        meets = normal_loss(mid) <= target
+        hi = np.where(meets, mid, hi)
+        lo = np.where(meets, lo, mid)
+    return hi
+
+
+# Tiers from the most to the least demanding.
+SLA_TIERS = ("platinum", "gold", "silver")
+
+
+@dataclass(frozen=True)
+class TierLevel:
+    """One row of ``dbt/seeds/sla_service_levels.csv``."""
+
+    service_level: float  # target when at least one tower of the tier uses the part
+    many_towers: int  # from this many towers of the tier ...
+    service_level_many: float  # ... this target
+
+
+def service_level_from_exposure(
+    category_level: float, tier_towers: Mapping[str, int], tiers: Mapping[str, TierLevel]
+) -> tuple[float, str]:
+    """Target service level of an item x depot and its reason.
+
+    ``tier_towers``: towers of each SLA tier that used the item from that depot (last 365
+    days). Each tier present gives its level (the higher one from ``many_towers`` towers);
+    the target is the highest of them and of the item's category level (the floor).
+    The reason names what set it: ``platinum:4`` (4 platinum towers), or ``category``.
+    """
+    best, reason = category_level, "category"
+    for tier in SLA_TIERS:
+        count = int(tier_towers.get(tier, 0))
+        if count <= 0 or tier not in tiers:
+            continue
+        row = tiers[tier]
+        level = row.service_level_many if count >= row.many_towers else row.service_level
+        if level > best:
+            best, reason = level, f"{tier}:{count}"
+    return best, reason

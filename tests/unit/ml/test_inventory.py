@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from ml import inventory
@@ -48,3 +49,34 @@ def test_suggested_order_rounds_up_to_the_minimum_order_quantity():
     assert inventory.suggested_order(28.0, 27.9, 87.9, 20.0) == 0.0
     # a MOQ of 0 in the ERP means 1
     assert inventory.suggested_order(0.0, 5.0, 7.5, 0.0) == 8.0
+
+
+def test_service_level_from_sla_exposure_with_the_category_as_floor():
+    tiers = {
+        "platinum": inventory.TierLevel(0.98, 5, 0.99),
+        "gold": inventory.TierLevel(0.95, 10, 0.97),
+        "silver": inventory.TierLevel(0.90, 20, 0.93),
+    }
+    rule = inventory.service_level_from_exposure
+    assert rule(0.90, {"platinum": 2, "silver": 7}, tiers) == (0.98, "platinum:2")
+    assert rule(0.90, {"platinum": 5}, tiers) == (0.99, "platinum:5")
+    # one silver tower does not lift a part above its category's level
+    assert rule(0.95, {"silver": 3}, tiers) == (0.95, "category")
+    assert rule(0.90, {"gold": 10, "silver": 1}, tiers) == (0.97, "gold:10")
+    assert rule(0.85, {}, tiers) == (0.85, "category")
+
+
+def test_economic_cycle_days_by_hand():
+    # sqrt(2 x 150 / (0.25 / 365 x 100)) = sqrt(4380) = 66.18 days; R$ 10,000 a day: 7 (floor)
+    days = inventory.economic_cycle_days(
+        np.array([1.0, 100.0]), np.array([100.0, 100.0]), 150, 0.25
+    )
+    assert days[0] == pytest.approx(4380**0.5)
+    assert days[1] == 7.0
+
+
+def test_order_up_to_covers_at_least_one_moq():
+    out = inventory.order_up_to_moq(
+        np.array([4.0, 4.0]), np.array([0.1, 2.0]), 30.0, np.array([5.0, 5.0])
+    )
+    assert out.tolist() == [9.0, 64.0]
