@@ -442,9 +442,7 @@ class _Generator:
             [h.depot_id for h in bahia.DEPOT_HUBS[: cfg.depots]], dtype=object
         )
         # evaluation only (build_demo_frames_with_truth): demand as asked, before stock cuts it
-        self.true_demand = pd.DataFrame(
-            columns=["item_id", "depot_id", "demand_date", "quantity"]
-        )
+        self.true_demand = pd.DataFrame(columns=["item_id", "depot_id", "demand_date", "quantity"])
 
     def rng(self, stage: int) -> np.random.Generator:
         # One independent stream per stage: changing one stage never shifts the others.
