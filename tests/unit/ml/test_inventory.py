@@ -80,3 +80,14 @@ def test_order_up_to_covers_at_least_one_moq():
         np.array([4.0, 4.0]), np.array([0.1, 2.0]), 30.0, np.array([5.0, 5.0])
     )
     assert out.tolist() == [9.0, 64.0]
+
+
+def test_normal_loss_and_the_fill_rate_safety_factor():
+    # G(0) = phi(0) = 0.398942; G(0.9) = phi(0.9) - 0.9 (1 - Phi(0.9)) = 0.266085 - 0.9 x 0.184060
+    assert inventory.normal_loss(np.array([0.0, 0.9])) == pytest.approx(
+        [0.398942, 0.100431], abs=1e-5
+    )
+    # sigma_LT 10, order 100 units, 99% fill: 1 unit short per cycle allowed, G(z) = 0.1
+    z = inventory.fill_rate_safety_factor(np.array([10.0]), np.array([100.0]), np.array([0.99]))
+    assert z[0] == pytest.approx(0.9023, abs=1e-3)  # 0.9 + 0.000431 / 0.184
+    assert 10 * inventory.normal_loss(z)[0] == pytest.approx(1.0, abs=1e-6)

@@ -50,3 +50,15 @@ def test_lead_time_variability_widens_the_lead_time_demand():
     varied = sample_lead_time_demand(pmf, np.array([10.0]), np.array([3.0]), 0, 5000, rng)
     assert fixed.std() == 0 and fixed.mean() == 10
     assert varied.std() == pytest.approx(3.0, rel=0.1)
+
+
+def test_fill_rate_reorder_point_by_hand():
+    from ml.lead_time_demand import fill_rate_reorder_points
+
+    # ten equally likely lead-time demands; order quantity 5
+    draws = np.array([[0, 0, 0, 0, 0, 0, 0, 0, 2, 10]], float)
+    # E[(X - R)+]: R = 0 -> 1.2, R = 2 -> 0.8, R = 10 -> 0
+    # 90% fill allows 0.5 units short per cycle: only R = 10 does
+    assert fill_rate_reorder_points(draws, np.array([5.0]), np.array([0.9]))[0] == 10.0
+    # 80% allows 1.0: R = 2 is the smallest that meets it
+    assert fill_rate_reorder_points(draws, np.array([5.0]), np.array([0.8]))[0] == 2.0
