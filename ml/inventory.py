@@ -186,3 +186,52 @@ def service_level_from_exposure(
         if level > best:
             best, reason = level, f"{tier}:{count}"
     return best, reason
+
+
+# --- value-aware service levels (the rule fct_reorder_points runs) ---------------------
+
+# Levels are applied on a grid of this step: the mart reads z from the seed
+# dbt/seeds/normal_quantiles.csv (dbt/scripts/make_normal_quantiles_seed.py), keyed by level x 2000.
+LEVEL_GRID = 2000
+# The value adjustment never sets a level below MIN (no negative safety stock) or above MAX
+# (dbt vars service_level_min / service_level_max).
+SERVICE_LEVEL_MIN = 0.5
+SERVICE_LEVEL_MAX = 0.999
+
+
+def level_key(level: np.ndarray) -> np.ndarray:
+    """Grid key of a level: floor(level x 2000 + 0.5), as the mart computes it."""
+    return np.floor(np.asarray(level, dtype=float) * LEVEL_GRID + 0.5).astype(np.int64)
+
+
+def value_aware_service_levels(
+    target: np.ndarray,
+    unit_cost: np.ndarray,
+    cycle_days: np.ndarray,
+    *,
+    risk_scale: float = 1.0,
+    lowest: float = SERVICE_LEVEL_MIN,
+    highest: float = SERVICE_LEVEL_MAX,
+) -> np.ndarray:
+    """The cycle service level each pair's safety stock is set at, on the 1/2000 grid.
+
+    ``target`` is the pair's SLA/category level (``service_level_from_exposure``). Its
+    stockout risk per cycle, 1 - target, is scaled by the value a unit of safety stock
+    ties up relative to the median pair, w = unit cost x cycle days / median of it over the
+    pairs planned together: expensive parts ordered rarely carry less safety stock, cheap
+    ones more, for the same units short overall (the allocation that minimises inventory
+    value for a fill rate). level = clip(1 - risk_scale x (1 - target) x w, lowest,
+    highest). ``risk_scale`` = 1 is the policy; other values trace its frontier.
+    """
+    target = np.asarray(target, dtype=float)
+    value = np.asarray(unit_cost, dtype=float) * np.asarray(cycle_days, dtype=float)
+    reference = float(np.median(value)) if value.size else 0.0
+    weight = value / reference if reference > 0 else np.ones_like(value)
+    level = np.clip(1.0 - risk_scale * (1.0 - target) * weight, lowest, highest)
+    return level_key(level) / LEVEL_GRID
+
+
+def z_scores(levels: np.ndarray) -> np.ndarray:
+    """Normal quantile of each level (any level in (0, 1), e.g. from the grid)."""
+    dist = NormalDist()
+    return np.array([dist.inv_cdf(float(v)) for v in np.ravel(levels)]).reshape(np.shape(levels))

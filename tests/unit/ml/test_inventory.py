@@ -91,3 +91,62 @@ def test_normal_loss_and_the_fill_rate_safety_factor():
     z = inventory.fill_rate_safety_factor(np.array([10.0]), np.array([100.0]), np.array([0.99]))
     assert z[0] == pytest.approx(0.9023, abs=1e-3)  # 0.9 + 0.000431 / 0.184
     assert 10 * inventory.normal_loss(z)[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_value_aware_levels_on_the_mart_unit_test_pairs():
+    # the three pairs of dbt's test_fct_reorder_points_matches_hand_computed_policy:
+    # unit cost x cycle days = 900, 270, 140000; median 900; weights 1, 0.3, 155.56
+    levels = inventory.value_aware_service_levels(
+        np.array([0.99, 0.95, 0.98]), np.array([10.0, 3.0, 20000.0]), np.array([90.0, 90.0, 7.0])
+    )
+    # 1 - 0.01 x 1 = 0.99; 1 - 0.05 x 0.3 = 0.985; 1 - 0.02 x 155.6 < 0.5: held at 0.5
+    assert levels.tolist() == [0.99, 0.985, 0.5]
+    assert inventory.level_key(levels).tolist() == [1980, 1970, 1000]
+
+
+def test_value_aware_levels_round_to_the_grid_and_stay_within_bounds():
+    # median of 1, 2, 4 is 2: weights 0.5, 1, 2; risk 0.1 -> 0.95, 0.9, 0.8
+    levels = inventory.value_aware_service_levels(
+        np.full(3, 0.9), np.array([1.0, 2.0, 4.0]), np.ones(3)
+    )
+    assert levels == pytest.approx([0.95, 0.9, 0.8])
+    # 1 - 0.0001 x 0.5 = 0.99995 -> capped at 0.999
+    top = inventory.value_aware_service_levels(
+        np.full(3, 0.9999), np.array([1.0, 2.0, 4.0]), np.ones(3)
+    )
+    assert top[0] == 0.999
+    # 0.91234 lies between grid points 0.912 and 0.9125: rounds to the nearer, 0.9125
+    assert inventory.level_key(np.array([0.91234])).tolist() == [1825]
+    # risk_scale traces the frontier: twice the risk of the median pair
+    half = inventory.value_aware_service_levels(
+        np.full(3, 0.9), np.array([1.0, 2.0, 4.0]), np.ones(3), risk_scale=2.0
+    )
+    assert half == pytest.approx([0.9, 0.8, 0.6])
+    # no value anywhere: every weight is 1
+    flat = inventory.value_aware_service_levels(np.full(2, 0.95), np.zeros(2), np.ones(2))
+    assert flat == pytest.approx([0.95, 0.95])
+
+
+def test_z_scores_match_the_normal_quantiles_seed():
+    import csv
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[3] / "dbt" / "seeds" / "normal_quantiles.csv"
+    rows = {int(r["level_key"]): float(r["z_score"]) for r in csv.DictReader(seed.open())}
+    assert len(rows) == 1999 and min(rows) == 1 and max(rows) == 1999
+    for key in (1, 1000, 1700, 1960, 1998):
+        assert inventory.z_scores(np.array([key / 2000]))[0] == pytest.approx(rows[key], abs=1e-6)
+    assert rows[1000] == 0.0 and rows[1960] == pytest.approx(2.053749, abs=1e-6)
+
+
+def test_value_level_bounds_match_the_dbt_vars():
+    from pathlib import Path
+
+    import yaml
+
+    project = Path(__file__).resolve().parents[3] / "dbt" / "dbt_project.yml"
+    dbt_vars = yaml.safe_load(project.read_text())["vars"]
+    assert dbt_vars["service_level_min"] == inventory.SERVICE_LEVEL_MIN
+    assert dbt_vars["service_level_max"] == inventory.SERVICE_LEVEL_MAX
+    # the benchmark's policy row replays risk_scale 1: the marts must run the same
+    assert dbt_vars["service_risk_scale"] == 1

@@ -5,19 +5,28 @@
       d   = mean daily forecast over the lead time (the horizon's days up to L)
       s_d = daily forecast error std, from the 80% conformal band: (hi_80 - yhat) / 1.2816
       demand_std_lead_time = sqrt(L * s_d^2 + d^2 * sigma_L^2)
-      service level = the highest of the levels of the SLA tiers of the towers the pair
-                      serves (int_pair_sla_exposure, seed sla_service_levels) and of the
-                      item's category (seed service_levels, the floor); z its normal quantile
-      safety_stock  = z * demand_std_lead_time
-      reorder_point = d * L + safety_stock
+      service_level = the target: the highest of the levels of the SLA tiers of the towers
+                      the pair serves (int_pair_sla_exposure, seed sla_service_levels) and
+                      of the item's category (seed service_levels, the floor)
       cycle_days    = the economic order cycle sqrt(2 K / (h / 365 * c * d)) within
                       [order_cycle_min_days, order_cycle_max_days] (vars order_cost K,
                       holding_rate h; c unit cost; the maximum when d = 0)
+      value_weight  = c * cycle_days / its median over the pairs of the run (1 if that is 0)
+      applied_service_level = 1 - k * (1 - service_level) * value_weight within
+                      [service_level_min, service_level_max] (vars; k = var
+                      service_risk_scale, 1 by default), on the 1/2000 grid
+                      (floor(level * 2000 + 0.5)): the stockout risk per cycle scaled by the
+                      value a unit of safety stock ties up, the allocation that minimises
+                      inventory value for a fill rate (docs/replenishment.md)
+      z             = normal quantile of applied_service_level (seed normal_quantiles)
+      safety_stock  = z * demand_std_lead_time
+      reorder_point = d * L + safety_stock
       order_up_to   = reorder_point + greatest(d * cycle_days, min order quantity)
       suggested_order_qty = order_up_to - (on_hand + on_order), rounded up to a multiple
                             of the minimum order quantity, when the position is at or
                             below the reorder point; else 0.
-    ml/inventory.py implements the same formulas (tested against hand-computed cases).
+    ml/inventory.py implements the same formulas (tested against hand-computed cases);
+    value_aware_service_levels is the level rule benchmarks/inventory_policy.py replays.
 -#}
 
 with
@@ -55,6 +64,12 @@ service_levels as (
 sla_service_levels as (
 
     select * from {{ ref('sla_service_levels') }}
+
+),
+
+normal_quantiles as (
+
+    select * from {{ ref('normal_quantiles') }}
 
 ),
 
@@ -289,13 +304,84 @@ policy as (
 
 ),
 
-safety_stocks as (
+cycles as (
 
     select
         policy.*,
-        policy.z_score * policy.demand_std_lead_time as safety_stock
+        case
+            when policy.avg_daily_demand * policy.unit_cost > 0
+                then least(
+                    greatest(
+                        sqrt(
+                            2 * {{ var('order_cost') }}
+                            / ({{ var('holding_rate') }} / 365.0 * policy.avg_daily_demand * policy.unit_cost)
+                        ),
+                        {{ var('order_cycle_min_days') }}
+                    ),
+                    {{ var('order_cycle_max_days') }}
+                )
+            else {{ var('order_cycle_max_days') }}
+        end as order_cycle_days
 
     from policy
+
+),
+
+-- the value a unit of safety stock ties up for a cycle, of the median pair of the run
+value_reference as (
+
+    select {{ median_of('unit_cost * order_cycle_days') }} as median_cycle_value
+
+    from cycles
+
+),
+
+value_levels as (
+
+    select
+        cycles.*,
+        case
+            when value_reference.median_cycle_value > 0
+                then cycles.unit_cost * cycles.order_cycle_days / value_reference.median_cycle_value
+            else 1.0
+        end as value_weight
+
+    from cycles
+
+    cross join value_reference
+
+),
+
+applied_levels as (
+
+    select
+        value_levels.*,
+        cast(floor(
+            least(
+                greatest(
+                    1 - {{ var('service_risk_scale') }} * (1 - value_levels.service_level) * value_levels.value_weight,
+                    {{ var('service_level_min') }}
+                ),
+                {{ var('service_level_max') }}
+            ) * 2000 + 0.5
+        ) as integer) as level_key
+
+    from value_levels
+
+),
+
+safety_stocks as (
+
+    select
+        applied_levels.*,
+        normal_quantiles.service_level as applied_service_level,
+        normal_quantiles.z_score as applied_z_score,
+        normal_quantiles.z_score * applied_levels.demand_std_lead_time as safety_stock
+
+    from applied_levels
+
+    inner join normal_quantiles
+        on applied_levels.level_key = normal_quantiles.level_key
 
 ),
 
@@ -310,37 +396,15 @@ reorder_levels as (
 
 ),
 
-cycles as (
-
-    select
-        reorder_levels.*,
-        case
-            when reorder_levels.avg_daily_demand * reorder_levels.unit_cost > 0
-                then least(
-                    greatest(
-                        sqrt(
-                            2 * {{ var('order_cost') }}
-                            / ({{ var('holding_rate') }} / 365.0 * reorder_levels.avg_daily_demand * reorder_levels.unit_cost)
-                        ),
-                        {{ var('order_cycle_min_days') }}
-                    ),
-                    {{ var('order_cycle_max_days') }}
-                )
-            else {{ var('order_cycle_max_days') }}
-        end as order_cycle_days
-
-    from reorder_levels
-
-),
-
 levels as (
 
     select
-        cycles.*,
-        cycles.reorder_point
-        + greatest(cycles.avg_daily_demand * cycles.order_cycle_days, cycles.min_order_qty) as order_up_to
+        reorder_levels.*,
+        reorder_levels.reorder_point
+        + greatest(reorder_levels.avg_daily_demand * reorder_levels.order_cycle_days, reorder_levels.min_order_qty)
+        as order_up_to
 
-    from cycles
+    from reorder_levels
 
 ),
 
@@ -372,7 +436,10 @@ final as (
                 then ceil(round(greatest(order_up_to - on_hand - on_order, 0) / min_order_qty, 9)) * min_order_qty
             else 0
         end as suggested_order_qty,
-        unit_cost
+        unit_cost,
+        cast(value_weight as {{ type_double() }}) as value_weight,
+        cast(applied_service_level as {{ type_double() }}) as applied_service_level,
+        cast(applied_z_score as {{ type_double() }}) as applied_z_score
 
     from levels
 
