@@ -9,20 +9,25 @@ timed) and replays the last 365 days day by day (`ml.policy_replay`, lost sales)
 * rule of thumb: what a planner computes from the recorded history only: min = the last
   12 months' average daily consumption x lead time x 1.5, max = min + 30 days of it,
   revised yearly (once, at the start of the window), ordering at least the MOQ;
-* policy: the project's. Service level per pair from the SLA tiers of the towers it served
-  in the last 365 days (seed `dbt/seeds/sla_service_levels.csv`, the category seed as the
-  floor); daily demand distribution from the trailing 365 days with stockout days left
-  out and stockout-cut days treated as censored (`ml.censoring`); reorder point = the
-  normal lead-time demand quantile, or for intermittent and lumpy pairs the empirical
-  (bootstrap) lead-time demand quantile (`ml.lead_time_demand`) when a backtest on the
-  year before the window says it covers better; order-up-to = reorder point + max(30 days of
-  demand, MOQ), MOQ multiples; re-estimated at the start of every month from data before
-  it only.
+* policy: the rule fct_reorder_points runs. Target level per pair from the SLA tiers of
+  the towers it served in the last 365 days (seed `dbt/seeds/sla_service_levels.csv`, the
+  category seed as the floor), then the value adjustment of
+  `ml.inventory.value_aware_service_levels` (the pair's stockout risk per cycle scaled by
+  unit cost x economic cycle days over the median pair's, within [0.5, 0.999], on the
+  grid of the seed `normal_quantiles`); daily demand distribution from the trailing 365
+  days with stockout days left out and stockout-cut days treated as censored
+  (`ml.censoring`; the marts use the forecast instead); reorder point = the normal
+  lead-time demand quantile (with `--lead-time backtest`, the empirical lead-time demand
+  of `ml.lead_time_demand` for the classes a backtest on the year before the window
+  chooses: not what the marts run yet); order-up-to = reorder point + max(economic cycle
+  of demand, MOQ), MOQ multiples; re-estimated at the start of every month from data
+  before it only. The SLA targets alone (the previous rule) are replayed for reference.
 
 Every policy faces the same true demand, the same start stock (on hand + on order in the
 ERP's snapshot the day before the window) and the same lead time per order day (drawn from
-the supplier's mean/std, seeded). The policy is also replayed with one service level for
-every pair (0.70 ... 0.995): its inventory-versus-fill-rate frontier, on which the
+the supplier's mean/std, seeded). The policy's rule is also replayed with every pair's
+stockout risk scaled by 0.25 ... 128, then with every pair at 50% ... 20% (negative safety
+stock, below the marts' floor): its inventory-versus-fill-rate frontier, on which the
 comparators are read at their own fill rate.
 
 Targets: every SLA tier's fill rate >= its seed service level; at the rule of thumb's fill
@@ -55,13 +60,17 @@ THUMB_SAFETY = 1.5
 ORDER_COST = 150.0  # R$ per purchase order line (dbt var order_cost)
 HOLDING_RATE = 0.25  # share of the unit cost a unit costs to hold for a year
 DRAWS = 400
-# Frontier points: the service level of every pair (uniform), or of a pair of median value
-# per cycle (cost: a pair's stockout risk per cycle is proportional to its unit cost x
-# cycle days, the allocation that minimises inventory value for a given fill rate).
-FRONTIER = {
-    "uniform": (0.50, 0.70, 0.80, 0.90, 0.95, 0.98, 0.99, 0.995),
-    "cost": (0.10, 0.30, 0.50, 0.70, 0.80, 0.90, 0.95, 0.98, 0.99, 0.995),
-}
+# Frontier points. "policy": the rule the marts run (ml.inventory.value_aware_service_levels)
+# with every pair's stockout risk per cycle multiplied by a risk scale (1 = the policy);
+# (scale, lowest level): the last points also lower the floor of 0.5 (negative safety
+# stock) to reach the oracle's fill rate. "uniform": one service level for every pair.
+FRONTIER: dict[str, tuple[tuple[float, float], ...]] = {
+    "policy": (
+        (0.25, 0.5), (0.5, 0.5), (1.0, 0.5), (2.0, 0.5), (4.0, 0.5), (8.0, 0.5), (16.0, 0.5),
+        (32.0, 0.5), (48.0, 0.5), (64.0, 0.5), (96.0, 0.5), (128.0, 0.5), (1e6, 0.5), (1e6, 0.45), (1e6, 0.4), (1e6, 0.3), (1e6, 0.2),
+    ),
+    "uniform": tuple((lv, 0.0) for lv in (0.30, 0.50, 0.70, 0.80, 0.90, 0.95, 0.98, 0.99, 0.995)),
+}  # fmt: skip
 SEEDS = Path(__file__).resolve().parents[1] / "dbt" / "seeds"
 TIERS = ("platinum", "gold", "silver", "none")
 
@@ -305,7 +314,7 @@ def _reorder_points(
     from ml import inventory
     from ml.lead_time_demand import fill_rate_reorder_points, row_quantiles
 
-    z = np.array([inventory.z_score(float(s)) for s in np.clip(level, 0.5, 0.9999)])
+    z = inventory.z_scores(np.clip(level, 0.0005, 0.9995))
     if order_qty is not None:
         z = np.maximum(z, inventory.fill_rate_safety_factor(est.normal_std, order_qty, level))
     rop = inventory.reorder_point(est.d, data.lead_time, z * est.normal_std)
@@ -318,7 +327,8 @@ def _reorder_points(
             )
         pick = use_boot[est.sampled]
         rop[est.sampled[pick]] = boot[pick]
-    return rop
+    # levels below 0.5 (the frontier's extension only) can take d x L - |z| sigma below 0
+    return np.maximum(rop, 0.0)
 
 
 def _backtest(
@@ -384,9 +394,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--frontier",
-        choices=("cost", "uniform"),
-        default="cost",
-        help="service levels along the frontier: cost-weighted (default) or uniform",
+        choices=("policy", "uniform"),
+        default="policy",
+        help="frontier: the policy's rule at other risk scales (default) or one level for all",
+    )
+    parser.add_argument(
+        "--lead-time",
+        choices=("normal", "backtest"),
+        default="normal",
+        help="lead-time demand: normal for every pair, as fct_reorder_points (default), or "
+        "the empirical one for the classes a backtest chooses",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument("--png", type=Path, help="plot the frontier to this PNG")
@@ -422,6 +439,8 @@ def main() -> None:
         data, sla_level, classes, np.random.default_rng(args.seed + 1)
     )
     use_boot = np.array([choice.get(c, False) for c in classes])
+    if args.lead_time == "normal":  # what fct_reorder_points runs
+        use_boot[:] = False
 
     # the policy's levels at every month start, for the SLA levels and the frontier's
     starts = data.month_starts
@@ -436,29 +455,47 @@ def main() -> None:
 
         return economic_cycle_days(d, cost, ORDER_COST, HOLDING_RATE)
 
+    from ml.inventory import value_aware_service_levels
+
     points = FRONTIER[args.frontier]
-    if args.frontier == "uniform":
-        scenarios = {"sla": sla_level, **{f"{lv:.3f}": np.full(n, lv) for lv in points}}
-    else:
-        d0 = _estimate_mean(data, w0)
-        weight = cost * cycle_days(d0)
-        weight = weight / np.median(weight)
-        scenarios = {"sla": sla_level}
-        for lv in points:
-            # stockout risk per cycle proportional to the value a unit of safety stock ties up
-            scenarios[f"{lv:.3f}"] = np.clip(1 - (1 - lv) * weight, 0.5, 0.999)
+
+    def point_label(scale: float, lowest: float) -> str:
+        if args.frontier == "uniform":
+            return f"{scale:.1%} all pairs"
+        if scale >= 1e5:
+            return f"all at {lowest:.0%}"
+        return f"risk x{scale:g}"
+
+    def scenario_levels(k: str, d: np.ndarray) -> np.ndarray:
+        """The levels of scenario k at a month start, from its demand estimate d: the
+        policy's are ml.inventory.value_aware_service_levels of the SLA targets, as
+        fct_reorder_points computes them every day from the forecast."""
+        if k == "sla":  # the SLA/category targets alone (the previous rule), for reference
+            return sla_level
+        if k == "policy":
+            return value_aware_service_levels(sla_level, cost, cycle_days(d))
+        scale, lowest = points[int(k)]
+        if args.frontier == "uniform":
+            return np.full(n, scale)
+        return value_aware_service_levels(
+            sla_level, cost, cycle_days(d), risk_scale=scale, lowest=lowest
+        )
+
+    scenarios = ["policy", "sla", *(str(i) for i in range(len(points)))]
     rops: dict[str, list[np.ndarray]] = {k: [] for k in scenarios}
     outs: dict[str, list[np.ndarray]] = {k: [] for k in scenarios}
+    applied: list[np.ndarray] = []  # the policy's levels per month start
     sampled = np.flatnonzero(use_boot)
 
     est_rng = np.random.default_rng(args.seed + 2)
     for at in starts:
         est = _estimates(data, at, sampled, est_rng)
-        for k, scenario_levels in scenarios.items():
-            q = np.maximum(est.d * cycle_days(est.d), data.min_order_qty)
-            rop_k = _reorder_points(
-                data, est, scenario_levels, use_boot, q if args.fill_rule else None
-            )
+        q = np.maximum(est.d * cycle_days(est.d), data.min_order_qty)
+        for k in scenarios:
+            lv_k = scenario_levels(k, est.d)
+            if k == "policy":
+                applied.append(lv_k)
+            rop_k = _reorder_points(data, est, lv_k, use_boot, q if args.fill_rule else None)
             rops[k].append(rop_k)
             outs[k].append(rop_k + q)
     t_est = time.perf_counter()
@@ -480,13 +517,16 @@ def main() -> None:
         "oracle": replay(demand, data.min_stock, data.max_stock, moq_rule="minimum", **common),
         "thumb": replay(demand, thumb_min, thumb_max, moq_rule="minimum", **common),
     }
-    r_sla, o_sla = levels("sla")
-    results["policy"] = replay(demand, r_sla, o_sla, moq_rule="multiple", **common)
+    for k in ("policy", "sla"):
+        r_k, o_k = levels(k)
+        results[k] = replay(demand, r_k, o_k, moq_rule="multiple", **common)
     frontier = []
-    for lv in points:
-        r_lv, o_lv = levels(f"{lv:.3f}")
+    for i, (scale, lowest) in enumerate(points):
+        r_lv, o_lv = levels(str(i))
         res = replay(demand, r_lv, o_lv, moq_rule="multiple", **common)
-        frontier.append((lv, res.fill_rate(), res.inventory_value(cost), int(res.orders.sum())))
+        frontier.append(
+            (point_label(scale, lowest), res.fill_rate(), res.inventory_value(cost), int(res.orders.sum()))
+        )  # fmt: skip
     t1 = time.perf_counter()
 
     lost_share = 1 - recorded.sum() / max(demand.sum(), 1)
@@ -499,7 +539,10 @@ def main() -> None:
     names = {
         "oracle": "ERP min/max (oracle)",
         "thumb": "rule of thumb",
-        "policy": "policy (SLA levels)",
+        "policy": "policy (value-aware SLA levels, as the marts)"
+        if args.lead_time == "normal"
+        else "policy (value-aware levels, bootstrap lead time: not in the marts)",
+        "sla": "SLA targets alone (previous rule)",
     }
     out: dict[str, object] = {
         "pairs": n,
@@ -598,17 +641,30 @@ def main() -> None:
         f"pairs by class: {counts}; empirical lead-time demand on {int(use_boot.sum()):,} pairs"
     )
 
+    lv_all = np.concatenate(applied)
+    lv_text = (
+        f"policy's applied levels (all month starts): mean {lv_all.mean():.2%}, "
+        f"{(lv_all <= 0.5).mean():.1%} of pair-months at the 50% floor, "
+        f"{(lv_all >= 0.999).mean():.1%} at the 99.9% cap, {(lv_all < sla_level.mean()).mean():.1%} "
+        f"below the mean SLA target {sla_level.mean():.2%}"
+    )
+    console.print(lv_text)
+    out["applied_levels"] = {
+        "mean": float(lv_all.mean()),
+        "at_floor": float((lv_all <= 0.5).mean()),
+        "at_cap": float((lv_all >= 0.999).mean()),
+        "sla_target_mean": float(sla_level.mean()),
+    }
+    out["lead_time_model"] = args.lead_time
     ft = Table(
-        "service level (all pairs)"
-        if args.frontier == "uniform"
-        else "service level, median-value pair",
+        "one level, all pairs" if args.frontier == "uniform" else "policy rule at",
         "fill rate",
         "avg inventory (R$)",
         "orders",
         title="Policy frontier",
     )
     for lv, fr, val, orders in frontier:
-        ft.add_row(f"{lv:.1%}", f"{fr:.2%}", f"{val:,.0f}", f"{orders:,}")
+        ft.add_row(lv, f"{fr:.2%}", f"{val:,.0f}", f"{orders:,}")
     console.print(ft)
 
     fills = np.array([f[1] for f in frontier])
@@ -631,8 +687,18 @@ def main() -> None:
     thumb_met = bool(vs_thumb <= -0.25)  # NaN compares False: outside the frontier is not met
     oracle_met = bool(vs_oracle <= 0.05)
     met = tiers_met and thumb_met and oracle_met
+    # the policy itself (risk x1), against each comparator directly
+    p_fill, p_value = results["policy"].fill_rate(), results["policy"].inventory_value(cost)
+    direct = {
+        k: {
+            "fill_rate_gap": p_fill - results[k].fill_rate(),
+            "inventory_change": p_value / results[k].inventory_value(cost) - 1,
+        }
+        for k in ("thumb", "oracle")
+    }
+    out["policy_vs"] = direct
     out["frontier"] = [
-        {"service_level": lv, "fill_rate": fr, "inventory_value": val, "orders": o}
+        {"point": lv, "fill_rate": fr, "inventory_value": val, "orders": o}
         for lv, fr, val, o in frontier
     ]
     out["backtest"] = [
@@ -646,7 +712,7 @@ def main() -> None:
         "met": met,
     }
     console.print(
-        f"estimation {t_est - loaded:.1f} s, {3 + len(points)} replays {t1 - t0:.1f} s "
+        f"estimation {t_est - loaded:.1f} s, {4 + len(points)} replays {t1 - t0:.1f} s "
         f"({n:,} series x {WINDOW_DAYS} days)"
     )
     if args.json:
@@ -665,6 +731,14 @@ def main() -> None:
             else ""
         )
 
+    console.print(
+        "the policy itself: "
+        + "; ".join(
+            f"vs {names[k]}: fill {direct[k]['fill_rate_gap'] * 100:+.2f} points, "
+            f"inventory {direct[k]['inventory_change']:+.1%}"
+            for k in ("thumb", "oracle")
+        )
+    )
     print(
         f"targets: {'met' if met else 'not met'} (tiers: {tier_text}; at the rule of thumb's "
         f"fill {thumb_fill:.2%}: {vs_thumb:+.1%} inventory{where(thumb_fill)}, need <= -25%; at the "
@@ -674,7 +748,7 @@ def main() -> None:
 
 def _plot(
     path: Path,
-    frontier: list[tuple[float, float, float, int]],
+    frontier: list[tuple[str, float, float, int]],
     results: dict[str, Replay],
     cost: np.ndarray,
     mode: str,
@@ -686,21 +760,27 @@ def _plot(
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     label = (
-        "policy, one service level for all pairs"
+        "one service level for all pairs"
         if mode == "uniform"
-        else "policy, cost-weighted levels (labels: a median-value pair's level)"
+        else "the policy's rule at other risk scales (frontier)"
     )
     ax.plot([f[1] * 100 for f in frontier], [f[2] / 1e6 for f in frontier], "o-", color="#1f77b4",
             label=label)  # fmt: skip
+    last = -1e9
     for lv, fr, val, _ in frontier:
+        if abs(fr * 100 - last) < 1.2:  # labels of points close together would overlap
+            continue
+        last = fr * 100
         ax.annotate(
-            f"{lv:.1%}",
+            lv,
             (fr * 100, val / 1e6),
             textcoords="offset points",
             xytext=(4, -10),
             fontsize=7,
         )
-    marks = {"policy": ("policy, SLA levels", "*", "#2ca02c"), "oracle": ("ERP min/max (oracle)", "s", "#d62728"),
+    marks = {"policy": ("policy (as the marts run it)", "*", "#2ca02c"),
+             "sla": ("SLA targets alone (previous rule)", "x", "#7f7f7f"),
+             "oracle": ("ERP min/max (oracle)", "s", "#d62728"),
              "thumb": ("rule of thumb", "^", "#ff7f0e")}  # fmt: skip
     for key, (label, marker, color) in marks.items():
         r = results[key]
