@@ -220,13 +220,15 @@ def value_aware_service_levels(
     ties up relative to the median pair, w = unit cost x cycle days / median of it over the
     pairs planned together: expensive parts ordered rarely carry less safety stock, cheap
     ones more, for the same units short overall (the allocation that minimises inventory
-    value for a fill rate). level = clip(1 - risk_scale x (1 - target) x w, lowest,
-    highest). ``risk_scale`` = 1 is the policy; other values trace its frontier.
+    value for a fill rate); a pair without a unit cost takes w = 1 and is left out of the
+    median, as SQL's median skips nulls. level = clip(1 - risk_scale x (1 - target) x w,
+    lowest, highest). ``risk_scale`` = 1 is the policy; other values trace its frontier.
     """
     target = np.asarray(target, dtype=float)
     value = np.asarray(unit_cost, dtype=float) * np.asarray(cycle_days, dtype=float)
-    reference = float(np.median(value)) if value.size else 0.0
-    weight = value / reference if reference > 0 else np.ones_like(value)
+    known = np.isfinite(value)  # a pair without a unit cost keeps its target (weight 1)
+    reference = float(np.median(value[known])) if known.any() else 0.0
+    weight = np.where(known, value, reference) / reference if reference > 0 else np.ones_like(value)
     level = np.clip(1.0 - risk_scale * (1.0 - target) * weight, lowest, highest)
     return level_key(level) / LEVEL_GRID
 

@@ -122,6 +122,11 @@ def test_value_aware_levels_round_to_the_grid_and_stay_within_bounds():
         np.full(3, 0.9), np.array([1.0, 2.0, 4.0]), np.ones(3), risk_scale=2.0
     )
     assert half == pytest.approx([0.9, 0.8, 0.6])
+    # an unknown unit cost: weight 1, and the median is of the others (2 and 4: 3)
+    unknown = inventory.value_aware_service_levels(
+        np.full(3, 0.9), np.array([np.nan, 2.0, 4.0]), np.ones(3)
+    )
+    assert unknown == pytest.approx([0.9, 1 - 0.1 * 2 / 3, 1 - 0.1 * 4 / 3], abs=0.0005)
     # no value anywhere: every weight is 1
     flat = inventory.value_aware_service_levels(np.full(2, 0.95), np.zeros(2), np.ones(2))
     assert flat == pytest.approx([0.95, 0.95])

@@ -340,9 +340,10 @@ value_levels as (
 
     select
         cycles.*,
+        -- a pair without a unit cost keeps its target (and the median skips it)
         case
             when value_reference.median_cycle_value > 0
-                then cycles.unit_cost * cycles.order_cycle_days / value_reference.median_cycle_value
+                then coalesce(cycles.unit_cost * cycles.order_cycle_days / value_reference.median_cycle_value, 1.0)
             else 1.0
         end as value_weight
 
