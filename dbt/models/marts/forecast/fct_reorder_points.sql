@@ -313,8 +313,10 @@ cycles as (
                 then least(
                     greatest(
                         sqrt(
-                            2 * {{ var('order_cost') }}
-                            / ({{ var('holding_rate') }} / 365.0 * policy.avg_daily_demand * policy.unit_cost)
+                            -- doubles: Spark would divide the literals as decimals (rounded)
+                            2 * cast({{ var('order_cost') }} as {{ type_double() }})
+                            / (cast({{ var('holding_rate') }} as {{ type_double() }}) / 365
+                                * policy.avg_daily_demand * policy.unit_cost)
                         ),
                         {{ var('order_cycle_min_days') }}
                     ),
