@@ -42,14 +42,31 @@ def load_carparts(
     return df.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
+Censored = Literal["keep", "mark", "missing"]
+
+
 def load_gold_demand(
-    settings: Settings, *, end: str | None = None, days: int | None = None
+    settings: Settings,
+    *,
+    end: str | None = None,
+    days: int | None = None,
+    censored: Censored = "keep",
 ) -> pd.DataFrame:
     """Daily demand per item x depot from gold ``fct_daily_demand``, as a long table with
     ``unique_id = item_id|depot_id``, ``item_id``, ``depot_id``, ``ds``, ``y``.
 
     ``end`` (YYYY-MM-DD) cuts the history at that day, ``days`` keeps only its last N days.
+
+    Recorded consumption is censored by stock: a day without stock records no demand.
+    ``censored`` says what to do with the days gold ``fct_stockout_days`` lists:
+    ``keep`` (default) returns the recorded values as they are; ``mark`` adds a column
+    ``stock_state`` (``out``: nothing to issue, ``cut``: stock ran out that day, else
+    null); ``missing`` also sets ``y`` to NaN on ``out`` days (the demand is unknown, not
+    zero), for models and estimates that skip missing values (``ml.censoring`` treats
+    ``cut`` days as at-least values).
     """
+    if censored not in ("keep", "mark", "missing"):
+        raise ValueError(f"censored must be keep, mark or missing, not {censored!r}")
     from datetime import date, timedelta
 
     from backend.lake import delta
@@ -76,6 +93,26 @@ def load_gold_demand(
         """,
         [uri, first, last],
     ).df()
+    if censored == "keep":
+        return df
+    stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
+    if not delta.table_exists(stock_uri, settings):
+        raise FileNotFoundError(
+            f"no gold fct_stockout_days at {stock_uri}: run the pipeline's transform step "
+            "first, or load with censored='keep'"
+        )
+    states = conn.execute(
+        """
+        select item_id || '|' || depot_id as unique_id, cast(stock_date as timestamp) as ds,
+               stock_state
+        from delta_scan(?)
+        where stock_date between ? and ?
+        """,
+        [stock_uri, first, last],
+    ).df()
+    df = df.merge(states, on=["unique_id", "ds"], how="left")
+    if censored == "missing":
+        df.loc[df["stock_state"] == "out", "y"] = float("nan")
     return df
 
 

@@ -40,6 +40,7 @@ class Replay:
     cycles_short: np.ndarray  # of which with lost sales
     orders: np.ndarray  # orders placed
     on_hand: np.ndarray  # on hand at the end, units
+    short_days: np.ndarray  # days with demand not met from stock (stockout days)
 
     def fill_rate(self, mask: np.ndarray | None = None) -> float:
         m = slice(None) if mask is None else mask
@@ -107,6 +108,7 @@ def replay(
     cycles_short = np.zeros(n, dtype=np.int64)
     orders = np.zeros(n, dtype=np.int64)
     short = np.zeros(n, dtype=bool)
+    short_days = np.zeros(n, dtype=np.int64)
     for t in range(days):
         arriving = pipeline[:, t]
         got = arriving > 0
@@ -120,7 +122,9 @@ def replay(
         met = np.minimum(demand[:, t], on_hand)
         on_hand -= met
         served += met
-        short |= met < demand[:, t]
+        short_today = met < demand[:, t]
+        short |= short_today
+        short_days += short_today
         stock_days += on_hand
 
         position = on_hand + on_order
@@ -139,4 +143,5 @@ def replay(
         cycles_short=cycles_short,
         orders=orders,
         on_hand=on_hand,
+        short_days=short_days,
     )

@@ -254,6 +254,23 @@ def build_demo_frames(config: DemoConfig = DemoConfig()) -> dict[str, pd.DataFra
     return _Generator(config).run()
 
 
+def build_demo_frames_with_truth(
+    config: DemoConfig = DemoConfig(),
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """``build_demo_frames`` plus the true demand behind the recorded consumption.
+
+    The ERP records what was issued; a day without stock issues nothing (or less than was
+    asked), so its consumption is censored. The second frame holds every demand occurrence
+    as asked (``item_id, depot_id, demand_date, quantity``), met or lost. It is an
+    evaluation-only output (the policy benchmark replays it): nothing in the pipeline reads
+    it, and it is never written to the ERP database. Same tables, byte for byte, as
+    ``build_demo_frames`` (recording the demand draws no extra random numbers).
+    """
+    gen = _Generator(config)
+    frames = gen.run()
+    return frames, gen.true_demand
+
+
 # --------------------------------------------------------------------------------------
 # Catalogue: families of spare parts for tower maintenance
 # --------------------------------------------------------------------------------------
@@ -424,6 +441,8 @@ class _Generator:
         self.depot_ids = np.array(
             [h.depot_id for h in bahia.DEPOT_HUBS[: cfg.depots]], dtype=object
         )
+        # evaluation only (build_demo_frames_with_truth): demand as asked, before stock cuts it
+        self.true_demand = pd.DataFrame(columns=["item_id", "depot_id", "demand_date", "quantity"])
 
     def rng(self, stage: int) -> np.random.Generator:
         # One independent stream per stage: changing one stage never shifts the others.
@@ -832,6 +851,7 @@ class _Generator:
         )}  # fmt: skip
 
         mv: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # (pairs, qty, type, day)
+        asked: list[tuple[np.ndarray, np.ndarray, int]] = []  # true demand (pairs, qty, day)
         snaps: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
         for t in range(T):
             active = start_idx <= t
@@ -855,6 +875,7 @@ class _Generator:
                 ln = rng.lognormal(np.log(m_eff) - sig**2 / 2, np.maximum(sig, 1e-9))
                 po = 1 + rng.poisson(np.maximum(m_eff - 1.0, 0.0))
                 want = np.where(sig > 0, np.maximum(1, np.round(ln)), po).astype(np.int64)
+                asked.append((idx, want, t))
                 got = np.minimum(want, on_hand[idx])  # no stock, no issue: a stockout
                 ok = got > 0
                 idx, got = idx[ok], got[ok]
@@ -889,6 +910,18 @@ class _Generator:
                 idx = np.flatnonzero(active)
                 snaps.append((idx, t, on_hand[idx].copy(), on_order[idx].copy()))
 
+        if asked:
+            a_pair = np.concatenate([a[0] for a in asked])
+            self.true_demand = _frame(
+                {
+                    "item_id": self.item_ids[pi[a_pair]],
+                    "depot_id": self.depot_ids[pj[a_pair]],
+                    "demand_date": (
+                        self.start64 + np.concatenate([np.full(a[0].size, a[2]) for a in asked])
+                    ).astype("datetime64[s]"),
+                    "quantity": np.concatenate([a[1] for a in asked]).astype(np.int64),
+                }
+            )
         movements = self._movement_frame(rng, mv, pi, pj, towers, t_dep, is5g)
         snapshots = self._snapshot_frame(rng, snaps, pi, pj)
         orders = self._purchase_order_frame(

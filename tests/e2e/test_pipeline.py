@@ -33,6 +33,7 @@ MARTS = {
     "dim_towers",
     "fct_daily_demand",
     "fct_inventory_snapshot",
+    "fct_stockout_days",  # the days consumption is censored by stock (issue 14)
 }
 
 

@@ -106,6 +106,13 @@ SCHEMAS = {
             ("depot_id", S),
             ("demand_class", S),
             ("service_level", D),
+            ("category_service_level", D),
+            ("service_level_source", S),
+            ("service_level_reason", S),
+            ("towers_exposed", pa.int32()),
+            ("platinum_towers", pa.int32()),
+            ("sla_tier_max", S),
+            ("order_cycle_days", D),
             ("lead_time_days", D),
             ("avg_daily_demand", D),
             ("demand_std_lead_time", D),
@@ -116,6 +123,9 @@ SCHEMAS = {
             ("on_order", D),
             ("suggested_order_qty", D),
             ("unit_cost", D),
+            ("value_weight", D),
+            ("applied_service_level", D),
+            ("applied_z_score", D),
         ]
     ),
     "fct_daily_demand": pa.schema(
@@ -162,6 +172,8 @@ SCHEMAS = {
             ("towers_exposed", pa.int32()),
             ("sla_tiers", S),
             ("worst_sla_tier", S),
+            ("platinum_towers", pa.int32()),
+            ("sla_tier_max", S),
             ("value_at_risk", D),
             ("order_value", D),
             ("priority", D),
@@ -182,6 +194,8 @@ SCHEMAS = {
             ("suggested_order_qty", D),
             ("days_to_stockout", pa.int32()),
             ("message", S),
+            ("platinum_towers", pa.int32()),
+            ("sla_tier_max", S),
         ]
     ),
 }
@@ -217,11 +231,15 @@ def _forecast(run: date, item: str, depot: str, h: int, yhat: float,
 def reorder_rows(as_of: date = RUN_DATE, on_hand: float = 20.0) -> list[dict[str, Any]]:
     return [
         {"as_of_date": as_of, "item_id": item, "depot_id": depot, "demand_class": "smooth",
-         "service_level": 0.95, "lead_time_days": 7.0, "avg_daily_demand": 2.0,
+         "service_level": 0.95, "category_service_level": 0.95, "service_level_source": "category",
+         "service_level_reason": "category power floor (no tower served in the last 365 days)",
+         "towers_exposed": 0, "platinum_towers": 0, "sla_tier_max": None, "order_cycle_days": 30.0,
+         "lead_time_days": 7.0, "avg_daily_demand": 2.0,
          "demand_std_lead_time": 3.0, "safety_stock": 5.0, "reorder_point": 10.0,
          "order_up_to": 30.0, "on_hand": on_hand, "on_order": 0.0,
          "suggested_order_qty": max(0.0, 30.0 - on_hand) if on_hand <= 10 else 0.0,
-         "unit_cost": 12.5}
+         "unit_cost": 12.5, "value_weight": 1.0, "applied_service_level": 0.95,
+         "applied_z_score": 1.644854}
         for item in ITEMS for depot in DEPOTS
     ]  # fmt: skip
 

@@ -297,3 +297,24 @@ def test_config_is_validated() -> None:
         DemoConfig(depots=len(bahia.DEPOT_HUBS) + 1)
     with pytest.raises(ValueError):
         DemoConfig(items=0)
+
+
+def test_true_demand_is_an_evaluation_only_upper_bound_of_consumption() -> None:
+    from backend.demo.erp import build_demo_frames, build_demo_frames_with_truth
+
+    frames, truth = build_demo_frames_with_truth(SMALL)
+    # the same ERP, byte for byte: recording the asked demand draws no random numbers
+    plain = build_demo_frames(SMALL)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(frames[name], plain[name])
+    assert "true_demand" not in frames  # never written to the ERP
+    mv = frames["stock_movements"].drop_duplicates()
+    cons = mv[(mv["movement_type"] == "consumption") & (mv["quantity"] > 0)]
+    cons = cons[cons["item_id"].isin(frames["items"]["item_id"])]
+    keys = ["item_id", "depot_id", "movement_date"]
+    issued = cons.groupby(keys)["quantity"].sum()
+    asked = truth.rename(columns={"demand_date": "movement_date"}).groupby(keys)["quantity"].sum()
+    both = pd.concat([issued.rename("issued"), asked.rename("asked")], axis=1).fillna(0)
+    # every issue answered a demand, never more than asked; stockouts lost the rest
+    assert (both["issued"] <= both["asked"]).all()
+    assert both["asked"].sum() > both["issued"].sum()

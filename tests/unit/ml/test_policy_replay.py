@@ -25,6 +25,8 @@ def test_lost_sales_fill_rate_and_stock_by_hand():
     assert r.fill_rate() == pytest.approx(8 / 12)
     assert r.avg_on_hand[0] == pytest.approx((4 + 0 + 0 + 6 + 3 + 2) / 6)
     assert r.orders[0] == 2 and r.on_hand[0] == 2
+    # one day (d2) had demand that stock could not meet
+    assert r.short_days[0] == 1
     # one receipt closed one cycle, which had lost sales
     assert (r.cycles[0], r.cycles_short[0]) == (1, 1)
     assert r.cycle_service_level() == 0.0

@@ -385,6 +385,7 @@ exposure as (
         towers_used.item_id,
         towers_used.depot_id,
         count(*) as towers_exposed,
+        sum(case when towers.sla_tier = 'platinum' then 1 else 0 end) as platinum_towers,
         max(case when towers.sla_tier = 'platinum' then 1 else 0 end) as has_platinum,
         max(case when towers.sla_tier = 'gold' then 1 else 0 end) as has_gold,
         max(case when towers.sla_tier = 'silver' then 1 else 0 end) as has_silver
@@ -602,6 +603,13 @@ final as (
             when exposure.has_gold = 1 then 'gold'
             when exposure.has_silver = 1 then 'silver'
         end as worst_sla_tier,
+        cast(coalesce(exposure.platinum_towers, 0) as integer) as platinum_towers,
+        -- the same as worst_sla_tier, under the name fct_stock_alerts uses
+        case
+            when exposure.has_platinum = 1 then 'platinum'
+            when exposure.has_gold = 1 then 'gold'
+            when exposure.has_silver = 1 then 'silver'
+        end as sla_tier_max,
         cast(valued.value_at_risk as {{ type_double() }}) as value_at_risk,
         cast(valued.order_value as {{ type_double() }}) as order_value,
         cast(valued.priority as {{ type_double() }}) as priority,

@@ -1,10 +1,17 @@
 {#-
     Stock alerts of every daily run, one per item x depot and date at most (the worse
     severity), with the episode each belongs to:
-      critical: the stock on hand, drawn down by the daily forecasts, reaches zero within
-                the lead time (an order placed today would arrive too late);
-      warning:  projected position = on_hand + on_order - forecast demand over the lead
+      critical: a stockout is projected before any open order or transfer can arrive: the
+                projection (on hand + open ERP orders on their expected dates + approved
+                workbench lines one lead time after approval - the cumulative daily
+                forecast) reaches zero on day s within the lead time (an order placed
+                today would arrive too late), and no other depot holds stock above its
+                order-up-to that a transfer (var transfer_days) would land before s;
+      warning:  the same stockout within the lead time that a transfer can prevent, or the
+                projected position = on_hand + on_order - forecast demand over the lead
                 time is below the reorder point.
+    days_to_stockout is s (0 when nothing is on hand; null when the stock lasts the
+    horizon), the same projection as fct_actions.
     An episode is the consecutive daily runs in which the pair has an alert of any
     severity: it starts on the run date D unless the pair had an alert in the previous run
     (the latest alert_date < D in this history), whose episode it then continues.
@@ -27,6 +34,18 @@ reorder_points as (
 forecasts as (
 
     select * from {{ ref('stg_ml__forecasts') }}
+
+),
+
+open_purchase_orders as (
+
+    select * from {{ ref('int_open_purchase_orders') }}
+
+),
+
+approved_order_lines as (
+
+    select * from {{ ref('int_approved_order_lines') }}
 
 ),
 
@@ -78,6 +97,78 @@ lead_time_demand as (
 
 ),
 
+-- every unit on its way, on the day of D's horizon it is expected (an overdue order: day 1)
+purchase_order_arrivals as (
+
+    select
+        open_purchase_orders.item_id,
+        open_purchase_orders.depot_id,
+        open_purchase_orders.quantity,
+        greatest(
+            {{ dbt.datediff('run_date.alert_date', 'open_purchase_orders.expected_date', 'day') }}, 1
+        ) as arrival_day
+
+    from open_purchase_orders
+
+    cross join run_date
+
+),
+
+-- an approved workbench line is expected one lead time after its approval
+approved_arrivals as (
+
+    select
+        approved_order_lines.item_id,
+        approved_order_lines.depot_id,
+        approved_order_lines.quantity,
+        greatest(
+            greatest(ceil(reorder_points.lead_time_days), 1)
+            - {{ dbt.datediff('approved_order_lines.approved_date', 'reorder_points.as_of_date', 'day') }},
+            1
+        ) as arrival_day
+
+    from approved_order_lines
+
+    inner join reorder_points
+        on approved_order_lines.item_id = reorder_points.item_id
+        and approved_order_lines.depot_id = reorder_points.depot_id
+
+),
+
+arrivals as (
+
+    select item_id, depot_id, arrival_day, quantity from purchase_order_arrivals
+
+    union all
+
+    select item_id, depot_id, arrival_day, quantity from approved_arrivals
+
+),
+
+projection as (
+
+    select
+        cumulative_demand.item_id,
+        cumulative_demand.depot_id,
+        cumulative_demand.horizon_day,
+        max(reorder_points.on_hand) + coalesce(sum(arrivals.quantity), 0)
+        - max(cumulative_demand.cumulative_yhat) as projected_stock
+
+    from cumulative_demand
+
+    inner join reorder_points
+        on cumulative_demand.item_id = reorder_points.item_id
+        and cumulative_demand.depot_id = reorder_points.depot_id
+
+    left join arrivals
+        on cumulative_demand.item_id = arrivals.item_id
+        and cumulative_demand.depot_id = arrivals.depot_id
+        and arrivals.arrival_day <= cumulative_demand.horizon_day
+
+    group by cumulative_demand.item_id, cumulative_demand.depot_id, cumulative_demand.horizon_day
+
+),
+
 stockouts as (
 
     select
@@ -85,17 +176,44 @@ stockouts as (
         reorder_points.depot_id,
         case
             when reorder_points.on_hand <= 0 then 0
-            else min(cumulative_demand.horizon_day)
+            else min(projection.horizon_day)
         end as days_to_stockout
 
     from reorder_points
 
-    left join cumulative_demand
-        on reorder_points.item_id = cumulative_demand.item_id
-        and reorder_points.depot_id = cumulative_demand.depot_id
-        and cumulative_demand.cumulative_yhat >= reorder_points.on_hand
+    left join projection
+        on reorder_points.item_id = projection.item_id
+        and reorder_points.depot_id = projection.depot_id
+        and projection.projected_stock <= 0
 
     group by reorder_points.item_id, reorder_points.depot_id, reorder_points.on_hand
+
+),
+
+-- depots holding an item above their order-up-to level: a transfer could come from them
+transfer_sources as (
+
+    select distinct
+        item_id,
+        depot_id as source_depot_id
+
+    from reorder_points
+
+    where on_hand - order_up_to >= 1
+
+),
+
+transfer_help as (
+
+    select distinct
+        reorder_points.item_id,
+        reorder_points.depot_id
+
+    from reorder_points
+
+    inner join transfer_sources
+        on reorder_points.item_id = transfer_sources.item_id
+        and reorder_points.depot_id <> transfer_sources.source_depot_id
 
 ),
 
@@ -113,7 +231,11 @@ assessed as (
         reorder_points.safety_stock,
         reorder_points.suggested_order_qty,
         reorder_points.lead_time_days,
-        cast(stockouts.days_to_stockout as integer) as days_to_stockout
+        cast(stockouts.days_to_stockout as integer) as days_to_stockout,
+        -- a transfer lands in time: before the stockout and before the supplier could
+        transfer_help.item_id is not null
+        and {{ var('transfer_days') }} < stockouts.days_to_stockout
+        and {{ var('transfer_days') }} < reorder_points.lead_time_days as transfer_in_time
 
     from reorder_points
 
@@ -125,6 +247,10 @@ assessed as (
         on reorder_points.item_id = stockouts.item_id
         and reorder_points.depot_id = stockouts.depot_id
 
+    left join transfer_help
+        on reorder_points.item_id = transfer_help.item_id
+        and reorder_points.depot_id = transfer_help.depot_id
+
 ),
 
 classified as (
@@ -133,7 +259,10 @@ classified as (
         assessed.*,
         case
             when days_to_stockout is not null and days_to_stockout <= lead_time_days
+                and not coalesce(transfer_in_time, false)
                 then 'critical'
+            when days_to_stockout is not null and days_to_stockout <= lead_time_days
+                then 'warning'
             when projected_position < reorder_point
                 then 'warning'
         end as severity
@@ -235,7 +364,7 @@ final as (
             "cast(round(on_hand + on_order, 1) as " ~ dbt.type_string() ~ ")",
             "' vs reorder point '",
             "cast(round(reorder_point, 1) as " ~ dbt.type_string() ~ ")",
-            "case when suggested_order_qty > 0 then '; order ' || cast(suggested_order_qty as " ~ dbt.type_string() ~ ") else '; no new order: ' || cast(round(on_order, 1) as " ~ dbt.type_string() ~ ") || ' on order covers the position (see the work list)' end",
+            "case when severity = 'critical' then '; it runs out before any open order or transfer can arrive: expedite or order now (see the work list)' when suggested_order_qty > 0 then '; order ' || cast(suggested_order_qty as " ~ dbt.type_string() ~ ") else '; no new order: ' || cast(round(on_order, 1) as " ~ dbt.type_string() ~ ") || ' on order covers the position (see the work list)' end",
         ]) }} as message
 
     from episodes

@@ -5,13 +5,28 @@
       d   = mean daily forecast over the lead time (the horizon's days up to L)
       s_d = daily forecast error std, from the 80% conformal band: (hi_80 - yhat) / 1.2816
       demand_std_lead_time = sqrt(L * s_d^2 + d^2 * sigma_L^2)
-      safety_stock  = z(service level of the item's category) * demand_std_lead_time
+      service_level = the target: the highest of the levels of the SLA tiers of the towers
+                      the pair serves (int_pair_sla_exposure, seed sla_service_levels) and
+                      of the item's category (seed service_levels, the floor)
+      cycle_days    = the economic order cycle sqrt(2 K / (h / 365 * c * d)) within
+                      [order_cycle_min_days, order_cycle_max_days] (vars order_cost K,
+                      holding_rate h; c unit cost; the maximum when d = 0)
+      value_weight  = c * cycle_days / its median over the pairs of the run (1 if that is 0)
+      applied_service_level = 1 - k * (1 - service_level) * value_weight within
+                      [service_level_min, service_level_max] (vars; k = var
+                      service_risk_scale, 1 by default), on the 1/2000 grid
+                      (floor(level * 2000 + 0.5)): the stockout risk per cycle scaled by the
+                      value a unit of safety stock ties up, the allocation that minimises
+                      inventory value for a fill rate (docs/replenishment.md)
+      z             = normal quantile of applied_service_level (seed normal_quantiles)
+      safety_stock  = z * demand_std_lead_time
       reorder_point = d * L + safety_stock
-      order_up_to   = reorder_point + d * order_cycle_days
+      order_up_to   = reorder_point + greatest(d * cycle_days, min order quantity)
       suggested_order_qty = order_up_to - (on_hand + on_order), rounded up to a multiple
                             of the minimum order quantity, when the position is at or
                             below the reorder point; else 0.
-    ml/inventory.py implements the same formulas (tested against hand-computed cases).
+    ml/inventory.py implements the same formulas (tested against hand-computed cases);
+    value_aware_service_levels is the level rule benchmarks/inventory_policy.py replays.
 -#}
 
 with
@@ -46,6 +61,74 @@ service_levels as (
 
 ),
 
+sla_service_levels as (
+
+    select * from {{ ref('sla_service_levels') }}
+
+),
+
+normal_quantiles as (
+
+    select * from {{ ref('normal_quantiles') }}
+
+),
+
+exposure as (
+
+    select * from {{ ref('int_pair_sla_exposure') }}
+
+),
+
+-- one row per pair and SLA tier it serves, with that tier's level for its tower count
+exposure_by_tier as (
+
+    select item_id, depot_id, 'platinum' as sla_tier, platinum_towers as towers from exposure where platinum_towers > 0
+    union all
+    select item_id, depot_id, 'gold' as sla_tier, gold_towers as towers from exposure where gold_towers > 0
+    union all
+    select item_id, depot_id, 'silver' as sla_tier, silver_towers as towers from exposure where silver_towers > 0
+
+),
+
+tier_levels as (
+
+    select
+        exposure_by_tier.item_id,
+        exposure_by_tier.depot_id,
+        exposure_by_tier.sla_tier,
+        exposure_by_tier.towers,
+        case
+            when exposure_by_tier.towers >= sla_service_levels.many_towers then sla_service_levels.service_level_many
+            else sla_service_levels.service_level
+        end as service_level,
+        case
+            when exposure_by_tier.towers >= sla_service_levels.many_towers then sla_service_levels.z_score_many
+            else sla_service_levels.z_score
+        end as z_score,
+        sla_service_levels.tier_rank
+
+    from exposure_by_tier
+
+    inner join sla_service_levels
+        on exposure_by_tier.sla_tier = sla_service_levels.sla_tier
+
+),
+
+best_tier_levels as (
+
+    select *
+    from (
+        select
+            tier_levels.*,
+            row_number() over (
+                partition by item_id, depot_id order by service_level desc, tier_rank
+            ) as preference
+        from tier_levels
+    ) as ranked
+    where preference = 1
+
+),
+
 latest_run as (
 
     select max(forecast_date) as forecast_date
@@ -65,7 +148,7 @@ latest_forecasts as (
 
 ),
 
-pair_policy_inputs as (
+category_policy_inputs as (
 
     select distinct
         latest_forecasts.forecast_date,
@@ -76,8 +159,9 @@ pair_policy_inputs as (
         cast(coalesce(suppliers.lead_time_std_days, 0) as {{ type_double() }}) as lead_time_std_days,
         cast(greatest(coalesce(items.min_order_qty, 1), 1) as {{ type_double() }}) as min_order_qty,
         cast(items.unit_cost as {{ type_double() }}) as unit_cost,
-        coalesce(category_levels.service_level, default_levels.service_level) as service_level,
-        coalesce(category_levels.z_score, default_levels.z_score) as z_score
+        coalesce(category_levels.service_level, default_levels.service_level) as category_service_level,
+        coalesce(category_levels.z_score, default_levels.z_score) as category_z_score,
+        coalesce(items.category, 'default') as category
 
     from latest_forecasts
 
@@ -93,6 +177,50 @@ pair_policy_inputs as (
     cross join service_levels as default_levels
 
     where default_levels.category = 'default'
+
+),
+
+pair_policy_inputs as (
+
+    select
+        category_policy_inputs.*,
+        case
+            when best_tier_levels.service_level > category_policy_inputs.category_service_level
+                then best_tier_levels.service_level
+            else category_policy_inputs.category_service_level
+        end as service_level,
+        case
+            when best_tier_levels.service_level > category_policy_inputs.category_service_level
+                then best_tier_levels.z_score
+            else category_policy_inputs.category_z_score
+        end as z_score,
+        case
+            when best_tier_levels.service_level > category_policy_inputs.category_service_level
+                then best_tier_levels.sla_tier
+            else 'category'
+        end as service_level_source,
+        case
+            when best_tier_levels.service_level > category_policy_inputs.category_service_level
+                then best_tier_levels.sla_tier || ': ' || cast(best_tier_levels.towers as {{ dbt.type_string() }})
+                    || ' tower(s) served in the last 365 days'
+            when best_tier_levels.sla_tier is not null
+                then 'category ' || category_policy_inputs.category || ' floor (above the '
+                    || best_tier_levels.sla_tier || ' level of its towers)'
+            else 'category ' || category_policy_inputs.category || ' floor (no tower served in the last 365 days)'
+        end as service_level_reason,
+        coalesce(exposure.towers_exposed, 0) as towers_exposed,
+        coalesce(exposure.platinum_towers, 0) as platinum_towers,
+        exposure.sla_tier_max
+
+    from category_policy_inputs
+
+    left join best_tier_levels
+        on category_policy_inputs.item_id = best_tier_levels.item_id
+        and category_policy_inputs.depot_id = best_tier_levels.depot_id
+
+    left join exposure
+        on category_policy_inputs.item_id = exposure.item_id
+        and category_policy_inputs.depot_id = exposure.depot_id
 
 ),
 
@@ -145,6 +273,12 @@ policy as (
         pair_policy_inputs.demand_class,
         pair_policy_inputs.service_level,
         pair_policy_inputs.z_score,
+        pair_policy_inputs.category_service_level,
+        pair_policy_inputs.service_level_source,
+        pair_policy_inputs.service_level_reason,
+        pair_policy_inputs.towers_exposed,
+        pair_policy_inputs.platinum_towers,
+        pair_policy_inputs.sla_tier_max,
         pair_policy_inputs.lead_time_days,
         pair_policy_inputs.lead_time_std_days,
         pair_policy_inputs.min_order_qty,
@@ -170,13 +304,87 @@ policy as (
 
 ),
 
-safety_stocks as (
+cycles as (
 
     select
         policy.*,
-        policy.z_score * policy.demand_std_lead_time as safety_stock
+        case
+            when policy.avg_daily_demand * policy.unit_cost > 0
+                then least(
+                    greatest(
+                        sqrt(
+                            -- doubles: Spark would divide the literals as decimals (rounded)
+                            2 * cast({{ var('order_cost') }} as {{ type_double() }})
+                            / (cast({{ var('holding_rate') }} as {{ type_double() }}) / 365
+                                * policy.avg_daily_demand * policy.unit_cost)
+                        ),
+                        {{ var('order_cycle_min_days') }}
+                    ),
+                    {{ var('order_cycle_max_days') }}
+                )
+            else {{ var('order_cycle_max_days') }}
+        end as order_cycle_days
 
     from policy
+
+),
+
+-- the value a unit of safety stock ties up for a cycle, of the median pair of the run
+value_reference as (
+
+    select {{ median_of('unit_cost * order_cycle_days') }} as median_cycle_value
+
+    from cycles
+
+),
+
+value_levels as (
+
+    select
+        cycles.*,
+        -- a pair without a unit cost keeps its target (and the median skips it)
+        case
+            when value_reference.median_cycle_value > 0
+                then coalesce(cycles.unit_cost * cycles.order_cycle_days / value_reference.median_cycle_value, 1.0)
+            else 1.0
+        end as value_weight
+
+    from cycles
+
+    cross join value_reference
+
+),
+
+applied_levels as (
+
+    select
+        value_levels.*,
+        cast(floor(
+            least(
+                greatest(
+                    1 - {{ var('service_risk_scale') }} * (1 - value_levels.service_level) * value_levels.value_weight,
+                    {{ var('service_level_min') }}
+                ),
+                {{ var('service_level_max') }}
+            ) * 2000 + 0.5
+        ) as integer) as level_key
+
+    from value_levels
+
+),
+
+safety_stocks as (
+
+    select
+        applied_levels.*,
+        normal_quantiles.service_level as applied_service_level,
+        normal_quantiles.z_score as applied_z_score,
+        normal_quantiles.z_score * applied_levels.demand_std_lead_time as safety_stock
+
+    from applied_levels
+
+    inner join normal_quantiles
+        on applied_levels.level_key = normal_quantiles.level_key
 
 ),
 
@@ -196,7 +404,8 @@ levels as (
     select
         reorder_levels.*,
         reorder_levels.reorder_point
-        + reorder_levels.avg_daily_demand * {{ var('order_cycle_days') }} as order_up_to
+        + greatest(reorder_levels.avg_daily_demand * reorder_levels.order_cycle_days, reorder_levels.min_order_qty)
+        as order_up_to
 
     from reorder_levels
 
@@ -210,6 +419,13 @@ final as (
         depot_id,
         demand_class,
         cast(service_level as {{ type_double() }}) as service_level,
+        cast(category_service_level as {{ type_double() }}) as category_service_level,
+        service_level_source,
+        service_level_reason,
+        cast(towers_exposed as integer) as towers_exposed,
+        cast(platinum_towers as integer) as platinum_towers,
+        sla_tier_max,
+        cast(order_cycle_days as {{ type_double() }}) as order_cycle_days,
         lead_time_days,
         avg_daily_demand,
         demand_std_lead_time,
@@ -223,7 +439,10 @@ final as (
                 then ceil(round(greatest(order_up_to - on_hand - on_order, 0) / min_order_qty, 9)) * min_order_qty
             else 0
         end as suggested_order_qty,
-        unit_cost
+        unit_cost,
+        cast(value_weight as {{ type_double() }}) as value_weight,
+        cast(applied_service_level as {{ type_double() }}) as applied_service_level,
+        cast(applied_z_score as {{ type_double() }}) as applied_z_score
 
     from levels
 

@@ -18,6 +18,12 @@ reorder_points as (
 
 ),
 
+exposure as (
+
+    select * from {{ ref('int_pair_sla_exposure') }}
+
+),
+
 run_date as (
 
     select max(as_of_date) as alert_date from reorder_points
@@ -40,9 +46,16 @@ final as (
         alert_history.safety_stock,
         alert_history.suggested_order_qty,
         alert_history.days_to_stockout,
-        alert_history.message
+        alert_history.message,
+        cast(coalesce(exposure.towers_exposed, 0) as integer) as towers_exposed,
+        cast(coalesce(exposure.platinum_towers, 0) as integer) as platinum_towers,
+        exposure.sla_tier_max
 
     from alert_history
+
+    left join exposure
+        on alert_history.item_id = exposure.item_id
+        and alert_history.depot_id = exposure.depot_id
 
     inner join run_date
         on alert_history.alert_date = run_date.alert_date

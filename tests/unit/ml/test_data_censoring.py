@@ -1,0 +1,64 @@
+"""load_gold_demand's censoring hook: stockout days from gold fct_stockout_days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from deltalake import write_deltalake
+
+from backend.lake import delta
+from backend.settings import Settings
+from ml.data import load_gold_demand
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings(lake_root=str(tmp_path / "lake"), warehouse_dir=tmp_path / "wh")
+    days = [dt.date(2026, 10, d) for d in (1, 2, 3, 4)]
+    demand = pd.DataFrame(
+        {
+            "item_id": ["ITM1"] * 4,
+            "depot_id": ["DEP1"] * 4,
+            "demand_date": days,
+            "demand_qty": [3, 2, 0, 1],
+        }
+    )
+    write_deltalake(delta.table_uri("gold", "fct_daily_demand", settings=s), demand)
+    states = pd.DataFrame(
+        {
+            "item_id": ["ITM1", "ITM1"],
+            "depot_id": ["DEP1", "DEP1"],
+            "stock_date": [days[1], days[2]],
+            "stock_state": ["cut", "out"],
+            "available_qty": [2.0, 0.0],
+            "recorded_qty": [2.0, 0.0],
+        }
+    )
+    write_deltalake(delta.table_uri("gold", "fct_stockout_days", settings=s), states)
+    return s
+
+
+def test_keep_returns_recorded_demand_unchanged(settings: Settings) -> None:
+    df = load_gold_demand(settings)
+    assert df["y"].tolist() == [3.0, 2.0, 0.0, 1.0]
+    assert "stock_state" not in df.columns
+
+
+def test_mark_and_missing_flag_the_stockout_days(settings: Settings) -> None:
+    marked = load_gold_demand(settings, censored="mark")
+    assert marked["stock_state"].tolist()[1:3] == ["cut", "out"]
+    assert marked["stock_state"].isna().tolist() == [True, False, False, True]
+    assert marked["y"].tolist() == [3.0, 2.0, 0.0, 1.0]
+    missing = load_gold_demand(settings, censored="missing")
+    # the day without stock is unknown demand, not zero; the cut day keeps its at-least value
+    assert np.isnan(missing["y"].iloc[2])
+    assert missing["y"].iloc[[0, 1, 3]].tolist() == [3.0, 2.0, 1.0]
+
+
+def test_bad_option_is_refused(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="keep, mark or missing"):
+        load_gold_demand(settings, censored="drop")  # type: ignore[arg-type]
