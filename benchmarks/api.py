@@ -416,12 +416,13 @@ def wait_warm(
     port: int, token: str, pairs: list[tuple[str, str]], run: date, limit: float
 ) -> float:
     """Seconds until the API answers a never-asked one-item forecast and pair series in
-    under 50 ms each: it has warmed the gold version (tables held in memory, KPI figures),
+    under 50 ms each, three times in a row: it has warmed the gold version (tables held in memory, KPI figures),
     which takes a while on a large lake."""
     import httpx
 
     began = time.perf_counter()
     headers = {"Authorization": f"Bearer {token}"}
+    fast = 0
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as http:
         for k in range(10**6):
             item, depot = pairs[(k * 7919 + 13) % len(pairs)]
@@ -432,7 +433,10 @@ def wait_warm(
                 start = time.perf_counter()
                 http.get(path).raise_for_status()
                 took.append(time.perf_counter() - start)
-            if max(took) < 0.05 or time.perf_counter() - began > limit:
+            # Three rounds in a row: a DuckDB read can also pass once while the warm-up
+            # still runs (and its load and collections would land in the scenarios).
+            fast = fast + 1 if max(took) < 0.05 else 0
+            if fast == 3 or time.perf_counter() - began > limit:
                 break
             time.sleep(1.0)
     return time.perf_counter() - began

@@ -89,6 +89,11 @@ class KeyVerifier:
         self.ttl = ttl
         self._live: ExpiringLru[KeyInfo] = ExpiringLru(max_keys)
         self._misses: ExpiringLru[None] = ExpiringLru(max_misses)
+        # digest -> the lookup in flight: when a busy key's entry expires, every request
+        # in flight with it missed at once and each ran its own query in a thread (64
+        # lookups queued behind each other, and behind the GIL, every ``ttl`` seconds: the
+        # p99 of a 64-connection load); they now share one.
+        self._inflight: dict[str, asyncio.Future[KeyInfo | None]] = {}
 
     def cached(self, token: str) -> tuple[bool, KeyInfo | None]:
         """(known, key): known is False when only the database can tell."""
@@ -115,9 +120,16 @@ class KeyVerifier:
         if not token:
             return None
         known, key = self.cached(token)
-        if not known:
-            key = await asyncio.to_thread(self.verify, token)
-        return key
+        if known:
+            return key
+        digest = hash_key(token)
+        pending = self._inflight.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self.verify, token))
+            self._inflight[digest] = pending
+            pending.add_done_callback(lambda _: self._inflight.pop(digest, None))
+        # shielded: a caller that goes away must not cancel the others' lookup
+        return await asyncio.shield(pending)
 
     def forget(self, key_id: str) -> None:
         self._live.drop_where(lambda key: key.key_id == key_id)

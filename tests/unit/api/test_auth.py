@@ -60,6 +60,25 @@ def test_a_revoked_key_stops_working_within_the_ttl(engine: Engine) -> None:
     assert verifier.cached(token) == (True, None)
 
 
+def test_requests_that_miss_together_share_one_lookup(engine: Engine) -> None:
+    """An expired entry of a busy key: the requests in flight wait for one query, not one
+    each (64 queued lookups were the p99 of a 64-connection load)."""
+    record, token = create_key(engine, role="viewer")
+    verifier = KeyVerifier(engine, ttl=60)
+    queries = count_queries(engine)
+
+    async def burst() -> list[object]:
+        return list(await asyncio.gather(*(verifier.check(token) for _ in range(64))))
+
+    keys = asyncio.run(burst())
+    assert len(queries) == 1
+    assert all(k is not None and k.key_id == record.key_id for k in keys)  # type: ignore[attr-defined]
+    revoke_key(engine, record.key_id)
+    verifier.forget(record.key_id)
+    assert asyncio.run(burst()) == [None] * 64  # a new miss asks the database again
+    assert len(queries) == 3  # the revocation's update, then one lookup
+
+
 def test_forget_drops_a_key_at_once(engine: Engine) -> None:
     record, token = create_key(engine, role="viewer")
     verifier = KeyVerifier(engine, ttl=60)

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi import HTTPException
 
 from backend.api import memtables
 from backend.api.principal import Principal
-from backend.api.routes.actions import DEFAULT_SORT, SORTABLE, WORK_LISTS, build_actions
+from backend.api.routes.actions import (
+    DEFAULT_SORT,
+    SORTABLE,
+    WORK_LISTS,
+    _held_page,
+    build_actions,
+)
 from backend.api.routes.forecasts import ForecastQuery, held_forecasts, query_forecasts
 from backend.api.routes.series import build_series, held_series
+from backend.api.schemas_orders import ActionsWithState, AlertStateFields
+from backend.appdb import upgrade
+from backend.appdb.alert_states import AlertStateView, StoredState
 from backend.events.outbox import bump_gold_version
 from backend.lake.reader import GoldReader
 from backend.settings import Settings
@@ -182,3 +191,59 @@ def test_work_list_pages_from_memory_equal_the_lake_query(settings: Settings) ->
         assert memory.model_dump_json() == lake.model_dump_json(), args
         compared += bool(lake.data)
     assert compared > 70
+
+
+def test_held_work_list_pages_with_states_equal_the_validated_answer(settings: Settings) -> None:
+    """The route's answer from the held list is put together from each line's JSON and its
+    state's; it must be byte for byte what validating and dumping the page gives, for every
+    state (none, acknowledged with a note that needs escaping, snoozed, one that worsened
+    since) and state filter, both ways of paging."""
+    build_gold(settings, version=None)
+    lines = [
+        {**row, "action_id": f"{row['action_id']}-{n}", "alert_id": row["alert_id"] and f"A{n}",
+         "severity": [None, "warning", "critical"][n % 3], "quantity": n % 5 or None,
+         "reason": 'faltam "8" un — ação'}
+        for n, row in enumerate(action_rows() * 6)
+    ]  # fmt: skip
+    write_gold(settings, "fct_actions", lines, SCHEMAS["fct_actions"])
+    reader = _publish(settings, "r1")
+    held = WORK_LISTS.get(reader)
+    assert held is not None
+    today = date(2026, 11, 3)
+    view = AlertStateView(upgrade(settings))
+    at = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    for n, (state, until) in enumerate(
+        [("acknowledged", None), ("snoozed", date(2026, 11, 5)), ("snoozed", date(2026, 11, 2)),
+         ("resolved", None), ("acknowledged", None)]
+    ):  # fmt: skip
+        view.apply(StoredState(f"A{n * 4}", state, "warning", "ITM001", "DEP01", until,  # type: ignore[arg-type]
+                               'pedido "PO-1" \\ ok', f"key:{n}", at))  # fmt: skip
+    assert view.revision == 5
+    compared = 0
+    for state, whole, (limit, offset) in itertools.product(
+        [None, "open", "acknowledged", "snoozed", "resolved"], [False, True], [(7, 0), (5, 3)]
+    ):
+        if state is not None and not whole:
+            continue  # the route reads every line for a state filter
+        rows, skip = (100_000, 0) if whole else (limit, offset)
+        args = dict(principal=ANYONE, filters={}, sort=DEFAULT_SORT, limit=rows, offset=skip)
+        ids, count = held.select_ids(**args)  # type: ignore[arg-type]
+        body = _held_page(held, ids, count, view, today, state, whole, limit, offset)  # type: ignore[arg-type]
+        # the answer as the route built it before: validated, then dumped
+        picked = []
+        for line in held.select(**args)[0]:  # type: ignore[arg-type]
+            alert_id = line["alert_id"]
+            stored = view.get(alert_id) if alert_id else None
+            now = (
+                view.state_of(alert_id, severity=line["severity"], today=today)
+                if alert_id
+                else "open"
+            )
+            if state is None or now == state:
+                picked.append({**line, **AlertStateFields.values(stored, now)})
+        if whole:
+            picked, count = picked[offset : offset + limit], len(picked)
+        page = {"data": picked, "count": count, "limit": limit, "offset": offset}
+        assert body == ActionsWithState.model_validate(page).model_dump_json().encode(), state
+        compared += len(picked)
+    assert compared > 20
