@@ -17,10 +17,11 @@ timed) and replays the last 365 days day by day (`ml.policy_replay`, lost sales)
   grid of the seed `normal_quantiles`); daily demand distribution from the trailing 365
   days with stockout days left out and stockout-cut days treated as censored
   (`ml.censoring`; the marts use the forecast instead); reorder point = the normal
-  lead-time demand quantile (with `--lead-time backtest`, the empirical lead-time demand
-  of `ml.lead_time_demand` for the classes a backtest on the year before the window
-  chooses: not what the marts run yet); order-up-to = reorder point + max(economic cycle
-  of demand, MOQ), MOQ multiples; re-estimated at the start of every month from data
+  lead-time demand quantile, except for the classes a backtest on the year before the
+  window chooses, which take the empirical lead-time demand of `ml.lead_time_demand`
+  (`--lead-time backtest`, the default: fct_reorder_points does the same for the
+  intermittent and lumpy pairs; `--lead-time normal`: the normal model everywhere);
+  order-up-to = reorder point + max(economic cycle of demand, MOQ), MOQ multiples; re-estimated at the start of every month from data
   before it only. The SLA targets alone (the previous rule) are replayed for reference.
 
 Every policy faces the same true demand, the same start stock (on hand + on order in the
@@ -401,9 +402,10 @@ def main() -> None:
     parser.add_argument(
         "--lead-time",
         choices=("normal", "backtest"),
-        default="normal",
-        help="lead-time demand: normal for every pair, as fct_reorder_points (default), or "
-        "the empirical one for the classes a backtest chooses",
+        default="backtest",
+        help="lead-time demand: the empirical one for the classes a backtest chooses, as "
+        "fct_reorder_points runs it for intermittent and lumpy pairs (default), or normal "
+        "for every pair",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument("--png", type=Path, help="plot the frontier to this PNG")
@@ -439,7 +441,7 @@ def main() -> None:
         data, sla_level, classes, np.random.default_rng(args.seed + 1)
     )
     use_boot = np.array([choice.get(c, False) for c in classes])
-    if args.lead_time == "normal":  # what fct_reorder_points runs
+    if args.lead_time == "normal":  # the normal model everywhere (the marts before issue 14)
         use_boot[:] = False
 
     # the policy's levels at every month start, for the SLA levels and the frontier's
@@ -539,9 +541,9 @@ def main() -> None:
     names = {
         "oracle": "ERP min/max (oracle)",
         "thumb": "rule of thumb",
-        "policy": "policy (value-aware SLA levels, as the marts)"
-        if args.lead_time == "normal"
-        else "policy (value-aware levels, bootstrap lead time: not in the marts)",
+        "policy": "policy (value-aware levels, bootstrap lead time: as the marts)"
+        if args.lead_time == "backtest"
+        else "policy (value-aware levels, normal lead time everywhere)",
         "sla": "SLA targets alone (previous rule)",
     }
     out: dict[str, object] = {

@@ -2,7 +2,9 @@
 
 Loads ``models:/demand-forecaster@champion`` from the MLflow registry, forecasts the
 horizon from gold ``fct_daily_demand`` up to the run date D, and overwrites D's partition
-of ``<lake>/ml/ml_forecasts`` (so re-running D replaces, never duplicates).
+of ``<lake>/ml/ml_forecasts`` (so re-running D replaces, never duplicates); then the
+lead-time demand quantiles of the intermittent and lumpy pairs (``ml.lead_time_reorder``)
+into D's partition of ``<lake>/ml/lead_time_quantiles``, read by fct_reorder_points.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
     from backend.pipeline.context import RunContext
@@ -47,7 +50,6 @@ def has_forecasts_for(ctx: RunContext) -> bool:
 def run_forecast(ctx: RunContext) -> int:
     """Forecast every series for the run date; rows written to ``ml/ml_forecasts``."""
     from ml import registry
-    from ml.data import load_gold_demand
 
     settings = ctx.settings
     no_champion = StepSkipped(
@@ -69,9 +71,7 @@ def run_forecast(ctx: RunContext) -> int:
         model, version = registry.load(registry.CHAMPION)
     except registry.NoChampionError:
         raise no_champion from None
-    history = load_gold_demand(
-        settings, end=ctx.end.isoformat(), days=settings.forecast_history_days
-    )
+    history = _load_history(settings, ctx.end)
     forecasts = model.predict(
         history[["unique_id", "ds", "y"]],
         settings.forecast_horizon,
@@ -83,10 +83,35 @@ def run_forecast(ctx: RunContext) -> int:
     stats = ctx.report.table("ml.ml_forecasts")
     stats.rows_read = len(history)
     stats.rows_written = table.num_rows
+    _write_lead_time_quantiles(ctx, table, history)
     failures = getattr(model, "last_failures_", {})
     if failures:
         ctx.report.errors.append(f"forecast: fallback used {failures}")
     return table.num_rows
+
+
+def _load_history(settings: Settings, end: date) -> pd.DataFrame:
+    """Gold demand up to ``end`` with the stockout days marked (``stock_state``) for the
+    lead-time quantiles; a lake built before ``fct_stockout_days`` existed reads as
+    recorded (the model sees ``y`` as recorded either way)."""
+    from ml.data import load_gold_demand
+
+    days = settings.forecast_history_days
+    try:
+        return load_gold_demand(settings, end=end.isoformat(), days=days, censored="mark")
+    except FileNotFoundError:
+        return load_gold_demand(settings, end=end.isoformat(), days=days)
+
+
+def _write_lead_time_quantiles(ctx: RunContext, table: pa.Table, history: pd.DataFrame) -> None:
+    """The bootstrap lead-time demand quantiles of D's intermittent and lumpy pairs
+    (``ml/lead_time_quantiles``, read by fct_reorder_points)."""
+    from ml import lead_time_reorder
+
+    pairs = table.select(["item_id", "depot_id", "demand_class"]).to_pandas()
+    stats = ctx.report.table("ml.lead_time_quantiles")
+    stats.rows_read = len(history)
+    stats.rows_written = lead_time_reorder.run(ctx.settings, pairs, ctx.end, history)
 
 
 def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
@@ -134,10 +159,13 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
 
 
 def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Settings) -> None:
-    """Replace exactly ``forecast_date``'s partition (idempotent re-runs)."""
+    """Replace exactly ``forecast_date``'s partition (idempotent re-runs). The lead-time
+    quantiles table is created empty if absent, so the marts built on these forecasts
+    read it (pairs without quantiles keep the normal lead-time model)."""
     from deltalake import write_deltalake
 
     from backend.lake import delta
+    from ml.lead_time_reorder import ensure_table
 
     write_deltalake(
         uri,
@@ -147,3 +175,4 @@ def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Se
         predicate=delta.date_range_predicate(forecast_date, forecast_date, "forecast_date"),
         storage_options=delta.storage_options(settings),
     )
+    ensure_table(settings)

@@ -22,6 +22,8 @@ from backend.pipeline.dbt import run_dbt
 from backend.pipeline.forecast import ML_FORECASTS, to_table, write_forecasts
 from backend.pipeline.steps import DAILY_EXCLUDE
 from backend.settings import Settings
+from ml import lead_time_reorder
+from ml.data import load_gold_demand
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -59,6 +61,11 @@ def _write_naive_forecasts(settings: Settings) -> None:
             )
     table = to_table(pd.DataFrame(rows), END, "test")
     write_forecasts(delta.table_uri(*ML_FORECASTS, settings=settings), table, END, settings)
+    # the forecast step's lead-time quantiles, so both engines run the bootstrap reorder
+    # points of the intermittent pairs too
+    history = load_gold_demand(settings, end=END.isoformat(), days=365, censored="mark")
+    pairs = pd.DataFrame(rows).drop_duplicates(["item_id", "depot_id"])
+    assert lead_time_reorder.run(settings, pairs, END, history) > 0
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +146,12 @@ def test_the_fingerprint_sees_a_changed_value(engines):
     )
     assert table_fingerprint(table)[0] == table_fingerprint(changed)[0]
     assert table_fingerprint(table)[1] != table_fingerprint(changed)[1]
+
+
+def test_intermittent_pairs_take_the_bootstrap_reorder_point(engines):
+    duck, _ = engines
+    policy = DeltaTable(delta.table_uri("gold", "fct_reorder_points", settings=duck)).to_pandas()
+    used = policy.groupby(["demand_class", "lead_time_model"]).size().to_dict()
+    # the fixture's forecasts class pairs smooth or intermittent; only these get quantiles
+    assert used.get(("intermittent", "bootstrap"), 0) > 0, used
+    assert ("smooth", "bootstrap") not in used, used

@@ -126,6 +126,7 @@ SCHEMAS = {
             ("value_weight", D),
             ("applied_service_level", D),
             ("applied_z_score", D),
+            ("lead_time_model", S),
         ]
     ),
     "fct_daily_demand": pa.schema(
@@ -239,7 +240,7 @@ def reorder_rows(as_of: date = RUN_DATE, on_hand: float = 20.0) -> list[dict[str
          "order_up_to": 30.0, "on_hand": on_hand, "on_order": 0.0,
          "suggested_order_qty": max(0.0, 30.0 - on_hand) if on_hand <= 10 else 0.0,
          "unit_cost": 12.5, "value_weight": 1.0, "applied_service_level": 0.95,
-         "applied_z_score": 1.644854}
+         "applied_z_score": 1.644854, "lead_time_model": "normal"}
         for item in ITEMS for depot in DEPOTS
     ]  # fmt: skip
 

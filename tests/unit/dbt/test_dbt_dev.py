@@ -214,5 +214,6 @@ def test_the_forecaster_exposure_lists_the_gold_it_loads(manifest: Any) -> None:
     marts = _marts(manifest)
     code = [*sorted((REPO_ROOT / "ml").rglob("*.py")), REPO_ROOT / "backend/pipeline/forecast.py"]
     read = _marts_read_by(code, r"""table_uri\(\s*["']gold["'],\s*["'](\w+)["']""", marts)
-    assert "fct_daily_demand" in read, "the scan lost the forecaster's history"
+    # demand (+ stockout days) for the forecasts; lead times for the lead-time quantiles
+    assert read == {"fct_daily_demand", "fct_stockout_days", "dim_items", "dim_suppliers"}
     assert _exposure_marts(manifest, "demand_forecaster") == read

@@ -21,6 +21,14 @@
       z             = normal quantile of applied_service_level (seed normal_quantiles)
       safety_stock  = z * demand_std_lead_time
       reorder_point = d * L + safety_stock
+      lead_time_model = 'bootstrap' for the pairs of the classes in var
+                      lead_time_bootstrap_classes (intermittent, lumpy: the classes
+                      benchmarks/inventory_policy.py's backtest chose) with quantiles in
+                      stg_ml__lead_time_quantiles for D at a level at or above the applied
+                      one: reorder_point = the lead-time demand quantile at the smallest
+                      such stored level, safety_stock = reorder_point - d * L. Else
+                      'normal' (the formulas above), also when the forecast step wrote no
+                      quantiles for the pair.
       order_up_to   = reorder_point + greatest(d * cycle_days, min order quantity)
       suggested_order_qty = order_up_to - (on_hand + on_order), rounded up to a multiple
                             of the minimum order quantity, when the position is at or
@@ -70,6 +78,12 @@ sla_service_levels as (
 normal_quantiles as (
 
     select * from {{ ref('normal_quantiles') }}
+
+),
+
+lead_time_quantiles as (
+
+    select * from {{ ref('stg_ml__lead_time_quantiles') }}
 
 ),
 
@@ -379,7 +393,7 @@ safety_stocks as (
         applied_levels.*,
         normal_quantiles.service_level as applied_service_level,
         normal_quantiles.z_score as applied_z_score,
-        normal_quantiles.z_score * applied_levels.demand_std_lead_time as safety_stock
+        normal_quantiles.z_score * applied_levels.demand_std_lead_time as normal_safety_stock
 
     from applied_levels
 
@@ -388,14 +402,74 @@ safety_stocks as (
 
 ),
 
+-- the smallest stored level at or above the applied one (keys: integers, exact compare)
+bootstrap_levels as (
+
+    select
+        safety_stocks.item_id,
+        safety_stocks.depot_id,
+        safety_stocks.as_of_date,
+        min(lead_time_quantiles.level_key) as level_key
+
+    from safety_stocks
+
+    inner join lead_time_quantiles
+        on safety_stocks.item_id = lead_time_quantiles.item_id
+        and safety_stocks.depot_id = lead_time_quantiles.depot_id
+        and safety_stocks.as_of_date = lead_time_quantiles.forecast_date
+        and lead_time_quantiles.level_key >= safety_stocks.level_key
+
+    where safety_stocks.demand_class in (
+        {%- for demand_class in var('lead_time_bootstrap_classes') %}
+        '{{ demand_class }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+
+    group by safety_stocks.item_id, safety_stocks.depot_id, safety_stocks.as_of_date
+
+),
+
+bootstrap_reorder_points as (
+
+    select
+        bootstrap_levels.item_id,
+        bootstrap_levels.depot_id,
+        lead_time_quantiles.lead_time_demand
+
+    from bootstrap_levels
+
+    inner join lead_time_quantiles
+        on bootstrap_levels.item_id = lead_time_quantiles.item_id
+        and bootstrap_levels.depot_id = lead_time_quantiles.depot_id
+        and bootstrap_levels.as_of_date = lead_time_quantiles.forecast_date
+        and bootstrap_levels.level_key = lead_time_quantiles.level_key
+
+),
+
 reorder_levels as (
 
     select
         safety_stocks.*,
-        safety_stocks.avg_daily_demand * safety_stocks.lead_time_days
-        + safety_stocks.safety_stock as reorder_point
+        case
+            when bootstrap_reorder_points.lead_time_demand is not null then 'bootstrap'
+            else 'normal'
+        end as lead_time_model,
+        coalesce(
+            bootstrap_reorder_points.lead_time_demand,
+            safety_stocks.avg_daily_demand * safety_stocks.lead_time_days
+            + safety_stocks.normal_safety_stock
+        ) as reorder_point,
+        coalesce(
+            bootstrap_reorder_points.lead_time_demand
+            - safety_stocks.avg_daily_demand * safety_stocks.lead_time_days,
+            safety_stocks.normal_safety_stock
+        ) as safety_stock
 
     from safety_stocks
+
+    left join bootstrap_reorder_points
+        on safety_stocks.item_id = bootstrap_reorder_points.item_id
+        and safety_stocks.depot_id = bootstrap_reorder_points.depot_id
 
 ),
 
@@ -442,7 +516,8 @@ final as (
         unit_cost,
         cast(value_weight as {{ type_double() }}) as value_weight,
         cast(applied_service_level as {{ type_double() }}) as applied_service_level,
-        cast(applied_z_score as {{ type_double() }}) as applied_z_score
+        cast(applied_z_score as {{ type_double() }}) as applied_z_score,
+        lead_time_model
 
     from levels
 

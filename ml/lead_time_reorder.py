@@ -1,0 +1,223 @@
+"""Lead-time demand quantiles of intermittent and lumpy pairs, for the reorder-point mart.
+
+Run by the daily forecast step after ``ml_forecasts`` is written. For each pair the
+forecast classed intermittent or lumpy (``BOOTSTRAP_CLASSES``):
+
+* its daily demand distribution over the trailing ``HISTORY_DAYS`` days, censoring-aware
+  (``ml.censoring.unconstrained_pmf``: ``out`` days of gold ``fct_stockout_days`` left
+  out, ``cut`` days as at-least values);
+* ``DRAWS`` draws of the demand over the lead time (``ml.lead_time_demand``: the item's
+  lead time, the supplier's lead-time std, reviews daily so no review period);
+* their quantiles at the fixed levels ``LEVEL_KEYS`` (keys of the mart's 1/2000 grid).
+
+The rows go to ``<lake>/ml/lead_time_quantiles``, D's partition replaced on a re-run.
+``fct_reorder_points`` takes for those pairs the quantile at the smallest stored level at
+or above the pair's applied service level (that level depends on the run's median value,
+so it stays computed in the mart); pairs without rows keep the normal model.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from backend.settings import Settings
+
+LEAD_TIME_QUANTILES = ("ml", "lead_time_quantiles")
+BOOTSTRAP_CLASSES = ("intermittent", "lumpy")
+HISTORY_DAYS = 365
+DRAWS = 400
+# Levels on the mart's 1/2000 grid (level = key / 2000): coarse where few pairs sit, fine
+# near the top where most applied levels are and where a step costs the most stock.
+LEVEL_KEYS = (
+    1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1850,
+    1900, 1920, 1940, 1950, 1960, 1970, 1980, 1990, 1996, 1998,
+)  # fmt: skip
+SEED = 20261031
+
+
+def quantile_rows(
+    pairs: pd.DataFrame, pmf: np.ndarray, rng: np.random.Generator, draws: int = DRAWS
+) -> pd.DataFrame:
+    """Per pair (rows of ``pairs``: item_id, depot_id, demand_class, lead_time_days,
+    lead_time_std_days; ``pmf`` its daily demand distribution), the lead-time demand
+    quantile at every level of ``LEVEL_KEYS``: one row per pair and level."""
+    import pandas as pd
+
+    from ml.lead_time_demand import sample_lead_time_demand
+
+    n = len(pairs)
+    keys = np.asarray(LEVEL_KEYS, dtype=np.int64)
+    if n == 0:
+        samples = np.zeros((0, draws))
+    else:
+        samples = sample_lead_time_demand(
+            pmf,
+            pairs["lead_time_days"].to_numpy(float),
+            pairs["lead_time_std_days"].to_numpy(float),
+            0,
+            draws,
+            rng,
+        )
+    levels = keys / 2000.0
+    # row_quantiles' rule (smallest draw whose empirical cdf reaches the level) with one
+    # sort per pair for all levels
+    ordered = np.sort(samples, axis=1)
+    k = np.clip(np.ceil(levels * draws - 1e-9).astype(np.int64) - 1, 0, draws - 1)
+    quantiles = ordered[:, k].ravel()
+    return pd.DataFrame(
+        {
+            "item_id": np.repeat(pairs["item_id"].to_numpy(str), keys.size),
+            "depot_id": np.repeat(pairs["depot_id"].to_numpy(str), keys.size),
+            "demand_class": np.repeat(pairs["demand_class"].to_numpy(str), keys.size),
+            "level_key": np.tile(keys, n).astype(np.int32),
+            "service_level": np.tile(levels, n),
+            "lead_time_demand": quantiles,
+            "draws": np.full(n * keys.size, draws, dtype=np.int32),
+        }
+    )
+
+
+def demand_matrices(history: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(recorded, available) per series of ``ids`` and day, from a long frame with
+    ``unique_id, ds, y`` and optionally ``stock_state``: ``available`` is 0 on ``out`` days
+    (left out), the recorded quantity on ``cut`` days (demand at least that) and infinite
+    otherwise (exact). Days a series has no row are left out too."""
+    import pandas as pd
+
+    row = pd.Index(ids).get_indexer(pd.Index(history["unique_id"]))
+    keep = row >= 0
+    row = row[keep]
+    ds = history["ds"].to_numpy()[keep]
+    days = np.unique(ds)
+    col = np.searchsorted(days, ds)
+    recorded = np.zeros((len(ids), days.size))
+    available = np.zeros((len(ids), days.size))  # no row: left out as a stockout day
+    y = np.nan_to_num(history["y"].to_numpy(float)[keep], nan=0.0)
+    recorded[row, col] = y
+    if "stock_state" in history:
+        state = history["stock_state"].to_numpy(object)[keep]
+        avail = np.where(state == "out", 0.0, np.where(state == "cut", np.rint(y), np.inf))
+    else:
+        avail = np.full(y.size, np.inf)
+    available[row, col] = avail
+    return recorded, available
+
+
+def _pair_lead_times(settings: Settings, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The mart's lead time (item master) and the supplier's lead-time std per pair."""
+    from backend.lake import delta
+    from backend.lake.duck import connect
+
+    conn = connect(settings=settings)
+    items_uri = delta.table_uri("gold", "dim_items", settings=settings)
+    suppliers_uri = delta.table_uri("gold", "dim_suppliers", settings=settings)
+    lead = conn.execute(
+        """
+        select i.item_id, cast(i.lead_time_days as double) as lead_time_days,
+               cast(coalesce(s.lead_time_std_days, 0) as double) as lead_time_std_days
+        from delta_scan(?) as i
+        left join delta_scan(?) as s on i.supplier_id = s.supplier_id
+        """,
+        [items_uri, suppliers_uri],
+    ).df()
+    out = pairs.merge(lead, on="item_id", how="inner")
+    return out[out["lead_time_days"].notna()]
+
+
+def compute(
+    settings: Settings, forecasts: pd.DataFrame, run_date: date, history: pd.DataFrame
+) -> pd.DataFrame:
+    """Quantile rows for the bootstrap pairs of ``forecasts`` (one row per pair needed:
+    item_id, depot_id, demand_class), from ``history`` (``load_gold_demand`` with
+    ``censored="mark"`` or ``"keep"``, the trailing ``HISTORY_DAYS`` days used)."""
+    import pandas as pd
+
+    pairs = forecasts.loc[
+        forecasts["demand_class"].isin(BOOTSTRAP_CLASSES), ["item_id", "depot_id", "demand_class"]
+    ].drop_duplicates(["item_id", "depot_id"])
+    pairs = _pair_lead_times(settings, pairs)
+    pairs = pairs.assign(unique_id=pairs["item_id"] + "|" + pairs["depot_id"])
+    pairs = pairs.sort_values("unique_id", ignore_index=True)
+    first = pd.Timestamp(run_date) - pd.Timedelta(days=HISTORY_DAYS - 1)
+    columns = [c for c in ("unique_id", "ds", "y", "stock_state") if c in history]
+    recent = history.loc[history["ds"].to_numpy() >= first.to_datetime64(), columns]
+    pairs = pairs[pairs["unique_id"].isin(recent["unique_id"].unique())].reset_index(drop=True)
+    from ml.censoring import unconstrained_pmf
+
+    recorded, available = demand_matrices(recent, pairs["unique_id"].tolist())
+    pmf = unconstrained_pmf(recorded, available)
+    return quantile_rows(pairs, pmf, np.random.default_rng(SEED))
+
+
+def _schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("forecast_date", pa.date32()),
+            ("item_id", pa.string()),
+            ("depot_id", pa.string()),
+            ("demand_class", pa.string()),
+            ("level_key", pa.int32()),
+            ("service_level", pa.float64()),
+            ("lead_time_demand", pa.float64()),
+            ("draws", pa.int32()),
+        ]
+    )
+
+
+def to_table(frame: pd.DataFrame, forecast_date: date) -> pa.Table:
+    import pyarrow as pa
+
+    schema = _schema()
+    out = frame.assign(forecast_date=forecast_date)[schema.names]
+    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+
+
+def write_quantiles(table: pa.Table, forecast_date: date, settings: Settings) -> None:
+    """Replace exactly ``forecast_date``'s partition (idempotent re-runs, as ml_forecasts)."""
+    from deltalake import write_deltalake
+
+    from backend.lake import delta
+
+    write_deltalake(
+        delta.table_uri(*LEAD_TIME_QUANTILES, settings=settings),
+        table,
+        mode="overwrite",
+        partition_by=["forecast_date"],
+        predicate=delta.date_range_predicate(forecast_date, forecast_date, "forecast_date"),
+        storage_options=delta.storage_options(settings),
+    )
+
+
+def ensure_table(settings: Settings) -> None:
+    """Create the table empty where it does not exist yet, so the marts can read it (and
+    fall back to the normal model) on a lake whose forecasts were written without it."""
+    from deltalake import write_deltalake
+
+    from backend.lake import delta
+
+    uri = delta.table_uri(*LEAD_TIME_QUANTILES, settings=settings)
+    if delta.table_exists(uri, settings):
+        return
+    write_deltalake(
+        uri,
+        _schema().empty_table(),
+        mode="append",
+        partition_by=["forecast_date"],
+        storage_options=delta.storage_options(settings),
+    )
+
+
+def run(settings: Settings, forecasts: pd.DataFrame, run_date: date, history: pd.DataFrame) -> int:
+    """Compute and write D's quantiles; rows written."""
+    table = to_table(compute(settings, forecasts, run_date, history), run_date)
+    write_quantiles(table, run_date, settings)
+    return table.num_rows
