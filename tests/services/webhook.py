@@ -9,8 +9,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.services.http_replay import serve_http
 
 
 @dataclass
@@ -50,12 +52,5 @@ def webhook_receiver(hook: Hook) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/s3cr3tT0k3n"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(Handler) as base_url:
+        yield f"{base_url}/services/T0/B0/s3cr3tT0k3n"
