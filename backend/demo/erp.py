@@ -30,7 +30,7 @@ each depot serves.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -191,20 +191,27 @@ def generate_demo(
     config: DemoConfig = DemoConfig(),
     *,
     progress: ProgressFn | None = None,
+    chunk_rows: int = 200_000,
 ) -> dict[str, int]:
     """Drop and recreate the ERP tables at `url`, fill them, return the rows per table.
+
+    The big tables stream to the database `chunk_rows` rows at a time: the simulation keeps
+    them as compact numeric columns (about 30 bytes a movement) and only the chunk being
+    written becomes strings and timestamps. The chunk size never changes the content.
 
     `progress(table, rows_written)` is called after every chunk, with the cumulative rows
     of that table written so far (the last call per table equals its row count).
     """
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be positive")
     engine = _create_engine(url)
     try:
         claim_for_demo(engine)
-        frames = build_demo_frames(config)
-        _write_all(engine, frames, progress)
+        tables = _Generator(config).run()
+        _write_all(engine, tables, progress, chunk_rows)
     finally:
         engine.dispose()
-    return {name: len(frames[name]) for name in TABLES}
+    return {name: tables[name].rows for name in TABLES}
 
 
 # A table that only `nova demo` writes: a database holding tables but not this one was
@@ -249,9 +256,10 @@ def claim_for_demo(engine: sa.Engine) -> None:
 def build_demo_frames(config: DemoConfig = DemoConfig()) -> dict[str, pd.DataFrame]:
     """All table contents as DataFrames (columns in table order), without touching a database.
 
-    Dates and timestamps are `datetime64[s]` columns (dates at midnight).
+    Dates and timestamps are `datetime64[s]` columns (dates at midnight). This holds every
+    row as Python objects at once: fine for small configs, not for a x10 demo.
     """
-    return _Generator(config).run()
+    return {name: table.frame() for name, table in _Generator(config).run().items()}
 
 
 def build_demo_frames_with_truth(
@@ -266,8 +274,8 @@ def build_demo_frames_with_truth(
     it, and it is never written to the ERP database. Same tables, byte for byte, as
     ``build_demo_frames`` (recording the demand draws no extra random numbers).
     """
-    gen = _Generator(config)
-    frames = gen.run()
+    gen = _Generator(config, record_truth=True)
+    frames = {name: table.frame() for name, table in gen.run().items()}
     return frames, gen.true_demand
 
 
@@ -428,11 +436,45 @@ def _dt(day: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return day.astype("datetime64[D]").astype("datetime64[s]") + seconds.astype("timedelta64[s]")
 
 
+@dataclass(frozen=True)
+class _Table:
+    """One table's rows, turned into a DataFrame one slice ``[lo, hi)`` at a time.
+
+    The big tables keep their rows as compact numpy columns (ints, day numbers, indices
+    into the id arrays) and make the object columns (ids, timestamps) only for a slice,
+    so writing holds one chunk of Python objects, not millions.
+    """
+
+    rows: int
+    slice: Callable[[int, int], pd.DataFrame]
+
+    def frame(self) -> pd.DataFrame:
+        return self.slice(0, self.rows)
+
+    def chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        for lo in range(0, self.rows, size):
+            yield self.slice(lo, min(lo + size, self.rows))
+
+
+def _whole(frame: pd.DataFrame) -> _Table:
+    """A small table that is simply held as a DataFrame."""
+    return _Table(len(frame), lambda lo, hi: frame.iloc[lo:hi])
+
+
+def _int_dtype(largest: int) -> type[np.signedinteger[Any]]:
+    """The narrowest of int16/int32/int64 that holds ``-largest..largest``."""
+    for dtype in (np.int16, np.int32):
+        if largest <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
 class _Generator:
     """Builds every table of one `DemoConfig`, stage by stage, each with its own RNG stream."""
 
-    def __init__(self, cfg: DemoConfig) -> None:
+    def __init__(self, cfg: DemoConfig, *, record_truth: bool = False) -> None:
         self.cfg = cfg
+        self.record_truth = record_truth
         self.n_days = cfg.years * 365
         self.start = cfg.end_date - timedelta(days=self.n_days - 1)
         self.start64 = np.datetime64(self.start, "D")
@@ -448,7 +490,8 @@ class _Generator:
         # One independent stream per stage: changing one stage never shifts the others.
         return np.random.default_rng([self.cfg.seed, stage])
 
-    def run(self) -> dict[str, pd.DataFrame]:
+    def run(self) -> dict[str, _Table]:
+        """Every table, in `TABLES` order; all random numbers are drawn before this returns."""
         suppliers = self._suppliers()
         depots = self._depots()
         towers = self._towers(depots)
@@ -457,10 +500,10 @@ class _Generator:
         items["min_stock"] = policy["min_stock"]
         items["max_stock"] = policy["max_stock"]
         return {
-            "suppliers": suppliers.drop(columns=["_category"]),
-            "depots": depots,
-            "items": items,
-            "towers": towers.drop(columns=["_comm_idx"]),
+            "suppliers": _whole(suppliers.drop(columns=["_category"])),
+            "depots": _whole(depots),
+            "items": _whole(items),
+            "towers": _whole(towers.drop(columns=["_comm_idx"])),
             "stock_movements": movements,
             "inventory_snapshots": snapshots,
             "purchase_orders": orders,
@@ -756,7 +799,7 @@ class _Generator:
         prof: dict[str, np.ndarray],
         towers: pd.DataFrame,
         suppliers: pd.DataFrame,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    ) -> tuple[_Table, _Table, _Table, dict[str, np.ndarray]]:
         rng = self.rng(4)
         cfg, T = self.cfg, self.n_days
         n_items, n_dep = cfg.items, cfg.depots
@@ -850,6 +893,8 @@ class _Generator:
             == 348  # mid-December stock count
         )}  # fmt: skip
 
+        # What the days emit, kept compact (int32 pairs and quantities): at x10 the movements
+        # alone are ~30M rows, and int64 arrays plus frames of them would not fit.
         mv: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # (pairs, qty, type, day)
         asked: list[tuple[np.ndarray, np.ndarray, int]] = []  # true demand (pairs, qty, day)
         snaps: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
@@ -858,7 +903,7 @@ class _Generator:
             for idx, qty in arrivals.pop(t, []):
                 np.add.at(on_hand, idx, qty)
                 np.add.at(on_order, idx, -qty)
-                mv.append((idx, qty, _RECEIPT, t))
+                mv.append((idx.astype(np.int32), qty.astype(np.int32), _RECEIPT, t))
 
             noise = 0.97 * noise + rng.normal(0, 0.06, P)
             scale = np.where(is5g, scale_5g[pj, t], scale_all[pj, t])
@@ -875,12 +920,13 @@ class _Generator:
                 ln = rng.lognormal(np.log(m_eff) - sig**2 / 2, np.maximum(sig, 1e-9))
                 po = 1 + rng.poisson(np.maximum(m_eff - 1.0, 0.0))
                 want = np.where(sig > 0, np.maximum(1, np.round(ln)), po).astype(np.int64)
-                asked.append((idx, want, t))
+                if self.record_truth:  # evaluation only: never needed to write the ERP
+                    asked.append((idx, want, t))
                 got = np.minimum(want, on_hand[idx])  # no stock, no issue: a stockout
                 ok = got > 0
                 idx, got = idx[ok], got[ok]
                 on_hand[idx] -= got
-                mv.append((idx, got, _CONSUMPTION, t))
+                mv.append((idx.astype(np.int32), got.astype(np.int32), _CONSUMPTION, t))
 
             # Rare adjustments (cycle counts, damage, found stock); a yearly count in December.
             p_adj = 0.02 if t in count_day else 0.0004
@@ -890,7 +936,7 @@ class _Generator:
                 neg = (rng.random(adj.size) < 0.6) & (on_hand[adj] > 0)
                 q = np.where(neg, -np.minimum(mag, on_hand[adj]), mag)
                 on_hand[adj] += q
-                mv.append((adj, q, _ADJUSTMENT, t))
+                mv.append((adj.astype(np.int32), q.astype(np.int32), _ADJUSTMENT, t))
 
             position = on_hand + on_order
             need = np.flatnonzero(active & (position <= min_p))
@@ -908,7 +954,14 @@ class _Generator:
 
             if t in snap_days:
                 idx = np.flatnonzero(active)
-                snaps.append((idx, t, on_hand[idx].copy(), on_order[idx].copy()))
+                snaps.append(
+                    (
+                        idx.astype(np.int32),
+                        t,
+                        on_hand[idx].astype(np.int32),
+                        on_order[idx].astype(np.int32),
+                    )
+                )
 
         if asked:
             a_pair = np.concatenate([a[0] for a in asked])
@@ -922,75 +975,108 @@ class _Generator:
                     "quantity": np.concatenate([a[1] for a in asked]).astype(np.int64),
                 }
             )
-        movements = self._movement_frame(rng, mv, pi, pj, towers, t_dep, is5g)
-        snapshots = self._snapshot_frame(rng, snaps, pi, pj)
-        orders = self._purchase_order_frame(
+        day_t = _int_dtype(T)
+        mv = mv or [(np.zeros(0, np.int32), np.zeros(0, np.int32), _RECEIPT, 0)]
+        pair = np.concatenate([m[0] for m in mv])
+        qty = np.concatenate([m[1] for m in mv])
+        kind = np.concatenate([np.full(m[0].size, m[2], np.int8) for m in mv])
+        day = np.concatenate([np.full(m[0].size, m[3], day_t) for m in mv])
+        del mv  # the concatenated columns replace the per-day pieces
+        movements = self._movement_table(rng, pair, qty, kind, day, pi, pj, towers, t_dep, is5g)
+        del pair, qty, kind, day
+        snapshots = self._snapshot_table(rng, snaps, pi, pj)
+        orders = self._purchase_order_table(
             placed, pi, pj, prof["supplier_idx"], lt_mean, suppliers
         )
         return movements, snapshots, orders, {"min_stock": item_min, "max_stock": item_max}
 
-    def _movement_frame(
+    def _movement_table(
         self,
         rng: np.random.Generator,
-        mv: list[tuple[np.ndarray, np.ndarray, int, int]],
+        pair: np.ndarray,
+        qty: np.ndarray,
+        kind: np.ndarray,
+        day: np.ndarray,
         pi: np.ndarray,
         pj: np.ndarray,
         towers: pd.DataFrame,
         t_dep: np.ndarray,
         is5g_pair: np.ndarray,
-    ) -> pd.DataFrame:
-        mv = mv or [(np.zeros(0, np.int64), np.zeros(0, np.int64), _RECEIPT, 0)]
-        pair = np.concatenate([m[0] for m in mv]).astype(np.int64)
-        qty = np.concatenate([m[1] for m in mv]).astype(np.int64)
-        kind = np.concatenate([np.full(m[0].size, m[2], np.int8) for m in mv])
-        day = np.concatenate([np.full(m[0].size, m[3], np.int64) for m in mv])
+    ) -> _Table:
+        """Stock movements from the simulation's (pair, qty, type, day) rows, in posting order.
+
+        Every random number is drawn here, over all rows at once and in a fixed order (the
+        streams' draw order is what makes the data reproducible), and the rows are kept as
+        compact columns; `_Table.slice` builds the ids and timestamps of a chunk.
+        """
         tower = self._pick_towers(rng, pair, day, kind, pj, towers, t_dep, is5g_pair)
-        item, dep = pi[pair], pj[pair]
 
         # Invalid rows to exercise the quarantine: copies of real consumptions with a
         # non-positive quantity or a mistyped item id.
         cons = np.flatnonzero(kind == _CONSUMPTION)
         n_bad = min(max(2, round(pair.size * _INVALID_SHARE)), cons.size)  # both kinds
         tpl = np.sort(rng.choice(cons, size=n_bad, replace=False))
+        del cons
         bad_qty = np.arange(n_bad) % 2 == 0
-        qty = np.concatenate([qty, np.where(bad_qty, rng.choice([0, -1, -2], n_bad), qty[tpl])])
-        item, dep, tower = (np.concatenate([a, a[tpl]]) for a in (item, dep, tower))
-        kind, day = np.concatenate([kind, kind[tpl]]), np.concatenate([day, day[tpl]])
-        n = item.size
-        item_str = self.item_ids[item]
-        typo = n - n_bad + np.flatnonzero(~bad_qty)
-        item_str[typo] = [_unknown_item_id(str(x)) for x in item_str[typo]]
+        bad = np.where(bad_qty, rng.choice([0, -1, -2], n_bad), qty[tpl]).astype(qty.dtype)
+        qty = np.concatenate([qty, bad])
+        pair, tower, kind, day = (np.concatenate([a, a[tpl]]) for a in (pair, tower, kind, day))
+        n = pair.size
+        typo = np.zeros(n, dtype=bool)
+        typo[n - n_bad + np.flatnonzero(~bad_qty)] = True
 
         # Posting time: working hours; receipts in office hours; ~1% posted days late.
-        secs = np.where(
-            kind == _RECEIPT,
-            rng.integers(8 * 3600, 17 * 3600, n),
-            rng.integers(7 * 3600, 18 * 3600, n),
-        )
+        office = rng.integers(8 * 3600, 17 * 3600, n).astype(np.int32)
+        secs = rng.integers(7 * 3600, 18 * 3600, n).astype(np.int32)
+        secs = np.where(kind == _RECEIPT, office, secs)
+        del office
         late = rng.random(n) < _LATE_SHARE
-        delay = np.minimum(rng.integers(1, 11, n), self.n_days - 1 - day)
-        updated = _dt(self.start64 + day + np.where(late, delay, 0), secs)
+        delay = rng.integers(1, 11, n)
+        np.minimum(delay, self.n_days - 1 - day, out=delay)
+        # Seconds from the first day's midnight (the timestamps' order), computed in place:
+        # at x10 every temporary over all rows costs a quarter of a GB.
+        posted = day.astype(np.int64)
+        posted[late] += delay[late]
+        del late, delay
+        posted *= 86_400
+        posted += secs
+        del secs
+        posted = posted.astype(_int_dtype((self.n_days + 1) * 86_400))
 
         # ERP ids follow posting order. Double postings: a few rows exist twice, identical
         # in every column (same id), right after the original.
-        order = np.lexsort((item, kind, updated.view("int64")))
-        counts = np.ones(n, dtype=np.int64)
+        order = np.lexsort((pi.astype(np.int32)[pair], kind, posted)).astype(np.int32)
+        counts = np.ones(n, dtype=np.int8)
         counts[rng.choice(n, size=max(1, round(n * _DUPLICATE_SHARE)), replace=False)] = 2
-        rows = np.repeat(order, counts)
-        dep_ids = self.depot_ids
+        rank = np.repeat(np.arange(n, dtype=np.int32), counts)  # id - first id, per row
+        del counts
+
         tower_ids = np.array([*towers["tower_id"], None], dtype=object)  # last = no tower
-        return _frame(
-            {
-                "movement_id": np.repeat(_FIRST_MOVEMENT_ID + np.arange(n, dtype=np.int64), counts),
-                "item_id": item_str[rows],
-                "depot_id": dep_ids[dep[rows]],
-                "tower_id": tower_ids[tower[rows]],
-                "quantity": qty[rows],
-                "movement_type": np.array(_MOVEMENT_TYPES, dtype=object)[kind[rows]],
-                "movement_date": (self.start64 + day[rows]).astype("datetime64[s]"),
-                "updated_at": updated[rows],
-            }
-        )
+        types = np.array(_MOVEMENT_TYPES, dtype=object)
+        first_second = self.start64.astype("datetime64[s]")
+
+        def rows(lo: int, hi: int) -> pd.DataFrame:
+            k = rank[lo:hi]
+            r = order[k]
+            p = pair[r]
+            item_str = self.item_ids[pi[p]]
+            mistyped = typo[r]
+            if mistyped.any():
+                item_str[mistyped] = [_unknown_item_id(str(x)) for x in item_str[mistyped]]
+            return _frame(
+                {
+                    "movement_id": _FIRST_MOVEMENT_ID + k.astype(np.int64),
+                    "item_id": item_str,
+                    "depot_id": self.depot_ids[pj[p]],
+                    "tower_id": tower_ids[tower[r]],
+                    "quantity": qty[r].astype(np.int64),
+                    "movement_type": types[kind[r]],
+                    "movement_date": (self.start64 + day[r]).astype("datetime64[s]"),
+                    "updated_at": first_second + posted[r].astype("timedelta64[s]"),
+                }
+            )
+
+        return _Table(rank.size, rows)
 
     def _pick_towers(
         self,
@@ -1005,18 +1091,20 @@ class _Generator:
     ) -> np.ndarray:
         """A tower of the depot, in service that day (5G parts go to 5G towers).
 
-        Returns positions in `towers`; `len(towers)` stands for no tower (receipts etc.).
+        Returns positions in `towers` (int32); `len(towers)` stands for no tower (receipts).
         """
         none = len(towers)
-        out = np.full(pair.size, none, dtype=np.int64)
+        out = np.full(pair.size, none, dtype=np.int32)
         comm = towers["_comm_idx"].to_numpy(np.int64)
         t5g = towers["technology"].to_numpy(object) == "5G"
         cons = kind == _CONSUMPTION
-        dep = pj[pair]
+        dep = pj.astype(np.int16)[pair]
+        want = is5g_pair[pair]
         u = rng.random(pair.size)
         for j in range(self.cfg.depots):
+            mine = cons & (dep == j)
             for want5g in (False, True):
-                rows = np.flatnonzero(cons & (dep == j) & (is5g_pair[pair] == want5g))
+                rows = np.flatnonzero(mine & (want == want5g))
                 if not rows.size:
                     continue
                 cand = np.flatnonzero((t_dep == j) & (t5g if want5g else True))
@@ -1032,7 +1120,7 @@ class _Generator:
                 out[rows] = cand[np.minimum((u[rows] * pool).astype(np.int64), cand.size - 1)]
         return out
 
-    def _purchase_order_frame(
+    def _purchase_order_table(
         self,
         placed: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]],
         pi: np.ndarray,
@@ -1040,7 +1128,7 @@ class _Generator:
         item_supplier: np.ndarray,
         lt_mean: np.ndarray,
         suppliers: pd.DataFrame,
-    ) -> pd.DataFrame:
+    ) -> _Table:
         """One purchase order per order the simulation placed, plus a few cancelled ones.
 
         An order is received on its arrival day when that falls inside the history, else
@@ -1080,52 +1168,60 @@ class _Generator:
         order = np.lexsort((pj[pair], pi[pair], ordered))  # PO numbers follow order dates
         pair, qty, ordered, promised = pair[order], qty[order], ordered[order], promised[order]
         status, last_change, received_day = status[order], last_change[order], received_day[order]
-        n = pair.size
-        received_dates = (self.start64 + np.maximum(received_day, 0)).astype("datetime64[s]")
-        secs = rng.integers(8 * 3600, 18 * 3600, n)
+        secs = rng.integers(8 * 3600, 18 * 3600, pair.size)
         supplier_ids = suppliers["supplier_id"].to_numpy(object)
-        return _frame(
-            {
-                "po_id": np.array([f"PO-{k + 1:07d}" for k in range(n)], dtype=object),
-                "item_id": self.item_ids[pi[pair]],
-                "depot_id": self.depot_ids[pj[pair]],
-                "supplier_id": supplier_ids[item_supplier[pi[pair]]],
-                "quantity": qty,
-                "order_date": (self.start64 + ordered).astype("datetime64[s]"),
-                "expected_date": (self.start64 + promised).astype("datetime64[s]"),
-                "received_date": np.where(
-                    received_day >= 0, received_dates, np.datetime64("NaT", "s")
-                ),
-                "status": status,
-                "external_ref": np.full(n, None, dtype=object),
-                "updated_at": _dt(self.start64 + last_change, secs),
-            }
-        )
 
-    def _snapshot_frame(
+        def rows(lo: int, hi: int) -> pd.DataFrame:
+            s = slice(lo, hi)
+            p, got = pair[s], received_day[s]
+            received_dates = (self.start64 + np.maximum(got, 0)).astype("datetime64[s]")
+            return _frame(
+                {
+                    "po_id": np.array([f"PO-{k + 1:07d}" for k in range(lo, hi)], dtype=object),
+                    "item_id": self.item_ids[pi[p]],
+                    "depot_id": self.depot_ids[pj[p]],
+                    "supplier_id": supplier_ids[item_supplier[pi[p]]],
+                    "quantity": qty[s],
+                    "order_date": (self.start64 + ordered[s]).astype("datetime64[s]"),
+                    "expected_date": (self.start64 + promised[s]).astype("datetime64[s]"),
+                    "received_date": np.where(got >= 0, received_dates, np.datetime64("NaT", "s")),
+                    "status": status[s],
+                    "external_ref": np.full(hi - lo, None, dtype=object),
+                    "updated_at": _dt(self.start64 + last_change[s], secs[s]),
+                }
+            )
+
+        return _Table(pair.size, rows)
+
+    def _snapshot_table(
         self,
         rng: np.random.Generator,
         snaps: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]],
         pi: np.ndarray,
         pj: np.ndarray,
-    ) -> pd.DataFrame:
+    ) -> _Table:
         idx = np.concatenate([s[0] for s in snaps])
-        day = np.concatenate([np.full(s[0].size, s[1], np.int64) for s in snaps])
+        day = np.concatenate([np.full(s[0].size, s[1], _int_dtype(self.n_days)) for s in snaps])
         on_hand = np.concatenate([s[2] for s in snaps])
         on_order = np.concatenate([s[3] for s in snaps])
-        snap_date = self.start64 + day
         # The nightly stock job writes the snapshot shortly before midnight.
-        updated = _dt(snap_date, rng.integers(23 * 3600, 23 * 3600 + 3000, idx.size))
-        return pd.DataFrame(
-            {
-                "item_id": self.item_ids[pi[idx]],
-                "depot_id": self.depot_ids[pj[idx]],
-                "snapshot_date": snap_date.astype("datetime64[s]"),
-                "on_hand": on_hand.astype(np.int64),
-                "on_order": on_order.astype(np.int64),
-                "updated_at": updated,
-            }
-        )
+        secs = rng.integers(23 * 3600, 23 * 3600 + 3000, idx.size).astype(np.int32)
+
+        def rows(lo: int, hi: int) -> pd.DataFrame:
+            i = idx[lo:hi]
+            snap_date = self.start64 + day[lo:hi]
+            return pd.DataFrame(
+                {
+                    "item_id": self.item_ids[pi[i]],
+                    "depot_id": self.depot_ids[pj[i]],
+                    "snapshot_date": snap_date.astype("datetime64[s]"),
+                    "on_hand": on_hand[lo:hi].astype(np.int64),
+                    "on_order": on_order[lo:hi].astype(np.int64),
+                    "updated_at": _dt(snap_date, secs[lo:hi]),
+                }
+            )
+
+        return _Table(idx.size, rows)
 
 
 def _occurrence(rate: np.ndarray, activity: np.ndarray | float) -> np.ndarray:
@@ -1169,8 +1265,6 @@ def _unknown_item_id(real_id: str) -> str:
 # Writing
 # --------------------------------------------------------------------------------------
 
-_CHUNK_ROWS = 200_000
-
 
 def _create_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
@@ -1182,7 +1276,10 @@ def _create_engine(url: str) -> sa.Engine:
 
 
 def _write_all(
-    engine: sa.Engine, frames: dict[str, pd.DataFrame], progress: ProgressFn | None
+    engine: sa.Engine,
+    tables: dict[str, _Table],
+    progress: ProgressFn | None,
+    chunk_rows: int,
 ) -> None:
     md = erp_metadata()
     dialect = engine.dialect
@@ -1201,13 +1298,12 @@ def _write_all(
         md.create_all(conn)
         for name in TABLES:
             table = md.tables[name]
-            frame = frames[name][[c.name for c in table.columns]]
+            columns = [c.name for c in table.columns]
             written = 0
             if progress:
                 progress(name, 0)
-            for lo in range(0, len(frame), _CHUNK_ROWS):
-                chunk = frame.iloc[lo : lo + _CHUNK_ROWS]
-                write_chunk(conn, table, chunk)
+            for chunk in tables[name].chunks(chunk_rows):
+                write_chunk(conn, table, chunk[columns])
                 written += len(chunk)
                 if progress:
                     progress(name, written)
