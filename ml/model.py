@@ -213,13 +213,15 @@ def train_ensemble(
     population: Mapping[str, int] | None = None,
     shrink: float = 0.0,
     bias_correction: bool = False,
+    actuals: pd.DataFrame | None = None,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
 
     ``shrink`` pulls each class's weights towards the pooled ones (pseudo-series, see
     ``fit_weights``); ``bias_correction`` learns a multiplicative factor per class on the
     backtest that zeroes the ensemble's bias there (``bias_factors``), applied before the
-    intervals are calibrated and at every prediction.
+    intervals are calibrated and at every prediction. ``actuals`` (default ``df``): what
+    the backtest scores against (``cross_validation``; NaN = unknown, left out).
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
@@ -244,7 +246,9 @@ def train_ensemble(
             seconds[alias] = seconds.get(alias, 0.0) + secs
         return out
 
-    cv, scales = cross_validation(run, df, h=h, n_windows=n_windows, freq=freq, step=step)
+    cv, scales = cross_validation(
+        run, df, h=h, n_windows=n_windows, freq=freq, step=step, actuals=actuals
+    )
     aliases = [m.alias for m in candidates]
     weights = fit_weights(
         cv, scales, classes, aliases, method=method, sets=model_sets, shrink=shrink

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from backend.settings import Settings
+    from ml.data import Censored
     from ml.ensemble import Method
     from ml.model import DemandForecaster, TrainResult
 
@@ -61,6 +62,16 @@ def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
         "lumpy": names,
     }
     return [*cheap, *expensive], sets
+
+
+def scored_demand(df: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id, ds, y`` to score forecasts against: ``y`` as recorded, NaN on the
+    stockout days (``stock_state`` = ``out``) whose demand is unknown."""
+    recorded = df["y_recorded"] if "y_recorded" in df else df["y"]
+    out = df[["unique_id", "ds"]].assign(y=recorded.to_numpy(dtype=float))
+    if "stock_state" in df:
+        out.loc[(df["stock_state"] == "out").to_numpy(), "y"] = np.nan
+    return out
 
 
 def stratified_sample(classes: pd.DataFrame, per_class: int, seed: int = 0) -> list[str]:
@@ -179,7 +190,18 @@ def train(
     run_date: date | None = None,
     log: Log = print,
     df: pd.DataFrame | None = None,
+    censored: Censored = "impute",
 ) -> TrainSummary:
+    """Backtest, weigh, evaluate and register the daily ensemble.
+
+    ``censored`` (issue 14 item 3): ``impute`` (default) trains and forecasts on gold
+    demand with each stockout day's recorded 0 replaced by the pair's recent rate on days
+    with stock (as the daily run forecasts from), and scores every window without the
+    stockout days (their demand is unknown: a 0 there is the stock's, not the demand's,
+    and an imputed value would score the imputation); ``keep`` uses demand as recorded.
+    A ``df`` given by the caller is used as it is (``stock_state`` = ``out`` rows, if
+    present, are left out of the scores).
+    """
     import time
 
     import mlflow
@@ -196,20 +218,25 @@ def train(
     gold_read: tuple[dict[str, tracking.GoldRead], dict[str, tracking.GoldRead]] | None = None
     if df is None:
         before = tracking.gold_versions(settings, ["fct_daily_demand"])
-        df = load_gold_demand(
-            settings,
-            end=run_date.isoformat() if run_date else None,
-            days=settings.forecast_history_days,
-        )
+        end = run_date.isoformat() if run_date else None
+        try:
+            df = load_gold_demand(
+                settings, end=end, days=settings.forecast_history_days, censored=censored
+            )
+        except FileNotFoundError:  # a lake built before fct_stockout_days: as recorded
+            df = load_gold_demand(settings, end=end, days=settings.forecast_history_days)
         gold_read = (before, tracking.gold_versions(settings, ["fct_daily_demand"]))
+    truth = scored_demand(df)
     df = df[["unique_id", "ds", "y"]]
     classes = classify(df)
     population = {str(k): int(v) for k, v in classes["demand_class"].value_counts().items()}
     sample = stratified_sample(classes, settings.train_sample_per_class)
     data = df[df["unique_id"].isin(sample)]
+    scored = truth[truth["unique_id"].isin(sample)]
     last = data["ds"].max()
     cut = last - np.timedelta64(h, "D")
-    history, actuals = data[data["ds"] <= cut], data[data["ds"] > cut]
+    history = data[data["ds"] <= cut]
+    actuals = scored[(scored["ds"] > cut) & scored["y"].notna()]
     timings["load"] = time.perf_counter() - began
     log(
         f"{df['unique_id'].nunique():,} series ({population}); backtest on {len(sample):,} "
@@ -231,6 +258,7 @@ def train(
         method=WEIGHTS_METHOD,
         shrink=WEIGHT_SHRINK,
         bias_correction=True,
+        actuals=scored[scored["ds"] <= cut],
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
