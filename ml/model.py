@@ -23,7 +23,7 @@ from ml.conformal import (
     horizon_buckets,
     interval_scale,
 )
-from ml.ensemble import Method, bias_factors, combine, fit_weights
+from ml.ensemble import Method, apply_floor, bias_factors, combine, fit_weights
 from ml.forecaster import Forecaster
 from ml.metrics import naive_scales
 from ml.models.base import GlobalModel, LocalModel
@@ -97,6 +97,8 @@ class DemandForecaster:
     info: dict[str, Any] = field(default_factory=dict)
     # multiplicative correction of the ensemble per demand class (``all`` for the others)
     bias: dict[str, float] = field(default_factory=dict)
+    # rare series' floor: demand-day count k over the last year -> ratio_k (ml.ensemble)
+    rate_ratios: dict[str, float] = field(default_factory=dict)
 
     def members(self, demand_class: str) -> list[str]:
         return list(self.weights.get(demand_class, self.weights["all"]))
@@ -142,6 +144,11 @@ class DemandForecaster:
         if bias:
             factor = out["demand_class"].map(bias).fillna(bias.get("all", 1.0))
             out["yhat"] = out["yhat"].to_numpy() * factor.to_numpy(dtype=float)
+        ratios: dict[str, float] = getattr(self, "rate_ratios", None) or {}
+        if ratios:
+            out["yhat"] = apply_floor(
+                out["yhat"].to_numpy(), out["unique_id"].to_numpy(), df, ratios
+            )
         scales = series_scales(df)
         s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
         scale = interval_scale(
@@ -214,6 +221,7 @@ def train_ensemble(
     shrink: float = 0.0,
     bias_correction: bool = False,
     actuals: pd.DataFrame | None = None,
+    rate_ratios: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
 
@@ -222,6 +230,8 @@ def train_ensemble(
     backtest that zeroes the ensemble's bias there (``bias_factors``), applied before the
     intervals are calibrated and at every prediction. ``actuals`` (default ``df``): what
     the backtest scores against (``cross_validation``; NaN = unknown, left out).
+    ``rate_ratios`` (``ml.ensemble.count_ratios``): rare series' forecasts are raised to
+    ratio_k x their last year's rate, after the bias correction.
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
@@ -304,6 +314,15 @@ def train_ensemble(
         )
         factor = data["demand_class"].map(bias).fillna(bias["all"]).to_numpy(dtype=float)
         cv[ENSEMBLE] = data[ENSEMBLE].to_numpy() * factor
+    if rate_ratios:
+        for cutoff in cv["cutoff"].unique():
+            rows = (cv["cutoff"] == cutoff).to_numpy()
+            cv.loc[rows, ENSEMBLE] = apply_floor(
+                cv.loc[rows, ENSEMBLE].to_numpy(),
+                cv.loc[rows, "unique_id"].to_numpy(),
+                df[df["ds"] <= cutoff],
+                rate_ratios,
+            )
     edges = horizon_buckets(h)
     kind, table, cal_report = calibrate_intervals(cv, scales, classes, levels, edges)
     data = _calibration_frame(cv, scales, classes)
@@ -334,6 +353,7 @@ def train_ensemble(
         interval_scale=kind,
         backtest_score=score,
         bias=bias,
+        rate_ratios=dict(rate_ratios or {}),
         info={
             "n_windows": n_windows,
             "method": method,

@@ -32,8 +32,10 @@ Log = Callable[[str], None]
 # towards the pooled weights with this many pseudo-series.
 WEIGHTS_METHOD: Method = "rmsse"
 WEIGHT_SHRINK = 50.0
-# the evaluation table's row for the ensemble before its bias correction
+# the evaluation table's rows for the ensemble without its corrections: neither the
+# per-class bias factor nor the rare series' floor, and without the floor only
 UNCORRECTED = "Ensemble (no bias correction)"
+NO_FLOOR = "Ensemble (no rare-series floor)"
 
 
 def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
@@ -75,11 +77,19 @@ def scored_demand(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def stratified_sample(classes: pd.DataFrame, per_class: int, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
+    """``per_class`` series of each demand class: those whose hash of (seed, id) is
+    smallest. A series is in or out by its own id, so data that moves a few series across
+    classes (late ERP postings between two runs) moves only those few; a random draw over
+    each class's list re-drew 152 of 400 series when 2 series changed class."""
+    import hashlib
+
+    def key(uid: str) -> bytes:
+        return hashlib.blake2b(f"{seed}:{uid}".encode(), digest_size=8).digest()
+
     picked: list[str] = []
     for _, part in classes.groupby("demand_class"):
-        ids = part["unique_id"].to_numpy()
-        picked += list(rng.choice(ids, min(per_class, len(ids)), replace=False))
+        ids = sorted((str(u) for u in part["unique_id"]), key=key)
+        picked += ids[:per_class]
     return sorted(picked)
 
 
@@ -153,6 +163,7 @@ class TrainSummary:
     # the ensemble's scores on the evaluation window by horizon week and lifecycle stage
     diagnosis: dict[str, pd.DataFrame] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)
+    rate_ratios: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, Any]:
         """The backtest and evaluation tables as JSON-ready records (``nova train --json``)."""
@@ -171,6 +182,7 @@ class TrainSummary:
             "promoted": self.promoted,
             "weights": self.weights,
             "bias_correction": self.bias,
+            "rate_ratios": self.rate_ratios,
             "backtest": records(self.by_class),
             "evaluation": records(self.evaluation),
             **{f"evaluation_by_{k}": records(v) for k, v in self.diagnosis.items()},
@@ -243,6 +255,20 @@ def train(
         f"sampled, {settings.train_windows} windows of {h} days, evaluation window after {cut:%Y-%m-%d}"
     )
 
+    # rare series' regression to the mean, learnt on every series at the backtest's
+    # origins (the evaluation window unseen)
+    from ml.backtest import cutoffs
+    from ml.ensemble import count_ratios
+
+    before_eval = df[df["ds"] <= cut]
+    ratios = count_ratios(
+        before_eval,
+        truth[truth["ds"] <= cut],
+        cutoffs(before_eval, h, settings.train_windows, None, "D"),
+        h,
+    )
+    log(f"rare-series ratios (demand days in a year: ratio): {ratios}")
+
     candidates, sets = daily_candidates(settings.forecast_jobs)
     step = time.perf_counter()
     result = train_ensemble(
@@ -259,6 +285,7 @@ def train(
         shrink=WEIGHT_SHRINK,
         bias_correction=True,
         actuals=scored[scored["ds"] <= cut],
+        rate_ratios=ratios,
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
@@ -277,15 +304,17 @@ def train(
     challenger_fc = model.assemble(wide, history, h, eval_classes)
     challenger_score = eval_score(challenger_fc, actuals, history)
     # the same ensemble without its bias correction, to check the correction out of sample
-    raw = replace(model, bias={}).assemble(wide, history, h, eval_classes)
+    raw = replace(model, bias={}, rate_ratios={}).assemble(wide, history, h, eval_classes)
+    no_floor = replace(model, rate_ratios={}).assemble(wide, history, h, eval_classes)
     wide[UNCORRECTED] = raw["yhat"].to_numpy()
+    wide[NO_FLOOR] = no_floor["yhat"].to_numpy()
     evaluation, diagnosis = evaluation_tables(
         wide,
         challenger_fc,
         actuals,
         history,
         eval_classes,
-        [*(m.alias for m in candidates), UNCORRECTED],
+        [*(m.alias for m in candidates), UNCORRECTED, NO_FLOOR],
     )
     timings["evaluate"] = time.perf_counter() - step
     # The global model was just trained on the latest sampled history: the daily run
@@ -317,6 +346,7 @@ def train(
         mlflow.log_metric("eval.rmsse.challenger", challenger_score)
         mlflow.log_text(evaluation.to_string(index=False), "evaluation_by_class.txt")
         mlflow.log_dict(dict(model.bias), "bias_correction.json")
+        mlflow.log_dict(dict(model.rate_ratios), "rate_ratios.json")
         if champion_score is not None:
             mlflow.log_metric("eval.rmsse.champion", champion_score)
         if gold_read is not None:
@@ -356,6 +386,7 @@ def train(
         evaluation,
         diagnosis,
         dict(model.bias),
+        dict(model.rate_ratios),
     )
 
 

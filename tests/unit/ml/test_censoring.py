@@ -123,10 +123,17 @@ def test_impute_stockouts_by_hand():
     # day 5 sees days 2-4, only day 4 had stock (6). b: day 0 has no past (0), day 2 sees
     # days 0-1, only day 1 had stock (3); nothing crosses from a to b
     assert got.tolist() == [2.0, 4.0, 3.0, 3.0, 6.0, 6.0, 0.0, 3.0, 3.0]
-    # a window without any day with stock falls back to every earlier such day
+    # a run is filled from the days before it: every earlier one when its window has none
     ids = np.zeros(5, int)
     y = np.array([1.0, 3.0, 0.0, 0.0, 0.0])
     out = np.array([False, False, True, True, True])
-    assert impute_stockouts(ids, y, out, window=1).tolist() == [1.0, 3.0, 3.0, 2.0, 2.0]
+    assert impute_stockouts(ids, y, out, window=2).tolist() == [1.0, 3.0, 2.0, 2.0, 2.0]
+    # whole demands of the usual size at the usual rate: 2 units every 4 days (rate 0.5,
+    # size 2) over 6 days is round(0.5 x 6 / 2) = 2 demands (days 1 and 5 of the run)
+    ids = np.zeros(10, int)
+    y = np.array([0.0, 2.0, 0.0, 0.0] + [0.0] * 6)
+    out = np.array([False] * 4 + [True] * 6)
+    got = impute_stockouts(ids, y, out, window=4)
+    assert got[4:].tolist() == [0.0, 2.0, 0.0, 0.0, 0.0, 2.0]
     # nothing out: unchanged
     assert impute_stockouts(ids, y, np.zeros(5, bool)).tolist() == y.tolist()

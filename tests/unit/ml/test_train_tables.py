@@ -115,3 +115,23 @@ def test_stockout_days_are_left_out_of_the_scores():
     # without actuals the training values (the imputed 2.0 on day 5) are scored
     cv, _ = cross_validation(constant, train, h=3, n_windows=1, freq="D")
     assert cv["y"].tolist() == [2.0, 2.0, 4.0]
+
+
+def test_the_sample_moves_only_the_series_that_change_class():
+    from ml.train import stratified_sample
+
+    ids = [f"ITM-{i:05d}|DEP-A" for i in range(1000)]
+    classes = pd.DataFrame(
+        {"unique_id": ids, "demand_class": ["smooth" if i % 3 else "lumpy" for i in range(1000)]}
+    )
+    before = set(stratified_sample(classes, 50))
+    assert len(before) == 100
+    # late postings move two series from lumpy to smooth
+    moved = classes["unique_id"].isin([ids[0], ids[3]])
+    after_classes = classes.assign(demand_class=classes["demand_class"].mask(moved, "smooth"))
+    after = set(stratified_sample(after_classes, 50))
+    assert len(after) == 100
+    # at most the two moved series and the two that took or left their places differ
+    assert len(before - after) <= 2
+    assert stratified_sample(classes, 50) == stratified_sample(classes, 50)
+    assert set(stratified_sample(classes, 50, seed=1)) != before
