@@ -232,9 +232,11 @@ def count_ratios(
         future = ahead.groupby("unique_id")["y"].mean()  # NaN days skipped
         data = past.join(future.rename("future"), how="inner").dropna()
         data = data[(data["k"] >= 1) & (data["k"] <= max_count)]
-        for k, part in data.groupby("k"):
-            fut_sum[int(k)] = fut_sum.get(int(k), 0.0) + float(part["future"].sum())
-            hist_sum[int(k)] = hist_sum.get(int(k), 0.0) + float(part["rate"].sum())
+        sums = data.groupby("k")[["future", "rate"]].sum()
+        counts = [int(k) for k in sums.index.to_numpy(dtype=np.int64)]
+        for k, fut, rate in zip(counts, sums["future"], sums["rate"], strict=True):
+            fut_sum[k] = fut_sum.get(k, 0.0) + float(fut)
+            hist_sum[k] = hist_sum.get(k, 0.0) + float(rate)
     return {
         str(k): max(fut_sum[k] / hist_sum[k], 1.0)
         for k in sorted(fut_sum)

@@ -203,6 +203,7 @@ def train(
     log: Log = print,
     df: pd.DataFrame | None = None,
     censored: Censored = "impute",
+    rate_floor: bool = True,
 ) -> TrainSummary:
     """Backtest, weigh, evaluate and register the daily ensemble.
 
@@ -212,7 +213,8 @@ def train(
     stockout days (their demand is unknown: a 0 there is the stock's, not the demand's,
     and an imputed value would score the imputation); ``keep`` uses demand as recorded.
     A ``df`` given by the caller is used as it is (``stock_state`` = ``out`` rows, if
-    present, are left out of the scores).
+    present, are left out of the scores). ``rate_floor``: learn and apply the rare
+    series' floor (``ml.ensemble.count_ratios``; off: the code before issue 18's fix).
     """
     import time
 
@@ -261,11 +263,15 @@ def train(
     from ml.ensemble import count_ratios
 
     before_eval = df[df["ds"] <= cut]
-    ratios = count_ratios(
-        before_eval,
-        truth[truth["ds"] <= cut],
-        cutoffs(before_eval, h, settings.train_windows, None, "D"),
-        h,
+    ratios = (
+        count_ratios(
+            before_eval,
+            truth[truth["ds"] <= cut],
+            cutoffs(before_eval, h, settings.train_windows, None, "D"),
+            h,
+        )
+        if rate_floor
+        else {}
     )
     log(f"rare-series ratios (demand days in a year: ratio): {ratios}")
 
