@@ -32,6 +32,8 @@ Log = Callable[[str], None]
 # towards the pooled weights with this many pseudo-series.
 WEIGHTS_METHOD: Method = "rmsse"
 WEIGHT_SHRINK = 50.0
+# members below this weight in a class are dropped there (their daily cost buys nothing)
+MIN_WEIGHT = 0.01
 # the evaluation table's rows for the ensemble without its corrections: neither the
 # per-class bias factor nor the rare series' floor, and without the floor only
 UNCORRECTED = "Ensemble (no bias correction)"
@@ -292,6 +294,7 @@ def train(
         bias_correction=True,
         actuals=scored[scored["ds"] <= cut],
         rate_ratios=ratios,
+        min_weight=MIN_WEIGHT,
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
