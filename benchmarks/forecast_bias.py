@@ -28,7 +28,7 @@ def main() -> None:
     from ml.diagnose import grouped_scores, horizon_week, lifecycle
     from ml.forecaster import Forecaster
     from ml.model import series_scales
-    from ml.train import daily_candidates, stratified_sample
+    from ml.train import daily_candidates, scored_demand, stratified_sample
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--date", type=date.fromisoformat, default=None)
@@ -41,16 +41,22 @@ def main() -> None:
     settings = get_settings()
     h = settings.forecast_horizon
     began = time.perf_counter()
-    df = load_gold_demand(
+    # as nova train reads it: stockout days imputed for the models, left out of the scores
+    loaded = load_gold_demand(
         settings,
         end=args.date.isoformat() if args.date else None,
         days=settings.forecast_history_days,
-    )[["unique_id", "ds", "y"]]
+        censored="impute",
+    )
+    truth = scored_demand(loaded)
+    df = loaded[["unique_id", "ds", "y"]]
     classes = classify(df)
     sample = stratified_sample(classes, args.per_class)
     data = df[df["unique_id"].isin(sample)]
+    scored = truth[truth["unique_id"].isin(sample) & truth["y"].notna()]
     cut = data["ds"].max() - np.timedelta64(h, "D")
-    history, actuals = data[data["ds"] <= cut], data[data["ds"] > cut]
+    history = data[data["ds"] <= cut]
+    actuals = scored[scored["ds"] > cut]
     hist_classes = classify(history)
     stages = lifecycle(history)
     print(
@@ -67,7 +73,14 @@ def main() -> None:
     def run(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
         return fc.forecast(train, horizon, classes=hist_classes)
 
-    cv, scales = cross_validation(run, history, h=h, n_windows=args.windows, freq="D")
+    cv, scales = cross_validation(
+        run,
+        history,
+        h=h,
+        n_windows=args.windows,
+        freq="D",
+        actuals=scored[scored["ds"] <= cut],
+    )
     print(f"backtest {time.perf_counter() - began:.0f}s; seconds per model: "
           + ", ".join(f"{k} {v:.1f}" for k, v in fc.seconds_.items()))  # fmt: skip
     wide = fc.forecast(history, h, classes=hist_classes)

@@ -37,15 +37,21 @@ def cross_validation(
     n_windows: int,
     freq: str,
     step: int | None = None,
+    actuals: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecasts from every cutoff joined to the actuals: ``unique_id, cutoff, ds, step, y,
-    <model columns>``; and per (unique_id, cutoff) the scales of the training history."""
+    <model columns>``; and per (unique_id, cutoff) the scales of the training history.
+
+    ``actuals`` (default ``df``) are what the forecasts are scored against: the daily
+    demand trains on stockout days imputed but is scored with them missing (``y`` NaN
+    rows are left out of the error, the demand there is unknown)."""
     import pandas as pd
 
+    truth = df if actuals is None else actuals
     frames, scales = [], []
     for cutoff in cutoffs(df, h, n_windows, step, freq):
         train = df[df["ds"] <= cutoff]
-        test = df[df["ds"] > cutoff][["unique_id", "ds", "y"]]
+        test = truth[truth["ds"] > cutoff][["unique_id", "ds", "y"]]
         fc = forecast(train, h)
         fc["step"] = fc.groupby("unique_id").cumcount() + 1
         merged = fc.merge(test, on=["unique_id", "ds"], how="inner")

@@ -19,6 +19,12 @@ Kaplan-Meier estimator for right-censored data on the integers (demand is whole 
 so its mean and quantiles are the uncensored ones: the test on generated data with known
 demand (tests/unit/ml/test_censoring.py) shows the mean is unbiased where the naive mean of
 recorded consumption is not.
+
+Forecasting (issue 14 item 3): ``impute_stockouts`` replaces a stockout day's recorded 0
+by the series' mean over its last non-stockout days (only the past, so a backtest's
+training history never sees its test window), so the models learn and forecast demand,
+not what stock let through; evaluations leave stockout days out of the error (the demand
+there is unknown).
 """
 
 from __future__ import annotations
@@ -90,3 +96,66 @@ def pmf_moments(pmf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = pmf @ k
     var = pmf @ (k**2) - mean**2
     return mean, np.sqrt(np.maximum(var, 0.0))
+
+
+# Days of recent history a stockout day's demand is estimated from.
+IMPUTE_WINDOW = 56
+
+
+def impute_stockouts(
+    ids: np.ndarray, y: np.ndarray, out: np.ndarray, *, window: int = IMPUTE_WINDOW
+) -> np.ndarray:
+    """``y`` with every run of stockout days (``out``) filled with its series' demand as
+    seen on the days with stock among the ``window`` rows before the run (all earlier
+    such days when the window has none; nothing when there are none yet): demands of the
+    mean size s at the mean rate r, placed every s / r days (``s x round`` of the running
+    total, so a run of L days gets about r x L).
+
+    Whole demands of the usual size, not r on every day: a run filled with r would give
+    the series a demand every day (its ADI falls, a fractional size raises its CV2) and
+    move it to another demand class. Rows are one day each, grouped by series (``ids``
+    contiguous) and in date order within a series. Whether a day starts without stock
+    does not depend on that day's demand, so the days with stock estimate the rate
+    without bias; a cut day (stock ran out during the day) keeps its recorded value, a
+    lower bound (tests/unit/ml/test_censoring.py measures what that costs). A few
+    cumulative sums over the whole table: milliseconds for the daily run.
+    """
+    y = np.asarray(y, dtype=float)
+    out = np.asarray(out, dtype=bool)
+    ids = np.asarray(ids)
+    n = y.size
+    if n == 0 or not out.any():
+        return y.copy()
+    seen = ~out & np.isfinite(y)
+    value = np.where(seen, y, 0.0)
+
+    def prefix(x: np.ndarray) -> np.ndarray:  # P[k] = sum of the first k rows
+        return np.concatenate([[0.0], np.cumsum(x, dtype=float)])
+
+    total, count, demands = prefix(value), prefix(seen), prefix(seen & (value > 0))
+    new = np.ones(n, bool)
+    new[1:] = ids[1:] != ids[:-1]
+    start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    # each run of stockout days, read at its first day
+    first = out & (new | ~np.concatenate([[False], out[:-1]]))
+    i = np.flatnonzero(first)
+    lo = np.maximum(start[i], i - window)
+    use_window = (count[i] - count[lo]) > 0
+    lo = np.where(use_window, lo, start[i])
+    days = count[i] - count[lo]
+    qty = total[i] - total[lo]
+    hits = demands[i] - demands[lo]
+    rate = np.divide(qty, days, out=np.zeros(i.size), where=days > 0)
+    size = np.divide(qty, hits, out=np.zeros(i.size), where=hits > 0)
+    # position of each stockout day in its run, and its run's rate and size
+    run = np.cumsum(first)[out] - 1
+    rows = np.flatnonzero(out)
+    pos = rows - i[run]
+    r, sz = rate[run], size[run]
+    safe = np.where(sz > 0, sz, 1.0)
+    # demands so far in the run after each day: round(r x days / s), in units of s
+    after = np.floor((r * (pos + 1) + safe / 2) / safe)
+    before = np.floor((r * pos + safe / 2) / safe)
+    result = y.copy()
+    result[rows] = np.where(sz > 0, (after - before) * sz, 0.0)
+    return result

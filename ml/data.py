@@ -42,7 +42,7 @@ def load_carparts(
     return df.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
-Censored = Literal["keep", "mark", "missing"]
+Censored = Literal["keep", "mark", "missing", "impute"]
 
 
 def load_gold_demand(
@@ -63,10 +63,12 @@ def load_gold_demand(
     ``stock_state`` (``out``: nothing to issue, ``cut``: stock ran out that day, else
     null); ``missing`` also sets ``y`` to NaN on ``out`` days (the demand is unknown, not
     zero), for models and estimates that skip missing values (``ml.censoring`` treats
-    ``cut`` days as at-least values).
+    ``cut`` days as at-least values); ``impute`` marks and sets ``y`` on ``out`` days to
+    the pair's recent rate on days with stock (``ml.censoring.impute_stockouts``: what the
+    forecaster trains and forecasts on), keeping the recorded value in ``y_recorded``.
     """
-    if censored not in ("keep", "mark", "missing"):
-        raise ValueError(f"censored must be keep, mark or missing, not {censored!r}")
+    if censored not in ("keep", "mark", "missing", "impute"):
+        raise ValueError(f"censored must be keep, mark, missing or impute, not {censored!r}")
     from datetime import date, timedelta
 
     from backend.lake import delta
@@ -113,6 +115,14 @@ def load_gold_demand(
     df = df.merge(states, on=["unique_id", "ds"], how="left")
     if censored == "missing":
         df.loc[df["stock_state"] == "out", "y"] = float("nan")
+    elif censored == "impute":
+        from ml.censoring import impute_stockouts
+
+        # the query orders rows by series and day, as impute_stockouts needs
+        df["y_recorded"] = df["y"]
+        df["y"] = impute_stockouts(
+            df["unique_id"].to_numpy(), df["y"].to_numpy(), (df["stock_state"] == "out").to_numpy()
+        )
     return df
 
 

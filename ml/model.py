@@ -23,7 +23,7 @@ from ml.conformal import (
     horizon_buckets,
     interval_scale,
 )
-from ml.ensemble import Method, bias_factors, combine, fit_weights
+from ml.ensemble import Method, apply_floor, bias_factors, combine, fit_weights
 from ml.forecaster import Forecaster
 from ml.metrics import naive_scales
 from ml.models.base import GlobalModel, LocalModel
@@ -97,6 +97,8 @@ class DemandForecaster:
     info: dict[str, Any] = field(default_factory=dict)
     # multiplicative correction of the ensemble per demand class (``all`` for the others)
     bias: dict[str, float] = field(default_factory=dict)
+    # rare series' floor: demand-day count k over the last year -> ratio_k (ml.ensemble)
+    rate_ratios: dict[str, float] = field(default_factory=dict)
 
     def members(self, demand_class: str) -> list[str]:
         return list(self.weights.get(demand_class, self.weights["all"]))
@@ -142,6 +144,11 @@ class DemandForecaster:
         if bias:
             factor = out["demand_class"].map(bias).fillna(bias.get("all", 1.0))
             out["yhat"] = out["yhat"].to_numpy() * factor.to_numpy(dtype=float)
+        ratios: dict[str, float] = getattr(self, "rate_ratios", None) or {}
+        if ratios:
+            out["yhat"] = apply_floor(
+                out["yhat"].to_numpy(), out["unique_id"].to_numpy(), df, ratios
+            )
         scales = series_scales(df)
         s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
         scale = interval_scale(
@@ -213,13 +220,20 @@ def train_ensemble(
     population: Mapping[str, int] | None = None,
     shrink: float = 0.0,
     bias_correction: bool = False,
+    actuals: pd.DataFrame | None = None,
+    rate_ratios: Mapping[str, float] | None = None,
+    min_weight: float = 0.0,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
 
     ``shrink`` pulls each class's weights towards the pooled ones (pseudo-series, see
     ``fit_weights``); ``bias_correction`` learns a multiplicative factor per class on the
     backtest that zeroes the ensemble's bias there (``bias_factors``), applied before the
-    intervals are calibrated and at every prediction.
+    intervals are calibrated and at every prediction. ``actuals`` (default ``df``): what
+    the backtest scores against (``cross_validation``; NaN = unknown, left out).
+    ``rate_ratios`` (``ml.ensemble.count_ratios``): rare series' forecasts are raised to
+    ratio_k x their last year's rate, after the bias correction. ``min_weight``: members
+    weighted below it are dropped from their class (not re-learnt).
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
@@ -244,11 +258,20 @@ def train_ensemble(
             seconds[alias] = seconds.get(alias, 0.0) + secs
         return out
 
-    cv, scales = cross_validation(run, df, h=h, n_windows=n_windows, freq=freq, step=step)
+    cv, scales = cross_validation(
+        run, df, h=h, n_windows=n_windows, freq=freq, step=step, actuals=actuals
+    )
     aliases = [m.alias for m in candidates]
     weights = fit_weights(
         cv, scales, classes, aliases, method=method, sets=model_sets, shrink=shrink
     )
+    if min_weight > 0:
+        # a member with a sliver of weight still runs on every series of its class every
+        # day (ETS at 0.0025 in the erratic class: 71 s of the daily run); the bias
+        # correction, learnt after this, absorbs the level it carried
+        weights = {
+            c: {a: x for a, x in w.items() if x >= min_weight} or w for c, w in weights.items()
+        }
     n_series = df["unique_id"].nunique() * n_windows
     per_series_seconds = {k: v / max(n_series, 1) for k, v in seconds.items()}
     dropped: list[str] = []
@@ -300,6 +323,15 @@ def train_ensemble(
         )
         factor = data["demand_class"].map(bias).fillna(bias["all"]).to_numpy(dtype=float)
         cv[ENSEMBLE] = data[ENSEMBLE].to_numpy() * factor
+    if rate_ratios:
+        for cutoff in cv["cutoff"].unique():
+            rows = (cv["cutoff"] == cutoff).to_numpy()
+            cv.loc[rows, ENSEMBLE] = apply_floor(
+                cv.loc[rows, ENSEMBLE].to_numpy(),
+                cv.loc[rows, "unique_id"].to_numpy(),
+                df[df["ds"] <= cutoff],
+                rate_ratios,
+            )
     edges = horizon_buckets(h)
     kind, table, cal_report = calibrate_intervals(cv, scales, classes, levels, edges)
     data = _calibration_frame(cv, scales, classes)
@@ -330,6 +362,7 @@ def train_ensemble(
         interval_scale=kind,
         backtest_score=score,
         bias=bias,
+        rate_ratios=dict(rate_ratios or {}),
         info={
             "n_windows": n_windows,
             "method": method,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from backend.settings import Settings
+    from ml.data import Censored
     from ml.ensemble import Method
     from ml.model import DemandForecaster, TrainResult
 
@@ -31,8 +32,12 @@ Log = Callable[[str], None]
 # towards the pooled weights with this many pseudo-series.
 WEIGHTS_METHOD: Method = "rmsse"
 WEIGHT_SHRINK = 50.0
-# the evaluation table's row for the ensemble before its bias correction
+# members below this weight in a class are dropped there (their daily cost buys nothing)
+MIN_WEIGHT = 0.01
+# the evaluation table's rows for the ensemble without its corrections: neither the
+# per-class bias factor nor the rare series' floor, and without the floor only
 UNCORRECTED = "Ensemble (no bias correction)"
+NO_FLOOR = "Ensemble (no rare-series floor)"
 
 
 def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
@@ -63,12 +68,30 @@ def daily_candidates(n_jobs: int) -> tuple[list[Any], dict[str, Sequence[str]]]:
     return [*cheap, *expensive], sets
 
 
+def scored_demand(df: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id, ds, y`` to score forecasts against: ``y`` as recorded, NaN on the
+    stockout days (``stock_state`` = ``out``) whose demand is unknown."""
+    recorded = df["y_recorded"] if "y_recorded" in df else df["y"]
+    out = df[["unique_id", "ds"]].assign(y=recorded.to_numpy(dtype=float))
+    if "stock_state" in df:
+        out.loc[(df["stock_state"] == "out").to_numpy(), "y"] = np.nan
+    return out
+
+
 def stratified_sample(classes: pd.DataFrame, per_class: int, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
+    """``per_class`` series of each demand class: those whose hash of (seed, id) is
+    smallest. A series is in or out by its own id, so data that moves a few series across
+    classes (late ERP postings between two runs) moves only those few; a random draw over
+    each class's list re-drew 152 of 400 series when 2 series changed class."""
+    import hashlib
+
+    def key(uid: str) -> bytes:
+        return hashlib.blake2b(f"{seed}:{uid}".encode(), digest_size=8).digest()
+
     picked: list[str] = []
     for _, part in classes.groupby("demand_class"):
-        ids = part["unique_id"].to_numpy()
-        picked += list(rng.choice(ids, min(per_class, len(ids)), replace=False))
+        ids = sorted((str(u) for u in part["unique_id"]), key=key)
+        picked += ids[:per_class]
     return sorted(picked)
 
 
@@ -142,6 +165,7 @@ class TrainSummary:
     # the ensemble's scores on the evaluation window by horizon week and lifecycle stage
     diagnosis: dict[str, pd.DataFrame] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)
+    rate_ratios: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, Any]:
         """The backtest and evaluation tables as JSON-ready records (``nova train --json``)."""
@@ -160,6 +184,7 @@ class TrainSummary:
             "promoted": self.promoted,
             "weights": self.weights,
             "bias_correction": self.bias,
+            "rate_ratios": self.rate_ratios,
             "backtest": records(self.by_class),
             "evaluation": records(self.evaluation),
             **{f"evaluation_by_{k}": records(v) for k, v in self.diagnosis.items()},
@@ -179,7 +204,20 @@ def train(
     run_date: date | None = None,
     log: Log = print,
     df: pd.DataFrame | None = None,
+    censored: Censored = "impute",
+    rate_floor: bool = True,
 ) -> TrainSummary:
+    """Backtest, weigh, evaluate and register the daily ensemble.
+
+    ``censored`` (issue 14 item 3): ``impute`` (default) trains and forecasts on gold
+    demand with each stockout day's recorded 0 replaced by the pair's recent rate on days
+    with stock (as the daily run forecasts from), and scores every window without the
+    stockout days (their demand is unknown: a 0 there is the stock's, not the demand's,
+    and an imputed value would score the imputation); ``keep`` uses demand as recorded.
+    A ``df`` given by the caller is used as it is (``stock_state`` = ``out`` rows, if
+    present, are left out of the scores). ``rate_floor``: learn and apply the rare
+    series' floor (``ml.ensemble.count_ratios``; off: the code before issue 18's fix).
+    """
     import time
 
     import mlflow
@@ -196,25 +234,48 @@ def train(
     gold_read: tuple[dict[str, tracking.GoldRead], dict[str, tracking.GoldRead]] | None = None
     if df is None:
         before = tracking.gold_versions(settings, ["fct_daily_demand"])
-        df = load_gold_demand(
-            settings,
-            end=run_date.isoformat() if run_date else None,
-            days=settings.forecast_history_days,
-        )
+        end = run_date.isoformat() if run_date else None
+        try:
+            df = load_gold_demand(
+                settings, end=end, days=settings.forecast_history_days, censored=censored
+            )
+        except FileNotFoundError:  # a lake built before fct_stockout_days: as recorded
+            df = load_gold_demand(settings, end=end, days=settings.forecast_history_days)
         gold_read = (before, tracking.gold_versions(settings, ["fct_daily_demand"]))
+    truth = scored_demand(df)
     df = df[["unique_id", "ds", "y"]]
     classes = classify(df)
     population = {str(k): int(v) for k, v in classes["demand_class"].value_counts().items()}
     sample = stratified_sample(classes, settings.train_sample_per_class)
     data = df[df["unique_id"].isin(sample)]
+    scored = truth[truth["unique_id"].isin(sample)]
     last = data["ds"].max()
     cut = last - np.timedelta64(h, "D")
-    history, actuals = data[data["ds"] <= cut], data[data["ds"] > cut]
+    history = data[data["ds"] <= cut]
+    actuals = scored[(scored["ds"] > cut) & scored["y"].notna()]
     timings["load"] = time.perf_counter() - began
     log(
         f"{df['unique_id'].nunique():,} series ({population}); backtest on {len(sample):,} "
         f"sampled, {settings.train_windows} windows of {h} days, evaluation window after {cut:%Y-%m-%d}"
     )
+
+    # rare series' regression to the mean, learnt on every series at the backtest's
+    # origins (the evaluation window unseen)
+    from ml.backtest import cutoffs
+    from ml.ensemble import count_ratios
+
+    before_eval = df[df["ds"] <= cut]
+    ratios = (
+        count_ratios(
+            before_eval,
+            truth[truth["ds"] <= cut],
+            cutoffs(before_eval, h, settings.train_windows, None, "D"),
+            h,
+        )
+        if rate_floor
+        else {}
+    )
+    log(f"rare-series ratios (demand days in a year: ratio): {ratios}")
 
     candidates, sets = daily_candidates(settings.forecast_jobs)
     step = time.perf_counter()
@@ -231,6 +292,9 @@ def train(
         method=WEIGHTS_METHOD,
         shrink=WEIGHT_SHRINK,
         bias_correction=True,
+        actuals=scored[scored["ds"] <= cut],
+        rate_ratios=ratios,
+        min_weight=MIN_WEIGHT,
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model
@@ -249,15 +313,17 @@ def train(
     challenger_fc = model.assemble(wide, history, h, eval_classes)
     challenger_score = eval_score(challenger_fc, actuals, history)
     # the same ensemble without its bias correction, to check the correction out of sample
-    raw = replace(model, bias={}).assemble(wide, history, h, eval_classes)
+    raw = replace(model, bias={}, rate_ratios={}).assemble(wide, history, h, eval_classes)
+    no_floor = replace(model, rate_ratios={}).assemble(wide, history, h, eval_classes)
     wide[UNCORRECTED] = raw["yhat"].to_numpy()
+    wide[NO_FLOOR] = no_floor["yhat"].to_numpy()
     evaluation, diagnosis = evaluation_tables(
         wide,
         challenger_fc,
         actuals,
         history,
         eval_classes,
-        [*(m.alias for m in candidates), UNCORRECTED],
+        [*(m.alias for m in candidates), UNCORRECTED, NO_FLOOR],
     )
     timings["evaluate"] = time.perf_counter() - step
     # The global model was just trained on the latest sampled history: the daily run
@@ -289,6 +355,7 @@ def train(
         mlflow.log_metric("eval.rmsse.challenger", challenger_score)
         mlflow.log_text(evaluation.to_string(index=False), "evaluation_by_class.txt")
         mlflow.log_dict(dict(model.bias), "bias_correction.json")
+        mlflow.log_dict(dict(model.rate_ratios), "rate_ratios.json")
         if champion_score is not None:
             mlflow.log_metric("eval.rmsse.champion", champion_score)
         if gold_read is not None:
@@ -328,6 +395,7 @@ def train(
         evaluation,
         diagnosis,
         dict(model.bias),
+        dict(model.rate_ratios),
     )
 
 

@@ -92,13 +92,14 @@ def run_forecast(ctx: RunContext) -> int:
 
 def _load_history(settings: Settings, end: date) -> pd.DataFrame:
     """Gold demand up to ``end`` with the stockout days marked (``stock_state``) for the
-    lead-time quantiles; a lake built before ``fct_stockout_days`` existed reads as
-    recorded (the model sees ``y`` as recorded either way)."""
+    lead-time quantiles and their recorded 0 replaced by the pair's recent rate (the model
+    forecasts demand, not what stock let through; as ``nova train`` trains); a lake built
+    before ``fct_stockout_days`` existed reads as recorded."""
     from ml.data import load_gold_demand
 
     days = settings.forecast_history_days
     try:
-        return load_gold_demand(settings, end=end.isoformat(), days=days, censored="mark")
+        return load_gold_demand(settings, end=end.isoformat(), days=days, censored="impute")
     except FileNotFoundError:
         return load_gold_demand(settings, end=end.isoformat(), days=days)
 

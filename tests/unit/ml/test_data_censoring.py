@@ -60,5 +60,14 @@ def test_mark_and_missing_flag_the_stockout_days(settings: Settings) -> None:
 
 
 def test_bad_option_is_refused(settings: Settings) -> None:
-    with pytest.raises(ValueError, match="keep, mark or missing"):
+    with pytest.raises(ValueError, match="keep, mark, missing or impute"):
         load_gold_demand(settings, censored="drop")  # type: ignore[arg-type]
+
+
+def test_impute_replaces_the_stockout_day_by_the_recent_rate(settings: Settings) -> None:
+    df = load_gold_demand(settings, censored="impute")
+    # day 3 was out: the mean of days 1-2 (3 and the cut day's at-least 2); the cut day and
+    # the others keep their recorded values, which y_recorded keeps for every day
+    assert df["y"].tolist() == [3.0, 2.0, 2.5, 1.0]
+    assert df["y_recorded"].tolist() == [3.0, 2.0, 0.0, 1.0]
+    assert df["stock_state"].tolist()[1:3] == ["cut", "out"]

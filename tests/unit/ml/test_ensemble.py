@@ -115,3 +115,38 @@ def test_bias_factor_zeroes_a_bias_both_windows_show_and_ignores_awakening_serie
 def test_bias_factor_is_not_learnt_when_the_windows_disagree():
     b = bias_factors(**_biased_backtest((1.3, 0.8)))
     assert b == {"all": 1.0, "smooth": 1.0}
+
+
+def test_count_ratios_and_the_rare_series_floor_by_hand():
+    from ml.ensemble import apply_floor, count_ratios
+
+    ds = pd.date_range("2025-01-01", periods=10, freq="D")
+
+    def series(uid: str, y: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"unique_id": uid, "ds": ds, "y": y})
+
+    # a window of 6 days up to the cutoff (day 6), 4 days ahead
+    df = pd.concat(
+        [
+            # one demand day (k = 1): rate 3 / 6 = 0.5, ahead 1.0 a day
+            series("a", [0, 0, 3, 0, 0, 0, 2, 2, 0, 0]),
+            # k = 1 too: rate 6 / 6 = 1.0, ahead 2.0 a day (one day unknown: a stockout)
+            series("b", [6, 0, 0, 0, 0, 0, 2, 2, np.nan, 2]),
+            # k = 2: rate 2 / 6, ahead 0: the ratio is floored at 1 (never lowers)
+            series("c", [1, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+            # k = 6: above max_count, no ratio
+            series("d", [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+        ],
+        ignore_index=True,
+    )
+    ratios = count_ratios(
+        df.fillna(0.0), df, [ds[5]], 4, window=6, max_count=5
+    )  # (1.0 + 2.0) / (0.5 + 1.0) = 2 for k = 1
+    assert ratios == pytest.approx({"1": 2.0, "2": 1.0})
+
+    history = df[df["ds"] <= ds[5]].fillna(0.0)
+    ids = np.array(["a", "b", "c", "d"])
+    # a: 2 x 0.5 = 1.0 > 0.2; b: 2 x 1.0 = 2.0 < 2.5 kept; c: 1 x 1/3 > 0.1; d: no floor
+    got = apply_floor(np.array([0.2, 2.5, 0.1, 0.0]), ids, history, ratios)
+    # window 364 days by default: the 6 days here are all of it
+    assert got == pytest.approx([1.0, 2.5, 1 / 3, 0.0])

@@ -82,3 +82,56 @@ def test_the_tables_are_plain_json():
     )
     assert half["cov80"] is None  # no intervals for a single model: null, not NaN
     assert data["evaluation_by_stage"] and data["promoted"] is True
+
+
+def test_stockout_days_are_left_out_of_the_scores():
+    from ml.backtest import cross_validation
+    from ml.train import scored_demand
+
+    ds = pd.date_range("2026-01-01", periods=6, freq="D")
+    loaded = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": ds,
+            "y": [2.0, 2.0, 2.0, 2.0, 2.0, 4.0],  # day 4 imputed (recorded 0, no stock)
+            "y_recorded": [2.0, 2.0, 2.0, 2.0, 0.0, 4.0],
+            "stock_state": [None, None, None, None, "out", None],
+        }
+    )
+    truth = scored_demand(loaded)
+    assert truth["y"].isna().tolist() == [False] * 4 + [True, False]
+    assert truth["y"].iloc[[3, 5]].tolist() == [2.0, 4.0]
+
+    def constant(train: pd.DataFrame, h: int) -> pd.DataFrame:
+        last = train["ds"].max()
+        days = pd.date_range(last + pd.Timedelta(days=1), periods=h, freq="D")
+        return pd.DataFrame({"unique_id": "a", "ds": days, "Two": 2.0})
+
+    train = loaded[["unique_id", "ds", "y"]]
+    cv, _ = cross_validation(constant, train, h=3, n_windows=1, freq="D", actuals=truth)
+    # the window's days 3..5: the stockout day is not scored, the others as recorded
+    assert cv["ds"].dt.day.tolist() == [4, 6]
+    assert cv["y"].tolist() == [2.0, 4.0]
+    # without actuals the training values (the imputed 2.0 on day 5) are scored
+    cv, _ = cross_validation(constant, train, h=3, n_windows=1, freq="D")
+    assert cv["y"].tolist() == [2.0, 2.0, 4.0]
+
+
+def test_the_sample_moves_only_the_series_that_change_class():
+    from ml.train import stratified_sample
+
+    ids = [f"ITM-{i:05d}|DEP-A" for i in range(1000)]
+    classes = pd.DataFrame(
+        {"unique_id": ids, "demand_class": ["smooth" if i % 3 else "lumpy" for i in range(1000)]}
+    )
+    before = set(stratified_sample(classes, 50))
+    assert len(before) == 100
+    # late postings move two series from lumpy to smooth
+    moved = classes["unique_id"].isin([ids[0], ids[3]])
+    after_classes = classes.assign(demand_class=classes["demand_class"].mask(moved, "smooth"))
+    after = set(stratified_sample(after_classes, 50))
+    assert len(after) == 100
+    # at most the two moved series and the two that took or left their places differ
+    assert len(before - after) <= 2
+    assert stratified_sample(classes, 50) == stratified_sample(classes, 50)
+    assert set(stratified_sample(classes, 50, seed=1)) != before
