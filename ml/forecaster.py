@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ml.models.base import GlobalModel, LocalModel
+from ml.models.state import StatefulModel
+from ml.models.vectorized import SeriesMatrix, VectorizedModel, vectorized
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,6 +124,8 @@ class Forecaster:
         self.failures_: Counter[str] = Counter()
         self.seconds_: dict[str, float] = {}
         self.errors_: list[str] = []
+        # series per stateful model fitted because they had no usable state
+        self.refitted_: dict[str, int] = {}
 
     @property
     def aliases(self) -> list[str]:
@@ -147,6 +151,7 @@ class Forecaster:
         self.failures_ = Counter()
         self.seconds_ = {}
         self.errors_ = []
+        self.refitted_ = {}
         groups = df.groupby("unique_id", sort=True, observed=True)
         uids: list[Any] = list(groups.groups.keys())
         series = [g["y"].to_numpy(dtype=float) for _, g in groups]
@@ -164,8 +169,16 @@ class Forecaster:
             cls = classes.set_index("unique_id")["demand_class"].reindex(uids)
             allowed = [self.model_sets.get(str(c)) for c in cls]
         local = [m for m in self.models if isinstance(m, LocalModel)]
-        if local:
-            for alias, values in self._run_local(local, series, h, allowed).items():
+        fast = {m.alias: v for m in local if (v := vectorized(m)) is not None}
+        if fast:
+            for alias, values in self._run_vectorized(fast, series, h, allowed).items():
+                result[alias] = values.reshape(-1)
+        slow = [m for m in local if m.alias not in fast]
+        for model in [m for m in slow if isinstance(m, StatefulModel)]:
+            result[model.alias] = self._run_stateful(model, uids, series, h, allowed).reshape(-1)
+        slow = [m for m in slow if not isinstance(m, StatefulModel)]
+        if slow:
+            for alias, values in self._run_local(slow, series, h, allowed).items():
                 result[alias] = values.reshape(-1)
         for model in self.models:
             if isinstance(model, GlobalModel):
@@ -179,6 +192,78 @@ class Forecaster:
             for alias in self.aliases:
                 result[alias] = result[alias].clip(lower=0.0)  # NaN (not run) stays NaN
         return result[["unique_id", "ds", *self.aliases]]
+
+    def _run_vectorized(
+        self,
+        models: Mapping[str, VectorizedModel],
+        series: list[np.ndarray],
+        h: int,
+        allowed: list[frozenset[str] | None] | None,
+    ) -> dict[str, np.ndarray]:
+        """The cheap local models over all their series at once (``ml.models.vectorized``);
+        rows a model cannot forecast get the fallback, counted as failures."""
+        sm = SeriesMatrix.from_series(series)
+        backup: np.ndarray | None = None
+        out: dict[str, np.ndarray] = {}
+        for alias, model in models.items():
+            began = time.perf_counter()
+            values = np.full((len(series), h), np.nan)
+            rows = np.array(
+                [a is None or alias in a for a in (allowed or [None] * len(series))], dtype=bool
+            )
+            idx = np.flatnonzero(rows)
+            if len(idx):
+                values[idx] = model.forecast_matrix(sm.take(idx), h)
+            bad = rows & ~np.isfinite(values).all(axis=1)
+            if bad.any():
+                self.failures_[alias] += int(bad.sum())
+                if backup is None:
+                    backup = self._vectorized_fallback(sm, series, h)
+                values[bad] = backup[bad]
+            out[alias] = values
+            self.seconds_[alias] = time.perf_counter() - began
+        return out
+
+    def _run_stateful(
+        self,
+        model: StatefulModel,
+        uids: list[Any],
+        series: list[np.ndarray],
+        h: int,
+        allowed: list[frozenset[str] | None] | None,
+    ) -> np.ndarray:
+        """A model from its stored per-series state; the series without usable state are
+        fitted (``model.inner``, in the worker processes) as without state."""
+        began = time.perf_counter()
+        values = np.full((len(series), h), np.nan)
+        rows = np.flatnonzero(
+            [a is None or model.alias in a for a in (allowed or [None] * len(series))]
+        )
+        if len(rows):
+            values[rows] = model.forecast_from_state(
+                [uids[i] for i in rows], [series[i] for i in rows], h
+            )
+        missing = rows[~np.isfinite(values[rows]).all(axis=1)]
+        self.refitted_[model.alias] = len(missing)
+        seconds = time.perf_counter() - began
+        if len(missing):
+            refit = self._run_local([model.inner], [series[i] for i in missing], h, None)
+            values[missing] = refit[model.alias]
+        self.seconds_[model.alias] = self.seconds_.get(model.alias, 0.0) + seconds
+        return values
+
+    def _vectorized_fallback(
+        self, sm: SeriesMatrix, series: list[np.ndarray], h: int
+    ) -> np.ndarray:
+        fallback = vectorized(self.fallback)
+        grid = (
+            fallback.forecast_matrix(sm, h)
+            if fallback is not None
+            else np.full((len(series), h), np.nan)
+        )
+        for i in np.flatnonzero(~np.isfinite(grid).all(axis=1)):
+            grid[i] = _safe_fallback(self.fallback, series[i], h)
+        return grid
 
     def _run_local(
         self,

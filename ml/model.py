@@ -75,6 +75,10 @@ def default_candidates(
     return models
 
 
+# Fitted state older than this (days before the history's last date) is not used: the
+# series are fitted again (weekly training keeps it a week old).
+STATE_MAX_AGE_DAYS = 14
+
 BASELINES = ("Naive", "SeasonalNaive", "HistoricAverage", "WindowAverage", "Zero")
 
 
@@ -97,9 +101,44 @@ class DemandForecaster:
     info: dict[str, Any] = field(default_factory=dict)
     # multiplicative correction of the ensemble per demand class (``all`` for the others)
     bias: dict[str, float] = field(default_factory=dict)
+    # per member alias, per series: fitted state (``fit_state``), and the history's last
+    # date it was fitted on; models pickled before these existed have neither
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state_date: str | None = None
 
     def members(self, demand_class: str) -> list[str]:
         return list(self.weights.get(demand_class, self.weights["all"]))
+
+    def active_members(self, demand_class: str) -> list[str]:
+        """The members with a non-zero weight: only they change the ensemble."""
+        w = self.weights.get(demand_class, self.weights["all"])
+        return [a for a, v in w.items() if v != 0.0]
+
+    def fit_state(
+        self, df: pd.DataFrame, *, n_jobs: int = 2, classes: pd.DataFrame | None = None
+    ) -> dict[str, int]:
+        """Fit and keep each series' state of the members that support it (AutoETS), on
+        the series of the classes that give them weight, so ``predict`` forecasts them
+        without re-optimising (``ml.models.state``). Called at the end of training on the
+        whole population; returns the number of series with state per member."""
+        from ml.models.state import fit_states, supports_state
+
+        classes = classes if classes is not None else classify_frame(df)
+        by_uid = df.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True)["y"]
+        series = {str(k): v.to_numpy(dtype=float) for k, v in by_uid}
+        state: dict[str, dict[str, Any]] = {}
+        for m in self.models:
+            if not (isinstance(m, LocalModel) and supports_state(m)):
+                continue
+            used = [c for c in (*CLASSES, "all") if m.alias in self.active_members(c)]
+            if not used:
+                continue
+            cls = classes["demand_class"].where(classes["demand_class"].isin(CLASSES), "all")
+            uids = [str(u) for u in classes.loc[cls.isin(used), "unique_id"]]
+            state[m.alias] = fit_states(m, uids, [series[u] for u in uids], n_jobs=n_jobs)
+        self.state = state
+        self.state_date = str(df["ds"].max())[:10]
+        return {k: len(v) for k, v in state.items()}
 
     def predict(
         self,
@@ -108,25 +147,56 @@ class DemandForecaster:
         *,
         n_jobs: int = 2,
         classes: pd.DataFrame | None = None,
+        state_max_age_days: int = STATE_MAX_AGE_DAYS,
+        use_state: bool = True,
     ) -> pd.DataFrame:
         """``unique_id, ds, step, demand_class, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95,
-        yhat_hi_95, model_name`` for every series, ``h`` periods ahead."""
+        yhat_hi_95, model_name`` for every series, ``h`` periods ahead.
+
+        Only the members with weight run. Members with fitted state (``fit_state``) no
+        older than ``state_max_age_days`` before the history's last date forecast from it
+        (the series without state are fitted); ``use_state=False`` refits every series."""
+        from ml.models.state import with_state
+
         h = h or self.h
-        classes = classes if classes is not None else classify(df)
-        sets = {c: self.members(c) for c in (*CLASSES, "all")}
+        classes = classes if classes is not None else classify_frame(df)
+        sets = {c: self.active_members(c) for c in (*CLASSES, "all")}
         used = {a for s in sets.values() for a in s}
         models = [m for m in self.models if m.alias in used]
         for m in models:
             if hasattr(m, "n_jobs"):
                 m.n_jobs = n_jobs
+        states = self.fresh_state(df["ds"].max(), state_max_age_days) if use_state else {}
+        models = [with_state(m, states.get(m.alias)) for m in models]
         fc = Forecaster(models, self.freq, n_jobs=n_jobs, model_sets=sets)
         wide = fc.forecast(df, h, classes=classes)
+        for alias in {a for c in (*CLASSES, "all") for a in self.members(c)} - used:
+            wide[alias] = 0.0  # weight 0: its forecast does not count
         self.last_failures_ = dict(fc.failures_)
         self.last_seconds_ = dict(fc.seconds_)
-        return self.assemble(wide, df, h, classes)
+        self.last_refitted_ = dict(fc.refitted_)
+        return self.assemble(wide, df, h, classes, scales=series_scales_frame(df))
+
+    def fresh_state(self, last: Any, max_age_days: int) -> dict[str, dict[str, Any]]:
+        """The stored state if it is at most ``max_age_days`` older than ``last`` (the
+        history's last date); empty otherwise (and for models pickled before state)."""
+        import pandas as pd
+
+        state = getattr(self, "state", None) or {}
+        fitted = getattr(self, "state_date", None)
+        if not state or fitted is None:
+            return {}
+        age = (pd.Timestamp(last) - pd.Timestamp(fitted)).days
+        return state if 0 <= age <= max_age_days else {}
 
     def assemble(
-        self, wide: pd.DataFrame, df: pd.DataFrame, h: int, classes: pd.DataFrame
+        self,
+        wide: pd.DataFrame,
+        df: pd.DataFrame,
+        h: int,
+        classes: pd.DataFrame,
+        *,
+        scales: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The ensemble, its bias correction and intervals from the members' forecasts
         (``wide``: ``unique_id, ds, <aliases>``, h rows per series) and the history."""
@@ -142,7 +212,7 @@ class DemandForecaster:
         if bias:
             factor = out["demand_class"].map(bias).fillna(bias.get("all", 1.0))
             out["yhat"] = out["yhat"].to_numpy() * factor.to_numpy(dtype=float)
-        scales = series_scales(df)
+        scales = scales if scales is not None else series_scales(df)
         s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
         scale = interval_scale(
             self.interval_scale,
@@ -165,6 +235,69 @@ class DemandForecaster:
         names = {c: "+".join(self.members(c)) for c in (*CLASSES, "all")}
         out["model_name"] = out["demand_class"].map(names).fillna(names["all"])
         return out
+
+
+def _grouped(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted unique ids, group code per row, y) with rows ordered by id then date."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(df["unique_id"], sort=True)
+    order = np.lexsort((df["ds"].to_numpy(), codes))
+    if not (order[1:] > order[:-1]).all():
+        codes = codes[order]
+        y = df["y"].to_numpy(dtype=float)[order]
+    else:
+        y = df["y"].to_numpy(dtype=float)
+    return np.asarray(uniques, dtype=object), codes, y
+
+
+def classify_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``ml.classify.classify`` computed for all series at once (same table)."""
+    import pandas as pd
+
+    from ml.classify import demand_class
+
+    uids, codes, y = _grouped(df)
+    n = len(uids)
+    seen = ~np.isnan(y)
+    size = np.bincount(codes[seen], minlength=n).astype(float)
+    nz = seen & (y > 0)
+    k = np.bincount(codes[nz], minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(codes[nz], y[nz], minlength=n) / k
+        dev = (y[nz] - mean[codes[nz]]) ** 2
+        var = np.bincount(codes[nz], dev, minlength=n) / k
+        adi = np.where(k > 0, size / k, np.inf)
+        cv2 = np.where(k > 1, var / mean**2, 0.0)
+    labels = [demand_class(a, c) for a, c in zip(adi.tolist(), cv2.tolist(), strict=True)]
+    return pd.DataFrame({"unique_id": uids, "adi": adi, "cv2": cv2, "demand_class": labels})
+
+
+def series_scales_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``series_scales`` computed for all series at once (same table)."""
+    import pandas as pd
+
+    uids, codes, y = _grouped(df)
+    n = len(uids)
+    seen = ~np.isnan(y)
+    c, v = codes[seen], y[seen]
+    same = c[1:] == c[:-1]
+    d = np.diff(v)[same]
+    dc = c[1:][same]
+    count = np.bincount(c, minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.bincount(dc, d**2, minlength=n) / (count - 1)
+        mae = np.bincount(dc, np.abs(d), minlength=n) / (count - 1)
+        level = np.bincount(c, v, minlength=n) / count
+    ok = count >= 2
+    return pd.DataFrame(
+        {
+            "unique_id": uids,
+            "scale_mse": np.where(ok & (mse > 0), mse, np.nan),
+            "scale_mae": np.where(ok & (mae > 0), mae, np.nan),
+            "level": level,
+        }
+    )
 
 
 def series_scales(df: pd.DataFrame) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def run_forecast(ctx: RunContext) -> int:
         history[["unique_id", "ds", "y"]],
         settings.forecast_horizon,
         n_jobs=settings.forecast_jobs,
+        state_max_age_days=settings.forecast_state_max_age_days,
     )
     pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
     table = to_table(forecasts.merge(pairs, on="unique_id"), ctx.end, version)
