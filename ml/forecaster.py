@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.models.base import GlobalModel, LocalModel
+from ml.models.base import GlobalModel, LocalModel, grouped
 from ml.models.state import StatefulModel
 from ml.models.vectorized import SeriesMatrix, VectorizedModel, vectorized
 
@@ -147,19 +147,18 @@ class Forecaster:
 
         if h < 1:
             raise ValueError("h must be >= 1")
-        df = df.sort_values(["unique_id", "ds"], ignore_index=True)
+        g = grouped(df)
+        df = g.df  # ordered by id and date
         self.failures_ = Counter()
         self.seconds_ = {}
         self.errors_ = []
         self.refitted_ = {}
-        groups = df.groupby("unique_id", sort=True, observed=True)
-        uids: list[Any] = list(groups.groups.keys())
-        series = [g["y"].to_numpy(dtype=float) for _, g in groups]
-        lasts = groups["ds"].max()
+        uids: list[Any] = list(g.uids)
+        series = g.series()
         result = pd.DataFrame(
             {
                 "unique_id": np.repeat(np.asarray(uids, dtype=object), h),
-                "ds": np.concatenate([future_dates(lasts[u], h, self.freq) for u in uids])
+                "ds": _future_grid(g.lasts(), h, self.freq)
                 if uids
                 else np.array([], dtype="datetime64[ns]"),
             }
@@ -188,6 +187,8 @@ class Forecaster:
                 result[model.alias] = self._run_global(
                     model, df, h, result, series, X_future, keep, uids
                 )
+                if hasattr(model, "refitted_"):  # a model forecasting from stored state
+                    self.refitted_[model.alias] = int(model.refitted_)
         if self.nonnegative:
             for alias in self.aliases:
                 result[alias] = result[alias].clip(lower=0.0)  # NaN (not run) stays NaN
@@ -334,6 +335,16 @@ class Forecaster:
             values = grid.reshape(-1)
         self.seconds_[model.alias] = time.perf_counter() - began
         return values
+
+
+def _future_grid(lasts: np.ndarray, h: int, freq: str) -> np.ndarray:
+    """``future_dates`` of every series' last date, concatenated (daily: arithmetic)."""
+    if freq == "D":
+        days = np.arange(1, h + 1).astype("timedelta64[D]")
+        return (lasts.astype("datetime64[ns]")[:, None] + days[None, :]).reshape(-1)
+    import pandas as pd
+
+    return np.concatenate([future_dates(pd.Timestamp(x), h, freq) for x in lasts])
 
 
 def _chunks(n: int, parts: int) -> list[tuple[int, int]]:

@@ -115,30 +115,46 @@ class DemandForecaster:
         return [a for a, v in w.items() if v != 0.0]
 
     def fit_state(
-        self, df: pd.DataFrame, *, n_jobs: int = 2, classes: pd.DataFrame | None = None
+        self,
+        df: pd.DataFrame,
+        *,
+        n_jobs: int = 2,
+        classes: pd.DataFrame | None = None,
+        max_age_days: int = STATE_MAX_AGE_DAYS,
     ) -> dict[str, int]:
-        """Fit and keep each series' state of the members that support it (AutoETS), on
-        the series of the classes that give them weight, so ``predict`` forecasts them
-        without re-optimising (``ml.models.state``). Called at the end of training on the
-        whole population; returns the number of series with state per member."""
-        from ml.models.state import fit_states, supports_state
+        """Fit and keep each series' state of the members that keep one, on the series of
+        the classes that give them weight, so ``predict`` forecasts them without
+        re-optimising (``ml.models.state``): AutoETS's parameters, Prophet's forecast path
+        over the horizon plus ``max_age_days``. Called at the end of training on the whole
+        population; returns the number of series with state per member."""
+        from ml.models.state import fit_paths, fit_states, supports_paths, supports_state
 
         classes = classes if classes is not None else classify_frame(df)
-        by_uid = df.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True)["y"]
-        series = {str(k): v.to_numpy(dtype=float) for k, v in by_uid}
+        cls = classes["demand_class"].where(classes["demand_class"].isin(CLASSES), "all")
         state: dict[str, dict[str, Any]] = {}
+        counts: dict[str, int] = {}
         for m in self.models:
-            if not (isinstance(m, LocalModel) and supports_state(m)):
-                continue
             used = [c for c in (*CLASSES, "all") if m.alias in self.active_members(c)]
             if not used:
                 continue
-            cls = classes["demand_class"].where(classes["demand_class"].isin(CLASSES), "all")
-            uids = [str(u) for u in classes.loc[cls.isin(used), "unique_id"]]
-            state[m.alias] = fit_states(m, uids, [series[u] for u in uids], n_jobs=n_jobs)
+            uids = set(classes.loc[cls.isin(used).to_numpy(), "unique_id"].astype(str))
+            part = df[df["unique_id"].astype(str).isin(uids)]
+            if isinstance(m, LocalModel) and supports_state(m):
+                part = part.sort_values(["unique_id", "ds"])
+                groups = part.groupby("unique_id", sort=True)["y"]
+                keys = [str(k) for k in groups.groups]
+                series = [g.to_numpy(dtype=float) for _, g in groups]
+                state[m.alias] = fit_states(m, keys, series, n_jobs=n_jobs)
+                counts[m.alias] = len(state[m.alias])
+            elif supports_paths(m):
+                if hasattr(m, "n_jobs"):
+                    m.n_jobs = n_jobs
+                paths, first = fit_paths(m, part, (self.h or 1) + max_age_days, self.freq)
+                state[m.alias] = {"paths": paths, "first": first}
+                counts[m.alias] = len(paths)
         self.state = state
         self.state_date = str(df["ds"].max())[:10]
-        return {k: len(v) for k, v in state.items()}
+        return counts
 
     def predict(
         self,
@@ -175,6 +191,8 @@ class DemandForecaster:
         self.last_failures_ = dict(fc.failures_)
         self.last_seconds_ = dict(fc.seconds_)
         self.last_refitted_ = dict(fc.refitted_)
+        # whether the stored state was fresh enough to use (else every series was fitted)
+        self.last_state_used_ = bool(states)
         return self.assemble(wide, df, h, classes, scales=series_scales_frame(df))
 
     def fresh_state(self, last: Any, max_age_days: int) -> dict[str, dict[str, Any]]:
@@ -239,16 +257,10 @@ class DemandForecaster:
 
 def _grouped(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sorted unique ids, group code per row, y) with rows ordered by id then date."""
-    import pandas as pd
+    from ml.models.base import grouped
 
-    codes, uniques = pd.factorize(df["unique_id"], sort=True)
-    order = np.lexsort((df["ds"].to_numpy(), codes))
-    if not (order[1:] > order[:-1]).all():
-        codes = codes[order]
-        y = df["y"].to_numpy(dtype=float)[order]
-    else:
-        y = df["y"].to_numpy(dtype=float)
-    return np.asarray(uniques, dtype=object), codes, y
+    g = grouped(df)
+    return g.uids, g.codes, g.y
 
 
 def classify_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -269,7 +269,12 @@ def train(
     # keep one (AutoETS), on the whole population, stored with the registered model so
     # the daily forecast runs the recursions without re-optimising.
     step = time.perf_counter()
-    fitted_state = model.fit_state(df, n_jobs=settings.forecast_jobs, classes=classes)
+    fitted_state = model.fit_state(
+        df,
+        n_jobs=settings.forecast_jobs,
+        classes=classes,
+        max_age_days=settings.forecast_state_max_age_days,
+    )
     timings["state"] = time.perf_counter() - step
     log(f"per-series state fitted in {timings['state']:.0f}s: {fitted_state}")
 

@@ -19,11 +19,14 @@ import copy
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.models.base import LocalModel
+from ml.models.base import GlobalModel, LocalModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # What statsforecast's ``forward_ets`` reads from a fitted model (the rest, in-sample
 # fitted values and residuals, is 730 floats a series that forward recomputes).
@@ -131,8 +134,92 @@ class ForwardETS(StatefulModel):
         return out
 
 
-def with_state(model: Any, states: dict[str, dict[str, Any]] | None) -> Any:
-    """``model`` forecasting from ``states`` where it supports state and has some."""
-    if states and isinstance(model, LocalModel) and supports_state(model):
-        return ForwardETS(model, states)
+def with_state(model: Any, state: dict[str, Any] | None) -> Any:
+    """``model`` forecasting from its ``state`` (``fit_state``) where it has some."""
+    if not state:
+        return model
+    if isinstance(model, LocalModel) and supports_state(model):
+        return ForwardETS(model, state)
+    if supports_paths(model) and "paths" in state:
+        return StoredPaths(model, state["paths"], state["first"])
     return model
+
+
+class StoredPaths(GlobalModel):
+    """A global model (Prophet) forecasting from the paths it computed at training.
+
+    Prophet's forecast is a fixed function of its fitted parameters (piecewise trend,
+    Fourier seasonality, holidays) and the date: new observations do not move it until
+    it is fitted again. So training evaluates each series' fitted model forward over the
+    horizon plus the state's maximum age once (``fit_paths``), and the daily run reads the
+    days it needs: the forecast of the parameters fitted at training, with no Stan fit.
+    Series without a path covering the horizon (new pairs, a class change) are fitted.
+    """
+
+    def __init__(self, inner: GlobalModel, paths: dict[str, np.ndarray], first: str) -> None:
+        self.inner = inner
+        self.alias = inner.alias
+        self.paths = paths
+        self.first = first  # the date of every path's first value
+
+    def forecast(
+        self, df: pd.DataFrame, h: int, freq: str, X_future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        import pandas as pd
+
+        from ml.forecaster import future_dates
+
+        lasts = df.groupby("unique_id", sort=True)["ds"].max()
+        start = (lasts - pd.Timestamp(self.first)).dt.days.to_numpy() + 1
+        parts, missing = [], []
+        if freq != "D":
+            missing = list(lasts.index)
+        else:
+            for uid, last, offset in zip(lasts.index, lasts.to_numpy(), start, strict=True):
+                path = self.paths.get(str(uid))
+                if path is None or offset < 0 or offset + h > len(path):
+                    missing.append(uid)
+                    continue
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "unique_id": uid,
+                            "ds": future_dates(pd.Timestamp(last), h, freq),
+                            self.alias: path[offset : offset + h].astype(float),
+                        }
+                    )
+                )
+        self.refitted_ = len(missing)
+        if missing:
+            rest = df[df["unique_id"].isin(missing)]
+            parts.append(self.inner.forecast(rest, h, freq, X_future=X_future))
+        if not parts:
+            return pd.DataFrame({"unique_id": [], "ds": [], self.alias: []})
+        return pd.concat(parts, ignore_index=True)
+
+
+def supports_paths(model: Any) -> bool:
+    return isinstance(model, GlobalModel) and type(model).__name__ == "Prophet"
+
+
+def fit_paths(
+    model: GlobalModel, df: pd.DataFrame, length: int, freq: str = "D"
+) -> tuple[dict[str, np.ndarray], str]:
+    """Each series' forecast ``length`` periods past the common last date of ``df`` (the
+    paths ``StoredPaths`` reads) and the date of their first value."""
+    import pandas as pd
+
+    out = model.forecast(df, length, freq)
+    first = str(pd.Timestamp(df["ds"].max()) + pd.Timedelta(days=1))[:10]
+    paths: dict[str, np.ndarray] = {}
+    for uid, g in out.groupby("unique_id", sort=False):
+        values = g.sort_values("ds")[model.alias].to_numpy(dtype=float)
+        # only a full, finite path from the common start (series that ended earlier
+        # start elsewhere: they are fitted on the day)
+        if (
+            len(values) == length
+            and np.all(np.isfinite(values))
+            and str(g["ds"].min())[:10] == first
+        ):
+            paths[str(uid)] = values
+    return paths, first
