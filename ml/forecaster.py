@@ -173,8 +173,9 @@ class Forecaster:
             for alias, values in self._run_vectorized(fast, series, h, allowed).items():
                 result[alias] = values.reshape(-1)
         slow = [m for m in local if m.alias not in fast]
-        for model in [m for m in slow if isinstance(m, StatefulModel)]:
-            result[model.alias] = self._run_stateful(model, uids, series, h, allowed).reshape(-1)
+        for stateful in [m for m in slow if isinstance(m, StatefulModel)]:
+            values = self._run_stateful(stateful, uids, series, h, allowed)
+            result[stateful.alias] = values.reshape(-1)
         slow = [m for m in slow if not isinstance(m, StatefulModel)]
         if slow:
             for alias, values in self._run_local(slow, series, h, allowed).items():

@@ -116,28 +116,30 @@ def _write_lead_time_quantiles(ctx: RunContext, table: pa.Table, history: pd.Dat
 
 
 def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     assert isinstance(frame, pd.DataFrame)
-    out = pd.DataFrame(
-        {
-            "forecast_date": forecast_date,
-            "unique_id": frame["unique_id"].astype(str),
-            "item_id": frame["item_id"].astype(str),
-            "depot_id": frame["depot_id"].astype(str),
-            "target_date": pd.to_datetime(frame["ds"]).dt.date,
-            "horizon_day": frame["step"].astype("int32"),
-            "yhat": frame["yhat"].astype(float),
-            "yhat_lo_80": frame["yhat_lo_80"].astype(float),
-            "yhat_hi_80": frame["yhat_hi_80"].astype(float),
-            "yhat_lo_95": frame["yhat_lo_95"].astype(float),
-            "yhat_hi_95": frame["yhat_hi_95"].astype(float),
-            "demand_class": frame["demand_class"].astype(str),
-            "model_name": frame["model_name"].astype(str),
-            "model_version": version,
-        }
-    )
+    n = len(frame)
+    # arrow arrays straight from numpy: pandas' .dt.date makes a Python object a row
+    days = pa.array(frame["ds"].to_numpy(dtype="datetime64[D]"), type=pa.date32())
+    columns = {
+        "forecast_date": pa.array(np.full(n, np.datetime64(forecast_date, "D")), pa.date32()),
+        "unique_id": frame["unique_id"].astype(str),
+        "item_id": frame["item_id"].astype(str),
+        "depot_id": frame["depot_id"].astype(str),
+        "target_date": days,
+        "horizon_day": frame["step"].to_numpy(dtype="int32"),
+        "yhat": frame["yhat"].to_numpy(dtype=float),
+        "yhat_lo_80": frame["yhat_lo_80"].to_numpy(dtype=float),
+        "yhat_hi_80": frame["yhat_hi_80"].to_numpy(dtype=float),
+        "yhat_lo_95": frame["yhat_lo_95"].to_numpy(dtype=float),
+        "yhat_hi_95": frame["yhat_hi_95"].to_numpy(dtype=float),
+        "demand_class": frame["demand_class"].astype(str),
+        "model_name": frame["model_name"].astype(str),
+        "model_version": np.full(n, version, dtype=object),
+    }
     schema = pa.schema(
         [
             ("forecast_date", pa.date32()),
@@ -156,7 +158,9 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
             ("model_version", pa.string()),
         ]
     )
-    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+    return pa.Table.from_arrays(
+        [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema
+    )
 
 
 def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Settings) -> None:

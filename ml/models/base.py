@@ -140,4 +140,5 @@ def history_matrix(
     m = np.full((len(g.uids), t_hist + extra), np.nan)
     m[g.codes, col] = g.y
     ends = col[g.starts + g.lengths - 1] if len(g.starts) else np.zeros(0, dtype=np.int64)
-    return g.uids, m, calendar.append(future), ends, t_hist
+    dates = pd.DatetimeIndex(calendar.append(future))
+    return g.uids, m, dates, np.asarray(ends), t_hist

@@ -81,8 +81,6 @@ class LightGBMGlobal(GlobalModel):
         import lightgbm as lgb
         import pandas as pd
 
-        from ml.forecaster import pandas_freq
-
         key = freq if freq in DEFAULT_LAGS else "D"
         lags = self.lags or DEFAULT_LAGS[key]
         windows = self.windows or DEFAULT_WINDOWS[key]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.models.base import GlobalModel, LocalModel
+from ml.models.base import GlobalModel, LocalModel, grouped
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,28 +167,31 @@ class StoredPaths(GlobalModel):
     ) -> pd.DataFrame:
         import pandas as pd
 
-        from ml.forecaster import future_dates
-
-        lasts = df.groupby("unique_id", sort=True)["ds"].max()
-        start = (lasts - pd.Timestamp(self.first)).dt.days.to_numpy() + 1
+        g = grouped(df)
+        lasts = g.lasts().astype("datetime64[ns]")
+        start = (lasts - np.datetime64(pd.Timestamp(self.first))) // np.timedelta64(1, "D") + 1
         parts, missing = [], []
-        if freq != "D":
-            missing = list(lasts.index)
-        else:
-            for uid, last, offset in zip(lasts.index, lasts.to_numpy(), start, strict=True):
-                path = self.paths.get(str(uid))
-                if path is None or offset < 0 or offset + h > len(path):
-                    missing.append(uid)
-                    continue
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "unique_id": uid,
-                            "ds": future_dates(pd.Timestamp(last), h, freq),
-                            self.alias: path[offset : offset + h].astype(float),
-                        }
-                    )
+        rows, values = [], []
+        for i, uid in enumerate(g.uids):
+            path = self.paths.get(str(uid))
+            offset = int(start[i])
+            if freq != "D" or path is None or offset < 0 or offset + h > len(path):
+                missing.append(uid)
+                continue
+            rows.append(i)
+            values.append(path[offset : offset + h])
+        if rows:
+            take = np.asarray(rows)
+            days = np.arange(1, h + 1).astype("timedelta64[D]")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": np.repeat(g.uids[take], h),
+                        "ds": (lasts[take][:, None] + days[None, :]).reshape(-1),
+                        self.alias: np.concatenate(values).astype(float),
+                    }
                 )
+            )
         self.refitted_ = len(missing)
         if missing:
             rest = df[df["unique_id"].isin(missing)]

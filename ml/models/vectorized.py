@@ -32,6 +32,7 @@ import numpy as np
 
 from ml.models.base import LocalModel
 
+
 @dataclass
 class SeriesMatrix:
     """Right-aligned histories: ``values[i, T - lengths[i]:]`` is series i, NaN before."""
@@ -197,7 +198,7 @@ class VCroston(VectorizedModel):
         demand = np.nan_to_num(x, nan=0.0) > 0
         size, count = ses(x, demand, 0.1)
         # interval before each demand, counted from the series' start
-        n, width = x.shape
+        width = x.shape[1]
         gaps = np.full_like(x, np.nan)
         last = (width - sm.lengths - 1).astype(float)
         for t in range(width):
@@ -275,8 +276,8 @@ class VIMAPA(VectorizedModel):
 def vectorized(model: Any) -> VectorizedModel | None:
     """The vectorized twin of a local model (ours, or one unpickled from an older
     registered version: a statsforecast model in our adapter), or None."""
-    from ml.models.baselines import Zero, _ShortSafe
     from ml.models.base import StatsforecastModel
+    from ml.models.baselines import Zero, _ShortSafe
 
     if isinstance(model, VectorizedModel):
         return model

@@ -92,7 +92,9 @@ def test_rolling_features_equal_the_direct_ones() -> None:
     z = np.full((n, t_hist + h), np.nan)
     for i in range(n):
         start = int(rng.integers(0, 450))
-        z[i, start:t_hist] = (rng.random(t_hist - start) < 0.3) * rng.gamma(2.0, 1.0, t_hist - start)
+        z[i, start:t_hist] = (rng.random(t_hist - start) < 0.3) * rng.gamma(
+            2.0, 1.0, t_hist - start
+        )
     cal = np.zeros((t_hist + h, 1))
     ex = np.zeros((0, n, t_hist + h))
     scale = np.ones(n)
@@ -147,3 +149,44 @@ def test_model_pickled_before_state_still_predicts() -> None:
     out = old.predict(df, H, n_jobs=1)
     assert len(out) == 3 * H and np.isfinite(out["yhat"]).all()
     assert set(classify(df)["unique_id"]) == set(out["unique_id"])
+
+
+def test_aligned_assemble_equals_the_merging_one() -> None:
+    """The forecaster's rows in the classes' order skip the merges, with the same result."""
+    from ml.forecaster import Forecaster
+    from ml.model import classify_frame, series_scales_frame
+    from ml.models.baselines import Naive
+
+    rng = np.random.default_rng(0)
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i:02d}",
+                    "ds": pd.date_range("2025-01-01", periods=60),
+                    "y": (rng.random(60) < rng.uniform(0.1, 1)) * rng.poisson(4, 60).astype(float),
+                }
+            )
+            for i in range(40)
+        ],
+        ignore_index=True,
+    )
+    model = DemandForecaster(
+        freq="D",
+        h=H,
+        models=[WindowAverage(7), Naive()],
+        model_sets={},
+        weights={"all": {"WindowAverage": 0.6, "Naive": 0.4}, "smooth": {"WindowAverage": 0.9}},
+        intervals={"smooth": {"80": [-1.0, 1.2]}, "all": {"80": [-0.5, 0.7]}},
+        edges=[H],
+        levels=(80,),
+        bias={"all": 1.1, "smooth": 0.9},
+    )
+    classes = classify_frame(df)
+    assert set(classes["demand_class"]) == {"smooth", "intermittent"}
+    wide = Forecaster(model.models, "D").forecast(df, H)
+    scales = series_scales_frame(df)
+    aligned = model.assemble(wide, df, H, classes, scales=scales)
+    shuffled = classes.sample(frac=1, random_state=2)  # not aligned: merged
+    merged = model.assemble(wide, df, H, shuffled, scales=scales)
+    pd.testing.assert_frame_equal(aligned, merged, check_dtype=False, rtol=1e-12)

@@ -10,7 +10,7 @@ from ml.classify import classify
 from ml.forecaster import Forecaster
 from ml.model import cheap_candidates, classify_frame, series_scales, series_scales_frame
 from ml.models.base import LocalModel
-from ml.models.vectorized import SeriesMatrix, VCroston, VTSB, vectorized
+from ml.models.vectorized import VTSB, SeriesMatrix, VCroston, vectorized
 
 H = 6
 
@@ -69,7 +69,9 @@ def test_forecaster_vectorized_path_equals_per_series_path() -> None:
     """Through the forecaster (model sets, fallback for short series, clipping)."""
     series = _hand_made()
     frames = [
-        pd.DataFrame({"unique_id": f"s{i:03d}", "ds": pd.date_range("2025-01-01", periods=len(y)), "y": y})
+        pd.DataFrame(
+            {"unique_id": f"s{i:03d}", "ds": pd.date_range("2025-01-01", periods=len(y)), "y": y}
+        )
         for i, y in enumerate(series)
     ]
     df = pd.concat(frames, ignore_index=True)
@@ -96,7 +98,13 @@ def test_classify_and_scales_frames_equal_the_per_series_ones() -> None:
     series = _hand_made()
     df = pd.concat(
         [
-            pd.DataFrame({"unique_id": f"s{i:03d}", "ds": pd.date_range("2025-01-01", periods=len(y)), "y": y})
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i:03d}",
+                    "ds": pd.date_range("2025-01-01", periods=len(y)),
+                    "y": y,
+                }
+            )
             for i, y in enumerate(series)
         ],
         ignore_index=True,
