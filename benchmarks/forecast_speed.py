@@ -32,7 +32,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from backend.pipeline.forecast import _load_history, to_table
+    from backend.pipeline.forecast import _load_history, to_table, with_pairs
     from backend.settings import get_settings
     from ml import lead_time_reorder, registry
     from ml.classify import CLASSES
@@ -70,8 +70,7 @@ def main() -> None:
         state_max_age_days=settings.forecast_state_max_age_days,
     )
     lap("forecast (from state)")
-    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
-    table = to_table(fc.merge(pairs, on="unique_id"), run_date, version)
+    table = to_table(with_pairs(fc, history), run_date, version)
     lap("output table")
     with tempfile.TemporaryDirectory() as tmp:
         write_deltalake(tmp, table, mode="overwrite", partition_by=["forecast_date"])
@@ -99,9 +98,7 @@ def main() -> None:
         per_model.add_row(alias, f"{runs:,}", f"{secs:.2f}", f"{runs / secs:,.0f}" if secs else "-")
     console.print(per_model)
     inside = getattr(model, "last_parts_", {})
-    console.print(
-        "forecast, inside: " + ", ".join(f"{k} {v:.2f}s" for k, v in inside.items())
-    )
+    console.print("forecast, inside: " + ", ".join(f"{k} {v:.2f}s" for k, v in inside.items()))
     steps = Table("part", "seconds", title="Forecast step, part by part (fresh process)")
     for name, secs in parts.items():
         steps.add_row(name, f"{secs:.2f}")
@@ -122,6 +119,8 @@ def main() -> None:
         )
     if model.last_failures_:
         console.print(f"fallback used: {model.last_failures_}")
+    for error in getattr(model, "last_errors_", []):
+        console.print(f"model error: {error}")
     status = "met" if step_seconds <= TARGET_SECONDS else "not met"
     console.print(
         f"targets: {status}: forecast step {step_seconds:.1f}s (target <= {TARGET_SECONDS:.0f} s)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +51,7 @@ def load_gold_demand(
     end: str | None = None,
     days: int | None = None,
     censored: Censored = "keep",
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Daily demand per item x depot from gold ``fct_daily_demand``, as a long table with
     ``unique_id = item_id|depot_id``, ``item_id``, ``depot_id``, ``ds``, ``y``.
@@ -64,6 +65,10 @@ def load_gold_demand(
     null); ``missing`` also sets ``y`` to NaN on ``out`` days (the demand is unknown, not
     zero), for models and estimates that skip missing values (``ml.censoring`` treats
     ``cut`` days as at-least values).
+
+    ``categorical`` returns ``unique_id``, ``item_id`` and ``depot_id`` as pandas
+    categoricals with sorted categories (DuckDB enums): the same values, without 9M
+    Python strings per column (a third of the daily forecast step's time).
     """
     if censored not in ("keep", "mark", "missing"):
         raise ValueError(f"censored must be keep, mark or missing, not {censored!r}")
@@ -83,13 +88,52 @@ def load_gold_demand(
         if last is None:
             raise ValueError("gold fct_daily_demand is empty")
     first = last - timedelta(days=days - 1) if days else date(1900, 1, 1)
-    select = """
-        select d.item_id || '|' || d.depot_id as unique_id, d.item_id, d.depot_id,
-               cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{state}
-        from delta_scan(?) as d{join}
+    pair, item, depot = "varchar", "varchar", "varchar"
+    enums: list[str] = []
+    if categorical:
+        import uuid
+
+        tag = uuid.uuid4().hex[:12]
+        for name, expr in (
+            ("pair", "item_id || '|' || depot_id"),
+            ("item", "item_id"),
+            ("depot", "depot_id"),
+        ):
+            enum = f"nova_{name}_{tag}"
+            conn.execute(
+                f"create type {enum} as enum (select distinct {expr} from delta_scan(?) "
+                "where demand_date between ? and ? and item_id is not null "
+                f"and depot_id is not null order by 1)",
+                [uri, first, last],
+            )
+            enums.append(enum)
+        pair, item, depot = enums
+    select = f"""
+        select cast(d.item_id || '|' || d.depot_id as {pair}) as unique_id,
+               cast(d.item_id as {item}) as item_id, cast(d.depot_id as {depot}) as depot_id,
+               cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{{state}}
+        from delta_scan(?) as d{{join}}
         where d.demand_date between ? and ?
         order by unique_id, ds
     """
+    try:
+        return _read_demand(conn, select, censored, settings, uri, first, last)
+    finally:
+        for enum in enums:
+            conn.execute(f"drop type if exists {enum}")
+
+
+def _read_demand(
+    conn: Any,
+    select: str,
+    censored: Censored,
+    settings: Settings,
+    uri: str,
+    first: Any,
+    last: Any,
+) -> pd.DataFrame:
+    from backend.lake import delta
+
     if censored == "keep":
         return conn.execute(select.format(state="", join=""), [uri, first, last]).df()
     stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)

@@ -316,15 +316,32 @@ class Forecaster:
         keep: np.ndarray,
         uids: list[Any],
     ) -> np.ndarray:
+        import pandas as pd
+
         began = time.perf_counter()
         values = np.full(len(frame), np.nan)
         if not keep.any():
             return values
         try:
-            subset = df if keep.all() else df[df["unique_id"].isin(np.asarray(uids)[keep])]
+            if keep.all():
+                subset = df
+            else:
+                subset = df[keep[grouped(df).codes]].reset_index(drop=True)
+                if isinstance(subset["unique_id"].dtype, pd.CategoricalDtype):
+                    # the models group by id: no empty groups for the series left out
+                    ids = subset["unique_id"].cat.remove_unused_categories()
+                    subset = subset.assign(unique_id=ids)
             out = model.forecast(subset, h, self.freq, X_future=X_future)
-            merged = frame[["unique_id", "ds"]].merge(out, on=["unique_id", "ds"], how="left")
-            values = merged[model.alias].to_numpy(dtype=float)
+            rows = np.flatnonzero(np.repeat(keep, h))
+            if (
+                len(out) == len(rows)
+                and (out["unique_id"].to_numpy() == frame["unique_id"].to_numpy()[rows]).all()
+                and (out["ds"].to_numpy() == frame["ds"].to_numpy()[rows]).all()
+            ):  # the model's rows in the frame's order: no merge on 1M keys
+                values[rows] = out[model.alias].to_numpy(dtype=float)
+            else:
+                merged = frame[["unique_id", "ds"]].merge(out, on=["unique_id", "ds"], how="left")
+                values = merged[model.alias].to_numpy(dtype=float)
         except Exception as exc:
             self.errors_.append(f"{model.alias}: {type(exc).__name__}: {exc}")
         bad = ~np.isfinite(values.reshape(-1, h)).all(axis=1) & keep

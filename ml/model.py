@@ -193,6 +193,7 @@ class DemandForecaster:
         self.last_failures_ = dict(fc.failures_)
         self.last_seconds_ = dict(fc.seconds_)
         self.last_refitted_ = dict(fc.refitted_)
+        self.last_errors_ = list(fc.errors_)
         # whether the stored state was fresh enough to use (else every series was fitted)
         self.last_state_used_ = bool(states)
         forecast = time.perf_counter()
@@ -264,7 +265,6 @@ class DemandForecaster:
         names = {c: "+".join(self.members(c)) for c in (*CLASSES, "all")}
         out["model_name"] = out["demand_class"].map(names).fillna(names["all"])
         return out
-
 
     def _assemble_aligned(
         self, wide: pd.DataFrame, h: int, classes: pd.DataFrame, scales: pd.DataFrame

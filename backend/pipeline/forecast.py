@@ -78,8 +78,7 @@ def run_forecast(ctx: RunContext) -> int:
         n_jobs=settings.forecast_jobs,
         state_max_age_days=settings.forecast_state_max_age_days,
     )
-    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
-    table = to_table(forecasts.merge(pairs, on="unique_id"), ctx.end, version)
+    table = to_table(with_pairs(forecasts, history), ctx.end, version)
     write_forecasts(forecasts_uri(ctx), table, ctx.end, ctx.settings)
     stats = ctx.report.table("ml.ml_forecasts")
     stats.rows_read = len(history)
@@ -91,6 +90,20 @@ def run_forecast(ctx: RunContext) -> int:
     return table.num_rows
 
 
+def with_pairs(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """``forecasts`` with each series' ``item_id`` and ``depot_id`` from the history."""
+    import pandas as pd
+
+    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
+    pairs = pairs.astype(str)
+    at = pd.Index(pairs["unique_id"]).get_indexer(forecasts["unique_id"].astype(str))
+    keep = at >= 0  # as the inner merge did: a series without a pair is left out
+    out = forecasts[keep].reset_index(drop=True)
+    out["item_id"] = pairs["item_id"].to_numpy()[at[keep]]
+    out["depot_id"] = pairs["depot_id"].to_numpy()[at[keep]]
+    return out
+
+
 def _load_history(settings: Settings, end: date) -> pd.DataFrame:
     """Gold demand up to ``end`` with the stockout days marked (``stock_state``) for the
     lead-time quantiles; a lake built before ``fct_stockout_days`` existed reads as
@@ -99,9 +112,11 @@ def _load_history(settings: Settings, end: date) -> pd.DataFrame:
 
     days = settings.forecast_history_days
     try:
-        return load_gold_demand(settings, end=end.isoformat(), days=days, censored="mark")
+        return load_gold_demand(
+            settings, end=end.isoformat(), days=days, censored="mark", categorical=True
+        )
     except FileNotFoundError:
-        return load_gold_demand(settings, end=end.isoformat(), days=days)
+        return load_gold_demand(settings, end=end.isoformat(), days=days, categorical=True)
 
 
 def _write_lead_time_quantiles(ctx: RunContext, table: pa.Table, history: pd.DataFrame) -> None:

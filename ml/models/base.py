@@ -63,7 +63,18 @@ class Grouped:
     forecaster, the classification and the global models' matrices."""
 
     def __init__(self, df: pd.DataFrame) -> None:
-        ids = df["unique_id"].to_numpy()
+        import pandas as pd
+
+        column = df["unique_id"]
+        if isinstance(column.dtype, pd.CategoricalDtype) and (
+            column.cat.categories.is_monotonic_increasing
+        ):
+            # sorted categories (the gold reader's): compare integer codes, not strings
+            ids = column.cat.codes.to_numpy()
+            labels = np.asarray(column.cat.categories, dtype=object)
+        else:
+            ids = column.to_numpy()
+            labels = None
         ds = df["ds"].to_numpy()
         change = np.ones(len(ids), dtype=bool)
         if len(ids) > 1:
@@ -74,13 +85,13 @@ class Grouped:
         # strictly increase; else sort once
         if len(keys) > 1 and not (keys[1:] > keys[:-1]).all():
             df = df.sort_values(["unique_id", "ds"], ignore_index=True)
-            ids, ds = df["unique_id"].to_numpy(), df["ds"].to_numpy()
+            ids, ds, labels = df["unique_id"].to_numpy(), df["ds"].to_numpy(), None
             change = np.ones(len(ids), dtype=bool)
             change[1:] = ids[1:] != ids[:-1]
             starts = np.flatnonzero(change)
             keys = ids[starts]
         self.df = df
-        self.uids = keys
+        self.uids = labels[keys] if labels is not None else keys
         self.starts = starts
         self.lengths = np.diff(np.append(starts, len(ids)))
         self.codes = np.repeat(np.arange(len(starts)), self.lengths)

@@ -195,6 +195,8 @@ class StoredPaths(GlobalModel):
         self.refitted_ = len(missing)
         if missing:
             rest = df[df["unique_id"].isin(missing)]
+            # plain ids: a categorical's unused categories would be empty groups there
+            rest = rest.assign(unique_id=rest["unique_id"].astype(str))
             parts.append(self.inner.forecast(rest, h, freq, X_future=X_future))
         if not parts:
             return pd.DataFrame({"unique_id": [], "ds": [], self.alias: []})

@@ -190,3 +190,26 @@ def test_aligned_assemble_equals_the_merging_one() -> None:
     shuffled = classes.sample(frac=1, random_state=2)  # not aligned: merged
     merged = model.assemble(wide, df, H, shuffled, scales=scales)
     pd.testing.assert_frame_equal(aligned, merged, check_dtype=False, rtol=1e-12)
+
+
+def test_categorical_history_forecasts_as_the_plain_one() -> None:
+    """The daily reader gives ids as categoricals; a model fitted on a subset of series
+    (a class) must not see the other categories as empty series."""
+    from ml.forecaster import Forecaster
+
+    df = _frame(4, 60)
+    cat = df.assign(unique_id=pd.Categorical(df["unique_id"], categories=["s0", "s1", "s2", "s3"]))
+    classes = pd.DataFrame(
+        {"unique_id": ["s0", "s1", "s2", "s3"], "demand_class": ["smooth", "lumpy"] * 2}
+    )
+    prophet = Prophet()
+    paths, first = fit_paths(prophet, df[df["unique_id"] == "s0"], H + 2)
+    sets = {"smooth": ["Prophet", "WindowAverage"], "lumpy": ["WindowAverage"]}
+    models = [StoredPaths(prophet, paths, first), WindowAverage(7)]
+    plain_fc = Forecaster(models, "D", model_sets=sets)
+    plain = plain_fc.forecast(df, H, classes=classes)
+    cat_fc = Forecaster(models, "D", model_sets=sets)
+    got = cat_fc.forecast(cat, H, classes=classes)
+    pd.testing.assert_frame_equal(got, plain)
+    assert not cat_fc.errors_ and not cat_fc.failures_
+    assert cat_fc.refitted_ == {"Prophet": 1}  # s2 had no path: fitted
