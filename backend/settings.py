@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Training keeps the ensemble's estimated daily local-model time under this.",
     )
+    forecast_state_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        description="The daily forecast uses the per-series model state fitted by `nova train` "
+        "while it is at most this many days old; older, every series is fitted again.",
+    )
     train_sample_per_class: int = Field(
         default=100, ge=10, description="Series per demand class in `nova train`'s backtest."
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +51,7 @@ def load_gold_demand(
     end: str | None = None,
     days: int | None = None,
     censored: Censored = "keep",
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Daily demand per item x depot from gold ``fct_daily_demand``, as a long table with
     ``unique_id = item_id|depot_id``, ``item_id``, ``depot_id``, ``ds``, ``y``.
@@ -66,6 +67,10 @@ def load_gold_demand(
     ``cut`` days as at-least values); ``impute`` marks and sets ``y`` on ``out`` days to
     the pair's recent rate on days with stock (``ml.censoring.impute_stockouts``: what the
     forecaster trains and forecasts on), keeping the recorded value in ``y_recorded``.
+
+    ``categorical`` returns ``unique_id``, ``item_id`` and ``depot_id`` as pandas
+    categoricals with sorted categories (DuckDB enums): the same values, without 9M
+    Python strings per column (a third of the daily forecast step's time).
     """
     if censored not in ("keep", "mark", "missing", "impute"):
         raise ValueError(f"censored must be keep, mark, missing or impute, not {censored!r}")
@@ -85,43 +90,88 @@ def load_gold_demand(
         if last is None:
             raise ValueError("gold fct_daily_demand is empty")
     first = last - timedelta(days=days - 1) if days else date(1900, 1, 1)
-    df = conn.execute(
-        """
-        select item_id || '|' || depot_id as unique_id, item_id, depot_id,
-               cast(demand_date as timestamp) as ds, cast(demand_qty as double) as y
-        from delta_scan(?)
-        where demand_date between ? and ?
+    pair, item, depot = "varchar", "varchar", "varchar"
+    enums: list[str] = []
+    if categorical:
+        import uuid
+
+        tag = uuid.uuid4().hex[:12]
+        for name, expr in (
+            ("pair", "item_id || '|' || depot_id"),
+            ("item", "item_id"),
+            ("depot", "depot_id"),
+        ):
+            enum = f"nova_{name}_{tag}"
+            conn.execute(
+                f"create type {enum} as enum (select distinct {expr} from delta_scan(?) "
+                "where demand_date between ? and ? and item_id is not null "
+                f"and depot_id is not null order by 1)",
+                [uri, first, last],
+            )
+            enums.append(enum)
+        pair, item, depot = enums
+    select = f"""
+        select cast(d.item_id || '|' || d.depot_id as {pair}) as unique_id,
+               cast(d.item_id as {item}) as item_id, cast(d.depot_id as {depot}) as depot_id,
+               cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{{state}}
+        from delta_scan(?) as d{{join}}
+        where d.demand_date between ? and ?
         order by unique_id, ds
-        """,
-        [uri, first, last],
-    ).df()
+    """
+    try:
+        return _read_demand(conn, select, censored, settings, uri, first, last)
+    finally:
+        for enum in enums:
+            conn.execute(f"drop type if exists {enum}")
+
+
+def _read_demand(
+    conn: Any,
+    select: str,
+    censored: Censored,
+    settings: Settings,
+    uri: str,
+    first: Any,
+    last: Any,
+) -> pd.DataFrame:
+    from backend.lake import delta
+
     if censored == "keep":
-        return df
+        return conn.execute(select.format(state="", join=""), [uri, first, last]).df()
     stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
     if not delta.table_exists(stock_uri, settings):
         raise FileNotFoundError(
             f"no gold fct_stockout_days at {stock_uri}: run the pipeline's transform step "
             "first, or load with censored='keep'"
         )
-    states = conn.execute(
-        """
-        select item_id || '|' || depot_id as unique_id, cast(stock_date as timestamp) as ds,
-               stock_state
-        from delta_scan(?)
-        where stock_date between ? and ?
-        """,
-        [stock_uri, first, last],
+    # the stock states joined in DuckDB: a pandas merge of 9M rows on string keys cost
+    # about as much as the read itself
+    join = """
+        left join (
+            select item_id, depot_id, stock_date, stock_state from delta_scan(?)
+            where stock_date between ? and ?
+        ) as s
+        on s.item_id = d.item_id and s.depot_id = d.depot_id and s.stock_date = d.demand_date
+    """
+    df = conn.execute(
+        select.format(state=", s.stock_state", join=join),
+        [uri, stock_uri, first, last, first, last],
     ).df()
-    df = df.merge(states, on=["unique_id", "ds"], how="left")
     if censored == "missing":
         df.loc[df["stock_state"] == "out", "y"] = float("nan")
     elif censored == "impute":
+        import numpy as np
+        import pandas as pd
+
         from ml.censoring import impute_stockouts
 
         # the query orders rows by series and day, as impute_stockouts needs
         df["y_recorded"] = df["y"]
+        ids = df["unique_id"]
+        # integer codes of a categorical id: the same runs, without comparing 9M strings
+        codes = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else ids
         df["y"] = impute_stockouts(
-            df["unique_id"].to_numpy(), df["y"].to_numpy(), (df["stock_state"] == "out").to_numpy()
+            np.asarray(codes), df["y"].to_numpy(), (df["stock_state"] == "out").to_numpy()
         )
     return df
 

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.models.base import GlobalModel, LocalModel
+from ml.models.base import GlobalModel, LocalModel, grouped
+from ml.models.state import StatefulModel
+from ml.models.vectorized import SeriesMatrix, VectorizedModel, vectorized
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,6 +124,8 @@ class Forecaster:
         self.failures_: Counter[str] = Counter()
         self.seconds_: dict[str, float] = {}
         self.errors_: list[str] = []
+        # series per stateful model fitted because they had no usable state
+        self.refitted_: dict[str, int] = {}
 
     @property
     def aliases(self) -> list[str]:
@@ -143,18 +147,18 @@ class Forecaster:
 
         if h < 1:
             raise ValueError("h must be >= 1")
-        df = df.sort_values(["unique_id", "ds"], ignore_index=True)
+        g = grouped(df)
+        df = g.df  # ordered by id and date
         self.failures_ = Counter()
         self.seconds_ = {}
         self.errors_ = []
-        groups = df.groupby("unique_id", sort=True, observed=True)
-        uids: list[Any] = list(groups.groups.keys())
-        series = [g["y"].to_numpy(dtype=float) for _, g in groups]
-        lasts = groups["ds"].max()
+        self.refitted_ = {}
+        uids: list[Any] = list(g.uids)
+        series = g.series()
         result = pd.DataFrame(
             {
                 "unique_id": np.repeat(np.asarray(uids, dtype=object), h),
-                "ds": np.concatenate([future_dates(lasts[u], h, self.freq) for u in uids])
+                "ds": _future_grid(g.lasts(), h, self.freq)
                 if uids
                 else np.array([], dtype="datetime64[ns]"),
             }
@@ -164,8 +168,17 @@ class Forecaster:
             cls = classes.set_index("unique_id")["demand_class"].reindex(uids)
             allowed = [self.model_sets.get(str(c)) for c in cls]
         local = [m for m in self.models if isinstance(m, LocalModel)]
-        if local:
-            for alias, values in self._run_local(local, series, h, allowed).items():
+        fast = {m.alias: v for m in local if (v := vectorized(m)) is not None}
+        if fast:
+            for alias, values in self._run_vectorized(fast, series, h, allowed).items():
+                result[alias] = values.reshape(-1)
+        slow = [m for m in local if m.alias not in fast]
+        for stateful in [m for m in slow if isinstance(m, StatefulModel)]:
+            values = self._run_stateful(stateful, uids, series, h, allowed)
+            result[stateful.alias] = values.reshape(-1)
+        slow = [m for m in slow if not isinstance(m, StatefulModel)]
+        if slow:
+            for alias, values in self._run_local(slow, series, h, allowed).items():
                 result[alias] = values.reshape(-1)
         for model in self.models:
             if isinstance(model, GlobalModel):
@@ -175,10 +188,84 @@ class Forecaster:
                 result[model.alias] = self._run_global(
                     model, df, h, result, series, X_future, keep, uids
                 )
+                if hasattr(model, "refitted_"):  # a model forecasting from stored state
+                    self.refitted_[model.alias] = int(model.refitted_)
         if self.nonnegative:
             for alias in self.aliases:
                 result[alias] = result[alias].clip(lower=0.0)  # NaN (not run) stays NaN
         return result[["unique_id", "ds", *self.aliases]]
+
+    def _run_vectorized(
+        self,
+        models: Mapping[str, VectorizedModel],
+        series: list[np.ndarray],
+        h: int,
+        allowed: list[frozenset[str] | None] | None,
+    ) -> dict[str, np.ndarray]:
+        """The cheap local models over all their series at once (``ml.models.vectorized``);
+        rows a model cannot forecast get the fallback, counted as failures."""
+        sm = SeriesMatrix.from_series(series)
+        backup: np.ndarray | None = None
+        out: dict[str, np.ndarray] = {}
+        for alias, model in models.items():
+            began = time.perf_counter()
+            values = np.full((len(series), h), np.nan)
+            rows = np.array(
+                [a is None or alias in a for a in (allowed or [None] * len(series))], dtype=bool
+            )
+            idx = np.flatnonzero(rows)
+            if len(idx):
+                values[idx] = model.forecast_matrix(sm.take(idx), h)
+            bad = rows & ~np.isfinite(values).all(axis=1)
+            if bad.any():
+                self.failures_[alias] += int(bad.sum())
+                if backup is None:
+                    backup = self._vectorized_fallback(sm, series, h)
+                values[bad] = backup[bad]
+            out[alias] = values
+            self.seconds_[alias] = time.perf_counter() - began
+        return out
+
+    def _run_stateful(
+        self,
+        model: StatefulModel,
+        uids: list[Any],
+        series: list[np.ndarray],
+        h: int,
+        allowed: list[frozenset[str] | None] | None,
+    ) -> np.ndarray:
+        """A model from its stored per-series state; the series without usable state are
+        fitted (``model.inner``, in the worker processes) as without state."""
+        began = time.perf_counter()
+        values = np.full((len(series), h), np.nan)
+        rows = np.flatnonzero(
+            [a is None or model.alias in a for a in (allowed or [None] * len(series))]
+        )
+        if len(rows):
+            values[rows] = model.forecast_from_state(
+                [uids[i] for i in rows], [series[i] for i in rows], h
+            )
+        missing = rows[~np.isfinite(values[rows]).all(axis=1)]
+        self.refitted_[model.alias] = len(missing)
+        seconds = time.perf_counter() - began
+        if len(missing):
+            refit = self._run_local([model.inner], [series[i] for i in missing], h, None)
+            values[missing] = refit[model.alias]
+        self.seconds_[model.alias] = self.seconds_.get(model.alias, 0.0) + seconds
+        return values
+
+    def _vectorized_fallback(
+        self, sm: SeriesMatrix, series: list[np.ndarray], h: int
+    ) -> np.ndarray:
+        fallback = vectorized(self.fallback)
+        grid = (
+            fallback.forecast_matrix(sm, h)
+            if fallback is not None
+            else np.full((len(series), h), np.nan)
+        )
+        for i in np.flatnonzero(~np.isfinite(grid).all(axis=1)):
+            grid[i] = _safe_fallback(self.fallback, series[i], h)
+        return grid
 
     def _run_local(
         self,
@@ -229,15 +316,32 @@ class Forecaster:
         keep: np.ndarray,
         uids: list[Any],
     ) -> np.ndarray:
+        import pandas as pd
+
         began = time.perf_counter()
         values = np.full(len(frame), np.nan)
         if not keep.any():
             return values
         try:
-            subset = df if keep.all() else df[df["unique_id"].isin(np.asarray(uids)[keep])]
+            if keep.all():
+                subset = df
+            else:
+                subset = df[keep[grouped(df).codes]].reset_index(drop=True)
+                if isinstance(subset["unique_id"].dtype, pd.CategoricalDtype):
+                    # the models group by id: no empty groups for the series left out
+                    ids = subset["unique_id"].cat.remove_unused_categories()
+                    subset = subset.assign(unique_id=ids)
             out = model.forecast(subset, h, self.freq, X_future=X_future)
-            merged = frame[["unique_id", "ds"]].merge(out, on=["unique_id", "ds"], how="left")
-            values = merged[model.alias].to_numpy(dtype=float)
+            rows = np.flatnonzero(np.repeat(keep, h))
+            if (
+                len(out) == len(rows)
+                and (out["unique_id"].to_numpy() == frame["unique_id"].to_numpy()[rows]).all()
+                and (out["ds"].to_numpy() == frame["ds"].to_numpy()[rows]).all()
+            ):  # the model's rows in the frame's order: no merge on 1M keys
+                values[rows] = out[model.alias].to_numpy(dtype=float)
+            else:
+                merged = frame[["unique_id", "ds"]].merge(out, on=["unique_id", "ds"], how="left")
+                values = merged[model.alias].to_numpy(dtype=float)
         except Exception as exc:
             self.errors_.append(f"{model.alias}: {type(exc).__name__}: {exc}")
         bad = ~np.isfinite(values.reshape(-1, h)).all(axis=1) & keep
@@ -249,6 +353,16 @@ class Forecaster:
             values = grid.reshape(-1)
         self.seconds_[model.alias] = time.perf_counter() - began
         return values
+
+
+def _future_grid(lasts: np.ndarray, h: int, freq: str) -> np.ndarray:
+    """``future_dates`` of every series' last date, concatenated (daily: arithmetic)."""
+    if freq == "D":
+        days = np.arange(1, h + 1).astype("timedelta64[D]")
+        return (lasts.astype("datetime64[ns]")[:, None] + days[None, :]).reshape(-1)
+    import pandas as pd
+
+    return np.concatenate([future_dates(pd.Timestamp(x), h, freq) for x in lasts])
 
 
 def _chunks(n: int, parts: int) -> list[tuple[int, int]]:

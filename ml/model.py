@@ -75,6 +75,10 @@ def default_candidates(
     return models
 
 
+# Fitted state older than this (days before the history's last date) is not used: the
+# series are fitted again (weekly training keeps it a week old).
+STATE_MAX_AGE_DAYS = 14
+
 BASELINES = ("Naive", "SeasonalNaive", "HistoricAverage", "WindowAverage", "Zero")
 
 
@@ -99,9 +103,60 @@ class DemandForecaster:
     bias: dict[str, float] = field(default_factory=dict)
     # rare series' floor: demand-day count k over the last year -> ratio_k (ml.ensemble)
     rate_ratios: dict[str, float] = field(default_factory=dict)
+    # per member alias, per series: fitted state (``fit_state``), and the history's last
+    # date it was fitted on; models pickled before these existed have neither
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state_date: str | None = None
 
     def members(self, demand_class: str) -> list[str]:
         return list(self.weights.get(demand_class, self.weights["all"]))
+
+    def active_members(self, demand_class: str) -> list[str]:
+        """The members with a non-zero weight: only they change the ensemble."""
+        w = self.weights.get(demand_class, self.weights["all"])
+        return [a for a, v in w.items() if v != 0.0]
+
+    def fit_state(
+        self,
+        df: pd.DataFrame,
+        *,
+        n_jobs: int = 2,
+        classes: pd.DataFrame | None = None,
+        max_age_days: int = STATE_MAX_AGE_DAYS,
+    ) -> dict[str, int]:
+        """Fit and keep each series' state of the members that keep one, on the series of
+        the classes that give them weight, so ``predict`` forecasts them without
+        re-optimising (``ml.models.state``): AutoETS's parameters, Prophet's forecast path
+        over the horizon plus ``max_age_days``. Called at the end of training on the whole
+        population; returns the number of series with state per member."""
+        from ml.models.state import fit_paths, fit_states, supports_paths, supports_state
+
+        classes = classes if classes is not None else classify_frame(df)
+        cls = classes["demand_class"].where(classes["demand_class"].isin(CLASSES), "all")
+        state: dict[str, dict[str, Any]] = {}
+        counts: dict[str, int] = {}
+        for m in self.models:
+            used = [c for c in (*CLASSES, "all") if m.alias in self.active_members(c)]
+            if not used:
+                continue
+            uids = set(classes.loc[cls.isin(used).to_numpy(), "unique_id"].astype(str))
+            part = df[df["unique_id"].astype(str).isin(uids)]
+            if isinstance(m, LocalModel) and supports_state(m):
+                part = part.sort_values(["unique_id", "ds"])
+                groups = part.groupby("unique_id", sort=True)["y"]
+                keys = [str(k) for k in groups.groups]
+                series = [g.to_numpy(dtype=float) for _, g in groups]
+                state[m.alias] = fit_states(m, keys, series, n_jobs=n_jobs)
+                counts[m.alias] = len(state[m.alias])
+            elif supports_paths(m):
+                if hasattr(m, "n_jobs"):
+                    m.n_jobs = n_jobs
+                paths, first = fit_paths(m, part, (self.h or 1) + max_age_days, self.freq)
+                state[m.alias] = {"paths": paths, "first": first}
+                counts[m.alias] = len(paths)
+        self.state = state
+        self.state_date = str(df["ds"].max())[:10]
+        return counts
 
     def predict(
         self,
@@ -110,28 +165,74 @@ class DemandForecaster:
         *,
         n_jobs: int = 2,
         classes: pd.DataFrame | None = None,
+        state_max_age_days: int = STATE_MAX_AGE_DAYS,
+        use_state: bool = True,
     ) -> pd.DataFrame:
         """``unique_id, ds, step, demand_class, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95,
-        yhat_hi_95, model_name`` for every series, ``h`` periods ahead."""
+        yhat_hi_95, model_name`` for every series, ``h`` periods ahead.
+
+        Only the members with weight run. Members with fitted state (``fit_state``) no
+        older than ``state_max_age_days`` before the history's last date forecast from it
+        (the series without state are fitted); ``use_state=False`` refits every series."""
+        from ml.models.state import with_state
+
         h = h or self.h
-        classes = classes if classes is not None else classify(df)
-        sets = {c: self.members(c) for c in (*CLASSES, "all")}
+        began = time.perf_counter()
+        classes = classes if classes is not None else classify_frame(df)
+        classified = time.perf_counter()
+        sets = {c: self.active_members(c) for c in (*CLASSES, "all")}
         used = {a for s in sets.values() for a in s}
         models = [m for m in self.models if m.alias in used]
         for m in models:
             if hasattr(m, "n_jobs"):
                 m.n_jobs = n_jobs
+        states = self.fresh_state(df["ds"].max(), state_max_age_days) if use_state else {}
+        models = [with_state(m, states.get(m.alias)) for m in models]
         fc = Forecaster(models, self.freq, n_jobs=n_jobs, model_sets=sets)
         wide = fc.forecast(df, h, classes=classes)
+        for alias in {a for c in (*CLASSES, "all") for a in self.members(c)} - used:
+            wide[alias] = 0.0  # weight 0: its forecast does not count
         self.last_failures_ = dict(fc.failures_)
         self.last_seconds_ = dict(fc.seconds_)
-        return self.assemble(wide, df, h, classes)
+        self.last_refitted_ = dict(fc.refitted_)
+        self.last_errors_ = list(fc.errors_)
+        # whether the stored state was fresh enough to use (else every series was fitted)
+        self.last_state_used_ = bool(states)
+        forecast = time.perf_counter()
+        out = self.assemble(wide, df, h, classes, scales=series_scales_frame(df))
+        self.last_parts_ = {
+            "classify": classified - began,
+            "members": forecast - classified,
+            "assemble": time.perf_counter() - forecast,
+        }
+        return out
+
+    def fresh_state(self, last: Any, max_age_days: int) -> dict[str, dict[str, Any]]:
+        """The stored state if it is at most ``max_age_days`` older than ``last`` (the
+        history's last date); empty otherwise (and for models pickled before state)."""
+        import pandas as pd
+
+        state = getattr(self, "state", None) or {}
+        fitted = getattr(self, "state_date", None)
+        if not state or fitted is None:
+            return {}
+        age = (pd.Timestamp(last) - pd.Timestamp(fitted)).days
+        return state if 0 <= age <= max_age_days else {}
 
     def assemble(
-        self, wide: pd.DataFrame, df: pd.DataFrame, h: int, classes: pd.DataFrame
+        self,
+        wide: pd.DataFrame,
+        df: pd.DataFrame,
+        h: int,
+        classes: pd.DataFrame,
+        *,
+        scales: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The ensemble, its bias correction and intervals from the members' forecasts
         (``wide``: ``unique_id, ds, <aliases>``, h rows per series) and the history."""
+        scales = scales if scales is not None else series_scales(df)
+        if _aligned(wide, h, classes, scales):
+            return self._assemble_aligned(wide, df, h, classes, scales)
         out = wide[["unique_id", "ds"]].copy()
         out["step"] = np.tile(np.arange(1, h + 1), len(wide) // h)
         out = out.merge(classes[["unique_id", "demand_class"]], on="unique_id", how="left")
@@ -149,7 +250,6 @@ class DemandForecaster:
             out["yhat"] = apply_floor(
                 out["yhat"].to_numpy(), out["unique_id"].to_numpy(), df, ratios
             )
-        scales = series_scales(df)
         s = out[["unique_id"]].merge(scales, on="unique_id", how="left")
         scale = interval_scale(
             self.interval_scale,
@@ -172,6 +272,134 @@ class DemandForecaster:
         names = {c: "+".join(self.members(c)) for c in (*CLASSES, "all")}
         out["model_name"] = out["demand_class"].map(names).fillna(names["all"])
         return out
+
+    def _assemble_aligned(
+        self,
+        wide: pd.DataFrame,
+        df: pd.DataFrame,
+        h: int,
+        classes: pd.DataFrame,
+        scales: pd.DataFrame,
+    ) -> pd.DataFrame:
+        """``assemble`` for rows aligned with ``classes`` (per-series values repeated h
+        times instead of merged on 1M string keys); the same arithmetic as ``combine``."""
+        import pandas as pd
+
+        n = len(classes)
+        per_class = classes["demand_class"].to_numpy(dtype=object)
+        cls = np.repeat(per_class, h)
+        out = pd.DataFrame(
+            {
+                "unique_id": wide["unique_id"].to_numpy(),
+                "ds": wide["ds"].to_numpy(),
+                "step": np.tile(np.arange(1, h + 1), n),
+                "demand_class": cls,
+            }
+        )
+        yhat = np.zeros(len(out))
+        for name in pd.unique(per_class):
+            rows = np.repeat(per_class == name, h)
+            for alias, weight in self.weights.get(str(name), self.weights["all"]).items():
+                values = np.nan_to_num(wide[alias].to_numpy(dtype=float)[rows], nan=0.0)
+                yhat[rows] += weight * values
+        yhat = np.maximum(yhat, 0.0)
+        bias: dict[str, float] = getattr(self, "bias", None) or {}
+        if bias:
+            factor = pd.Series(per_class).map(bias).fillna(bias.get("all", 1.0))
+            yhat = yhat * np.repeat(factor.to_numpy(dtype=float), h)
+        ratios: dict[str, float] = getattr(self, "rate_ratios", None) or {}
+        if ratios:
+            # per series, then repeated: the same floor apply_floor gives row by row
+            per_series = apply_floor(
+                np.zeros(n), classes["unique_id"].astype(str).to_numpy(), df, ratios
+            )
+            yhat = np.maximum(yhat, np.repeat(per_series, h))
+        out["yhat"] = yhat
+        scale = interval_scale(
+            self.interval_scale,
+            yhat_mean=np.repeat(yhat.reshape(n, h).mean(axis=1), h),
+            scale_mse=np.repeat(scales["scale_mse"].to_numpy(dtype=float), h),
+            level=np.repeat(scales["level"].to_numpy(dtype=float), h),
+        )
+        bands = apply_intervals(
+            yhat, out["step"].to_numpy(), cls, scale, self.intervals, self.levels, self.edges
+        )
+        for level in self.levels:
+            out[f"yhat_lo_{level}"] = bands[f"lo-{level}"]
+            out[f"yhat_hi_{level}"] = bands[f"hi-{level}"]
+        names = {c: "+".join(self.members(c)) for c in (*CLASSES, "all")}
+        label = pd.Series(per_class).map(names).fillna(names["all"]).to_numpy(dtype=object)
+        out["model_name"] = np.repeat(label, h)
+        return out
+
+
+def _aligned(wide: pd.DataFrame, h: int, classes: pd.DataFrame, scales: pd.DataFrame) -> bool:
+    """Whether ``wide`` holds h rows per series in the order of ``classes`` and ``scales``
+    (as the forecaster and the vectorized tables give them): then no merge is needed."""
+    ids = classes["unique_id"].to_numpy()
+    return (
+        len(wide) == h * len(ids)
+        and len(scales) == len(ids)
+        and bool((wide["unique_id"].to_numpy()[::h] == ids).all())
+        and bool((scales["unique_id"].to_numpy() == ids).all())
+    )
+
+
+def _grouped(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted unique ids, group code per row, y) with rows ordered by id then date."""
+    from ml.models.base import grouped
+
+    g = grouped(df)
+    return g.uids, g.codes, g.y
+
+
+def classify_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``ml.classify.classify`` computed for all series at once (same table)."""
+    import pandas as pd
+
+    from ml.classify import demand_class
+
+    uids, codes, y = _grouped(df)
+    n = len(uids)
+    seen = ~np.isnan(y)
+    size = np.bincount(codes[seen], minlength=n).astype(float)
+    nz = seen & (y > 0)
+    k = np.bincount(codes[nz], minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(codes[nz], y[nz], minlength=n) / k
+        dev = (y[nz] - mean[codes[nz]]) ** 2
+        var = np.bincount(codes[nz], dev, minlength=n) / k
+        adi = np.where(k > 0, size / k, np.inf)
+        cv2 = np.where(k > 1, var / mean**2, 0.0)
+    labels = [demand_class(a, c) for a, c in zip(adi.tolist(), cv2.tolist(), strict=True)]
+    return pd.DataFrame({"unique_id": uids, "adi": adi, "cv2": cv2, "demand_class": labels})
+
+
+def series_scales_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``series_scales`` computed for all series at once (same table)."""
+    import pandas as pd
+
+    uids, codes, y = _grouped(df)
+    n = len(uids)
+    seen = ~np.isnan(y)
+    c, v = codes[seen], y[seen]
+    same = c[1:] == c[:-1]
+    d = np.diff(v)[same]
+    dc = c[1:][same]
+    count = np.bincount(c, minlength=n).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.bincount(dc, d**2, minlength=n) / (count - 1)
+        mae = np.bincount(dc, np.abs(d), minlength=n) / (count - 1)
+        level = np.bincount(c, v, minlength=n) / count
+    ok = count >= 2
+    return pd.DataFrame(
+        {
+            "unique_id": uids,
+            "scale_mse": np.where(ok & (mse > 0), mse, np.nan),
+            "scale_mae": np.where(ok & (mae > 0), mae, np.nan),
+            "level": level,
+        }
+    )
 
 
 def series_scales(df: pd.DataFrame) -> pd.DataFrame:

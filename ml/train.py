@@ -331,6 +331,18 @@ def train(
     for m in model.models:
         if getattr(m, "trained_once", False):
             m.frozen = True
+    # Hook of the state work (issue 17): each series' fitted state of the members that
+    # keep one (AutoETS), on the whole population, stored with the registered model so
+    # the daily forecast runs the recursions without re-optimising.
+    step = time.perf_counter()
+    fitted_state = model.fit_state(
+        df,
+        n_jobs=settings.forecast_jobs,
+        classes=classes,
+        max_age_days=settings.forecast_state_max_age_days,
+    )
+    timings["state"] = time.perf_counter() - step
+    log(f"per-series state fitted in {timings['state']:.0f}s: {fitted_state}")
 
     # A tracking server keeps artifacts where it is configured to (the stack: the S3 store,
     # through the server); the local artifact directory is for the local store only.

@@ -76,9 +76,9 @@ def run_forecast(ctx: RunContext) -> int:
         history[["unique_id", "ds", "y"]],
         settings.forecast_horizon,
         n_jobs=settings.forecast_jobs,
+        state_max_age_days=settings.forecast_state_max_age_days,
     )
-    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
-    table = to_table(forecasts.merge(pairs, on="unique_id"), ctx.end, version)
+    table = to_table(with_pairs(forecasts, history), ctx.end, version)
     write_forecasts(forecasts_uri(ctx), table, ctx.end, ctx.settings)
     stats = ctx.report.table("ml.ml_forecasts")
     stats.rows_read = len(history)
@@ -90,6 +90,20 @@ def run_forecast(ctx: RunContext) -> int:
     return table.num_rows
 
 
+def with_pairs(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """``forecasts`` with each series' ``item_id`` and ``depot_id`` from the history."""
+    import pandas as pd
+
+    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
+    pairs = pairs.astype(str)
+    at = pd.Index(pairs["unique_id"]).get_indexer(forecasts["unique_id"].astype(str))
+    keep = at >= 0  # as the inner merge did: a series without a pair is left out
+    out = forecasts[keep].reset_index(drop=True)
+    out["item_id"] = pairs["item_id"].to_numpy()[at[keep]]
+    out["depot_id"] = pairs["depot_id"].to_numpy()[at[keep]]
+    return out
+
+
 def _load_history(settings: Settings, end: date) -> pd.DataFrame:
     """Gold demand up to ``end`` with the stockout days marked (``stock_state``) for the
     lead-time quantiles and their recorded 0 replaced by the pair's recent rate (the model
@@ -99,9 +113,11 @@ def _load_history(settings: Settings, end: date) -> pd.DataFrame:
 
     days = settings.forecast_history_days
     try:
-        return load_gold_demand(settings, end=end.isoformat(), days=days, censored="impute")
+        return load_gold_demand(
+            settings, end=end.isoformat(), days=days, censored="impute", categorical=True
+        )
     except FileNotFoundError:
-        return load_gold_demand(settings, end=end.isoformat(), days=days)
+        return load_gold_demand(settings, end=end.isoformat(), days=days, categorical=True)
 
 
 def _write_lead_time_quantiles(ctx: RunContext, table: pa.Table, history: pd.DataFrame) -> None:
@@ -116,28 +132,30 @@ def _write_lead_time_quantiles(ctx: RunContext, table: pa.Table, history: pd.Dat
 
 
 def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     assert isinstance(frame, pd.DataFrame)
-    out = pd.DataFrame(
-        {
-            "forecast_date": forecast_date,
-            "unique_id": frame["unique_id"].astype(str),
-            "item_id": frame["item_id"].astype(str),
-            "depot_id": frame["depot_id"].astype(str),
-            "target_date": pd.to_datetime(frame["ds"]).dt.date,
-            "horizon_day": frame["step"].astype("int32"),
-            "yhat": frame["yhat"].astype(float),
-            "yhat_lo_80": frame["yhat_lo_80"].astype(float),
-            "yhat_hi_80": frame["yhat_hi_80"].astype(float),
-            "yhat_lo_95": frame["yhat_lo_95"].astype(float),
-            "yhat_hi_95": frame["yhat_hi_95"].astype(float),
-            "demand_class": frame["demand_class"].astype(str),
-            "model_name": frame["model_name"].astype(str),
-            "model_version": version,
-        }
-    )
+    n = len(frame)
+    # arrow arrays straight from numpy: pandas' .dt.date makes a Python object a row
+    days = pa.array(frame["ds"].to_numpy(dtype="datetime64[D]"), type=pa.date32())
+    columns = {
+        "forecast_date": pa.array(np.full(n, np.datetime64(forecast_date, "D")), pa.date32()),
+        "unique_id": frame["unique_id"].astype(str),
+        "item_id": frame["item_id"].astype(str),
+        "depot_id": frame["depot_id"].astype(str),
+        "target_date": days,
+        "horizon_day": frame["step"].to_numpy(dtype="int32"),
+        "yhat": frame["yhat"].to_numpy(dtype=float),
+        "yhat_lo_80": frame["yhat_lo_80"].to_numpy(dtype=float),
+        "yhat_hi_80": frame["yhat_hi_80"].to_numpy(dtype=float),
+        "yhat_lo_95": frame["yhat_lo_95"].to_numpy(dtype=float),
+        "yhat_hi_95": frame["yhat_hi_95"].to_numpy(dtype=float),
+        "demand_class": frame["demand_class"].astype(str),
+        "model_name": frame["model_name"].astype(str),
+        "model_version": np.full(n, version, dtype=object),
+    }
     schema = pa.schema(
         [
             ("forecast_date", pa.date32()),
@@ -156,7 +174,9 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
             ("model_version", pa.string()),
         ]
     )
-    return pa.Table.from_pandas(out, schema=schema, preserve_index=False)
+    return pa.Table.from_arrays(
+        [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema
+    )
 
 
 def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Settings) -> None:

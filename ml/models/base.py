@@ -55,3 +55,101 @@ class StatsforecastModel(LocalModel):
     def forecast(self, y: np.ndarray, h: int) -> np.ndarray:
         out = self.model.forecast(y=np.asarray(y, dtype=np.float64), h=h)
         return np.asarray(out["mean"], dtype=float)
+
+
+class Grouped:
+    """A long ``unique_id, ds, y`` table ordered by id then date, with each row's series
+    code: built once per call (sorting and hashing 9M ids costs seconds) and shared by the
+    forecaster, the classification and the global models' matrices."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        import pandas as pd
+
+        column = df["unique_id"]
+        if isinstance(column.dtype, pd.CategoricalDtype) and (
+            column.cat.categories.is_monotonic_increasing
+        ):
+            # sorted categories (the gold reader's): compare integer codes, not strings
+            ids = column.cat.codes.to_numpy()
+            labels = np.asarray(column.cat.categories, dtype=object)
+        else:
+            ids = column.to_numpy()
+            labels = None
+        ds = df["ds"].to_numpy()
+        change = np.ones(len(ids), dtype=bool)
+        if len(ids) > 1:
+            change[1:] = (ids[1:] != ids[:-1]) | (ds[1:] <= ds[:-1])
+        starts = np.flatnonzero(change)
+        keys = ids[starts]
+        # already ordered (the gold reader sorts): blocks of increasing dates whose ids
+        # strictly increase; else sort once
+        if len(keys) > 1 and not (keys[1:] > keys[:-1]).all():
+            df = df.sort_values(["unique_id", "ds"], ignore_index=True)
+            ids, ds, labels = df["unique_id"].to_numpy(), df["ds"].to_numpy(), None
+            change = np.ones(len(ids), dtype=bool)
+            change[1:] = ids[1:] != ids[:-1]
+            starts = np.flatnonzero(change)
+            keys = ids[starts]
+        self.df = df
+        self.uids = labels[keys] if labels is not None else keys
+        self.starts = starts
+        self.lengths = np.diff(np.append(starts, len(ids)))
+        self.codes = np.repeat(np.arange(len(starts)), self.lengths)
+        self.y = df["y"].to_numpy(dtype=float)
+        self.ds = ds
+
+    def series(self) -> list[np.ndarray]:
+        return np.split(self.y, self.starts[1:]) if len(self.starts) else []
+
+    def lasts(self) -> np.ndarray:
+        return self.ds[self.starts + self.lengths - 1] if len(self.starts) else self.ds[:0]
+
+
+_GROUPED: list[tuple[Any, Grouped]] = []
+
+
+def grouped(df: pd.DataFrame) -> Grouped:
+    """``Grouped(df)``, cached for the last frame seen (the same history is grouped by the
+    forecaster, the classification and each global model within one prediction)."""
+    import weakref
+
+    for ref, g in _GROUPED:
+        if ref() is df:
+            return g
+    g = Grouped(df)
+    _GROUPED.clear()
+    _GROUPED.append((weakref.ref(df), g))
+    return g
+
+
+def history_matrix(
+    df: pd.DataFrame, freq: str, extra: int = 0
+) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex, np.ndarray, int]:
+    """(sorted ids, series x period matrix on one calendar with ``extra`` empty periods
+    after it (NaN before a series starts), the calendar incl. those periods, each
+    series' last column, the number of history periods)."""
+    import pandas as pd
+
+    from ml.forecaster import pandas_freq
+
+    g = grouped(df)
+    first, last = g.ds.min(), g.ds.max()
+    calendar = pd.date_range(first, last, freq=pandas_freq(freq))
+    if freq == "D":
+        offset = (g.ds - np.datetime64(calendar[0])) // np.timedelta64(1, "D")
+        col = np.where(
+            (g.ds - np.datetime64(calendar[0])) % np.timedelta64(1, "D") == np.timedelta64(0),
+            offset,
+            -1,
+        ).astype(np.int64)
+    else:
+        col = calendar.get_indexer(pd.DatetimeIndex(g.ds))
+    if (col < 0).any():
+        raise ValueError("dates off the frequency's calendar")
+    t_hist = len(calendar)
+    future = pd.date_range(calendar[-1], periods=extra + 1, freq=pandas_freq(freq))[1:]
+    m = np.full((len(g.uids), t_hist + extra), np.nan)
+    m[g.codes, col] = g.y
+    ends = col[g.starts + g.lengths - 1] if len(g.starts) else np.zeros(0, dtype=np.int64)
+    dates = pd.DatetimeIndex(calendar.append(future))
+    return g.uids, m, dates, np.asarray(ends), t_hist

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ml.models.base import GlobalModel
+from ml.models.base import GlobalModel, history_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Lags and rolling windows per frequency (periods).
 DEFAULT_LAGS = {"D": (1, 2, 3, 7, 14, 28), "W": (1, 2, 3, 4, 8, 13, 52), "M": (1, 2, 3, 6, 12)}
+# the feature "periods since the last demand" looks this far back
+SINCE_CAP = 400
 DEFAULT_WINDOWS = {"D": (7, 28, 91, 364), "W": (4, 13, 26, 52), "M": (3, 6, 12, 24)}
 
 
@@ -79,8 +81,6 @@ class LightGBMGlobal(GlobalModel):
         import lightgbm as lgb
         import pandas as pd
 
-        from ml.forecaster import pandas_freq
-
         key = freq if freq in DEFAULT_LAGS else "D"
         lags = self.lags or DEFAULT_LAGS[key]
         windows = self.windows or DEFAULT_WINDOWS[key]
@@ -92,19 +92,11 @@ class LightGBMGlobal(GlobalModel):
         if X_future is None:
             exog = []
         # The dense series x period matrix on one calendar (NaN before a series starts).
-        calendar = pd.date_range(df["ds"].min(), df["ds"].max(), freq=pandas_freq(freq))
-        future = pd.date_range(calendar[-1], periods=h + 1, freq=pandas_freq(freq))[1:]
-        dates = calendar.append(future)
-        uids = np.sort(df["unique_id"].unique())
-        row = pd.Index(uids).get_indexer(pd.Index(df["unique_id"]))
-        col = dates.get_indexer(pd.Index(df["ds"]))
-        if (col < 0).any():
-            raise ValueError("dates off the frequency's calendar")
-        t_hist = len(calendar)
-        m = np.full((len(uids), len(dates)), np.nan)
-        m[row, col] = df["y"].to_numpy(dtype=float)
-        ends = np.full(len(uids), -1)
-        np.maximum.at(ends, row, col)
+        uids, m, dates, ends, t_hist = history_matrix(df, freq, extra=h)
+        future = dates[t_hist:]
+        if exog:
+            row = pd.Index(uids).get_indexer(pd.Index(df["unique_id"]))
+            col = dates.get_indexer(pd.Index(df["ds"]))
         ex = np.full((len(exog), len(uids), len(dates)), np.nan)
         for k, c in enumerate(exog):
             ex[k, row, col] = df[c].to_numpy(dtype=float)
@@ -180,10 +172,12 @@ class LightGBMGlobal(GlobalModel):
         forecaster's fallback stands in for them)."""
         import pandas as pd
 
+        rolling = _Rolling(z, t_hist)
         for step in range(h):
             t = t_hist + step
-            pred = booster.predict(_features(z, ex, cal, t, lags, windows, scale))
+            pred = booster.predict(rolling.features(z, ex, cal, t, lags, windows, scale))
             z[:, t] = np.maximum(pred, 0.0)
+            rolling.push(z[:, t])
         values = z[:, t_hist:] * scale[:, None]
         values[ends != t_hist - 1] = np.nan
         return pd.DataFrame(
@@ -224,10 +218,67 @@ def _features(
             cols.append(np.nanmean(win, axis=1) if win.shape[1] else np.full(n, np.nan))
             cols.append((win > 0).sum(axis=1) / np.maximum(np.isfinite(win).sum(axis=1), 1))
     # periods since the last demand (capped), a strong signal for intermittent series
-    hist = z[:, max(0, t - 400) : t] > 0
-    since = np.where(hist.any(axis=1), np.argmax(hist[:, ::-1], axis=1), 400)
+    hist = z[:, max(0, t - SINCE_CAP) : t] > 0
+    since = np.where(hist.any(axis=1), np.argmax(hist[:, ::-1], axis=1), SINCE_CAP)
     cols.append(since.astype(float))
     cols.append(np.log1p(scale))
     cols.extend(np.repeat(cal[t][None, :], n, axis=0).T)
     cols.extend(ex[k, :, t] for k in range(ex.shape[0]))
     return np.column_stack(cols)
+
+
+class _Rolling:
+    """``_features`` for the recursive forecast from running sums: each step adds one
+    period instead of re-reading every window (364 periods for the yearly one) of every
+    series. Counts and the periods since the last demand are exact; the window means
+    differ from ``np.nanmean``'s summation order only in the last bits."""
+
+    def __init__(self, z: np.ndarray, t_hist: int) -> None:
+        n, width = z.shape
+        hist = z[:, :t_hist]
+        finite = np.isfinite(hist)
+        self.sums = np.zeros((n, width + 1))
+        self.seen = np.zeros((n, width + 1), dtype=np.int64)
+        self.pos = np.zeros((n, width + 1), dtype=np.int64)
+        self.sums[:, 1 : t_hist + 1] = np.cumsum(np.where(finite, hist, 0.0), axis=1)
+        self.seen[:, 1 : t_hist + 1] = np.cumsum(finite, axis=1)
+        self.pos[:, 1 : t_hist + 1] = np.cumsum(hist > 0, axis=1)
+        recent = hist[:, max(0, t_hist - SINCE_CAP) :] > 0
+        self.since = np.where(
+            recent.any(axis=1), np.argmax(recent[:, ::-1], axis=1), SINCE_CAP
+        ).astype(float)
+        self.t = t_hist
+
+    def push(self, values: np.ndarray) -> None:
+        """Period ``t`` filled (finite forecasts); the sums move to ``t + 1``."""
+        t = self.t
+        self.sums[:, t + 1] = self.sums[:, t] + values
+        self.seen[:, t + 1] = self.seen[:, t] + 1
+        self.pos[:, t + 1] = self.pos[:, t] + (values > 0)
+        self.since = np.where(values > 0, 0.0, np.minimum(self.since + 1.0, SINCE_CAP))
+        self.t = t + 1
+
+    def features(
+        self,
+        z: np.ndarray,
+        ex: np.ndarray,
+        cal: np.ndarray,
+        t: int,
+        lags: tuple[int, ...],
+        windows: tuple[int, ...],
+        scale: np.ndarray,
+    ) -> np.ndarray:
+        n = z.shape[0]
+        cols = [z[:, t - k] if t - k >= 0 else np.full(n, np.nan) for k in lags]
+        for w in windows:
+            lo = max(0, t - w)
+            count = self.seen[:, t] - self.seen[:, lo]
+            total = self.sums[:, t] - self.sums[:, lo]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols.append(np.where(count > 0, total / count, np.nan))
+            cols.append((self.pos[:, t] - self.pos[:, lo]) / np.maximum(count, 1))
+        cols.append(self.since.copy())
+        cols.append(np.log1p(scale))
+        cols.extend(np.repeat(cal[t][None, :], n, axis=0).T)
+        cols.extend(ex[k, :, t] for k in range(ex.shape[0]))
+        return np.column_stack(cols)

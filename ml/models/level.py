@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.models.base import GlobalModel
+from ml.models.base import GlobalModel, history_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,23 +75,12 @@ class LevelSeason(GlobalModel):
     ) -> pd.DataFrame:
         import pandas as pd
 
-        from ml.forecaster import pandas_freq
-
         key = freq if freq in YEAR else "D"
         year = YEAR[key]
-        calendar = pd.date_range(df["ds"].min(), df["ds"].max(), freq=pandas_freq(freq))
-        future = pd.date_range(calendar[-1], periods=h + 1, freq=pandas_freq(freq))[1:]
-        uids = np.sort(df["unique_id"].unique())
-        row = pd.Index(uids).get_indexer(pd.Index(df["unique_id"]))
-        col = calendar.get_indexer(pd.Index(df["ds"]))
-        if (col < 0).any():
-            raise ValueError("dates off the frequency's calendar")
-        t_hist = len(calendar)
-        m = np.full((len(uids), t_hist), np.nan)
-        m[row, col] = df["y"].to_numpy(dtype=float)
-        ends = np.full(len(uids), -1)
-        np.maximum.at(ends, row, col)
-        values = self.predict_matrix(m, h, year, key, pd.DatetimeIndex(calendar.append(future)))
+        uids, m, dates, ends, t_hist = history_matrix(df, freq, extra=h)
+        future = dates[t_hist:]
+        m = m[:, :t_hist]
+        values = self.predict_matrix(m, h, year, key, pd.DatetimeIndex(dates))
         values[ends != t_hist - 1] = np.nan  # a series that stopped early: the fallback's
         return pd.DataFrame(
             {

@@ -1,0 +1,115 @@
+"""The vectorized cheap models equal statsforecast's per-series forecasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.classify import classify
+from ml.forecaster import Forecaster
+from ml.model import cheap_candidates, classify_frame, series_scales, series_scales_frame
+from ml.models.base import LocalModel
+from ml.models.vectorized import VTSB, SeriesMatrix, VCroston, vectorized
+
+H = 6
+
+
+def _hand_made() -> list[np.ndarray]:
+    """Short, long, all-zero, single-point, lumpy and smooth series of unequal lengths."""
+    rng = np.random.default_rng(7)
+    series = [
+        np.array([0.0, 3.0, 0.0, 0.0, 6.0]),
+        np.array([4.0]),
+        np.array([0.0, 0.0, 0.0]),
+        np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0]),
+        np.array([5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]),
+        np.arange(1.0, 40.0),
+    ]
+    for _ in range(60):
+        n = int(rng.integers(2, 400))
+        p = rng.uniform(0.03, 1.0)
+        series.append((rng.random(n) < p) * rng.poisson(rng.uniform(0.3, 30.0), n).astype(float))
+    return series
+
+
+def _per_series(model: LocalModel, y: np.ndarray) -> np.ndarray:
+    try:
+        return np.asarray(model.forecast(y, H), dtype=float)
+    except ValueError:  # too short for the window or season: the fallback's
+        return np.full(H, np.nan)
+
+
+@pytest.mark.parametrize("model", cheap_candidates(7, window=28, gbm=None)[:-1], ids=repr)
+def test_vectorized_equals_statsforecast(model: LocalModel) -> None:
+    series = _hand_made()
+    fast = vectorized(model)
+    assert fast is not None
+    got = fast.forecast_matrix(SeriesMatrix.from_series(series), H)
+    want = np.array([_per_series(model, y) for y in series])
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_croston_and_tsb_by_hand() -> None:
+    # sizes 3, 6 -> level 3, 3, 0.1*6 + 0.9*3 = 3.3; intervals 2, 3 -> 2, 2, 2.1
+    sm = SeriesMatrix.from_series([np.array([0.0, 3.0, 0.0, 0.0, 6.0]), np.array([2.0])])
+    croston = VCroston().forecast_matrix(sm, 2)
+    assert croston[0] == pytest.approx([3.3 / 2.1] * 2, rel=1e-12)
+    assert croston[1] == pytest.approx([2.0, 2.0])  # one demand, interval 1
+    sba = VCroston(factor=0.95).forecast_matrix(sm, 1)
+    assert sba[0, 0] == pytest.approx(0.95 * 3.3 / 2.1, rel=1e-12)
+    # occurrence 0,1,0,0,1 -> 0, 0, 0.1, 0.09, 0.081, 0.1729; size 3.3
+    tsb = VTSB(0.1, 0.1).forecast_matrix(sm, 1)
+    assert tsb[0, 0] == pytest.approx(0.1729 * 3.3, rel=1e-12)
+
+
+def test_forecaster_vectorized_path_equals_per_series_path() -> None:
+    """Through the forecaster (model sets, fallback for short series, clipping)."""
+    series = _hand_made()
+    frames = [
+        pd.DataFrame(
+            {"unique_id": f"s{i:03d}", "ds": pd.date_range("2025-01-01", periods=len(y)), "y": y}
+        )
+        for i, y in enumerate(series)
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    models = cheap_candidates(7, window=28, gbm=None)[:-1]
+    classes = classify(df)
+    sets = {"smooth": ["Naive", "WindowAverage"], "intermittent": ["Croston", "ADIDA", "IMAPA"]}
+    fast = Forecaster(models, "D", model_sets=sets).forecast(df, H, classes=classes)
+
+    class Slow(LocalModel):  # the same model hidden from the vectorized path
+        def __init__(self, inner: LocalModel) -> None:
+            self.inner, self.alias = inner, inner.alias
+
+        def forecast(self, y: np.ndarray, h: int) -> np.ndarray:
+            return self.inner.forecast(y, h)
+
+    slow_fc = Forecaster([Slow(m) for m in models], "D", model_sets=sets)
+    slow = slow_fc.forecast(df, H, classes=classes)
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-12)
+    # the short series got the fallback in both, and were counted
+    assert slow_fc.failures_["WindowAverage"] > 0
+
+
+def test_classify_and_scales_frames_equal_the_per_series_ones() -> None:
+    series = _hand_made()
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i:03d}",
+                    "ds": pd.date_range("2025-01-01", periods=len(y)),
+                    "y": y,
+                }
+            )
+            for i, y in enumerate(series)
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(classify_frame(df), classify(df), check_dtype=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        series_scales_frame(df), series_scales(df), check_dtype=False, rtol=1e-12
+    )
