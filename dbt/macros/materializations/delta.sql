@@ -38,14 +38,18 @@
   {%- if incremental and not config.get('partition_by') -%}
     {{ exceptions.raise_compiler_error("an incremental delta model needs partition_by (the column whose partitions it replaces)") }}
   {%- endif -%}
-  {%- if incremental -%}
-    {#- the increment is small and read twice by the plugin (its partitions, its rows) -#}
+  {#- An increment is small and read twice by the plugin (its partitions, its rows); a
+      model with `stage_as_table: true` is computed into a table before it is streamed
+      (fct_stockout_days: fetching its query's result straight from DuckDB 1.5.5 hangs,
+      while writing it into a table works). -#}
+  {%- set staged = incremental or config.get('stage_as_table', false) -%}
+  {%- if staged -%}
     {%- set source_relation = source_relation.incorporate(type='table') -%}
     {{ drop_relation_if_exists(load_cached_relation(source_relation)) }}
   {%- endif -%}
 
   {% call statement('main') -%}
-    create or replace {{ 'table' if incremental else 'view' }} {{ source_relation }} as (
+    create or replace {{ 'table' if staged else 'view' }} {{ source_relation }} as (
       {{ sql }}
     )
   {%- endcall %}
