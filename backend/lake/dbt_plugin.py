@@ -207,9 +207,7 @@ class Plugin(BasePlugin):
         predicate = partition_predicate(column, values)
         table = DeltaTable(uri, storage_options=self.storage_options)
         if table.metadata().partition_columns == [column]:
-            rows = cursor.execute(f"select * from {increment}").to_arrow_reader(
-                STREAM_BATCH_ROWS
-            )
+            rows = cursor.execute(f"select * from {increment}").to_arrow_reader(STREAM_BATCH_ROWS)
             write_deltalake(
                 uri,
                 rows,
@@ -247,10 +245,10 @@ def partition_predicate(column: str, values: list[Any]) -> str:
 
 def _literal(value: Any) -> str:
     """A SQL literal for a partition value: dates, integers and strings only."""
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"unsupported partition value {value!r}")
-    if isinstance(value, date | int):
-        return f"'{value.isoformat()}'" if isinstance(value, date) else str(value)
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, str):
         return f"'{_sql_string(value)}'"
     raise TypeError(f"unsupported partition value {value!r}")
