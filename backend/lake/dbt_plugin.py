@@ -29,13 +29,15 @@ the dbt process (the pipeline's runner sets them from ``Settings.dbt_env`` and
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import TargetConfig
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from duckdb import DuckDBPyConnection
 
 from backend.lake.duck import configure_lake, load_extensions
@@ -44,10 +46,15 @@ from backend.lake.gold import (
     published_table_version,
     vacuum_gold_table,
 )
+from backend.lake.sql import quote_name
 from backend.settings import Settings
 
 GOLD_LAYER = "gold"
 STREAM_BATCH_ROWS = 500_000
+# location.format from the `delta` materialization: overwrite the table, or replace the
+# partitions an increment holds
+FULL_BUILD = "delta"
+REPLACE_PARTITIONS = "delta+replace"
 
 
 def _is_uri(path: str) -> bool:
@@ -123,10 +130,12 @@ class Plugin(BasePlugin):
         relation at the published table.
 
         Called by the project's ``delta`` materialization: ``location.path`` names the view
-        holding the model's SQL, ``relation`` the model itself.
+        (or, for an increment, the table) holding the model's rows, ``relation`` the model
+        itself. ``location.format`` is ``delta`` (the table is overwritten) or
+        ``delta+replace`` (an increment: its partitions replace the published ones).
         """
         location = target_config.location
-        if location is None or location.format != "delta":
+        if location is None or location.format not in (FULL_BUILD, REPLACE_PARTITIONS):
             raise ValueError(
                 f"the gold plugin publishes models materialized as `delta`; "
                 f"{target_config.relation} did not come from that materialization"
@@ -136,20 +145,27 @@ class Plugin(BasePlugin):
             raise ValueError(f"relation {target_config.relation} has no identifier")
         if self._conn is None:
             raise RuntimeError("the gold plugin has no DuckDB connection yet")
+        partition_by = _partition_column(target_config.config)
         uri = self.table_uri(identifier)
         cursor = self._conn.cursor()
         try:
-            # The view name is rendered by dbt from our own project, never user input.
-            rows = cursor.execute(f"select * from {location.path}").to_arrow_reader(
-                STREAM_BATCH_ROWS
-            )
-            write_deltalake(
-                uri,
-                rows,
-                mode="overwrite",
-                schema_mode="overwrite",
-                storage_options=self.storage_options,
-            )
+            if location.format == REPLACE_PARTITIONS:
+                if partition_by is None:
+                    raise ValueError(f"{identifier}: replacing partitions needs partition_by")
+                self._replace_partitions(cursor, uri, location.path, partition_by)
+            else:
+                # The view name is rendered by dbt from our own project, never user input.
+                rows = cursor.execute(f"select * from {location.path}").to_arrow_reader(
+                    STREAM_BATCH_ROWS
+                )
+                write_deltalake(
+                    uri,
+                    rows,
+                    mode="overwrite",
+                    schema_mode="overwrite",
+                    partition_by=[partition_by] if partition_by else None,
+                    storage_options=self.storage_options,
+                )
             cursor.execute(
                 f"create or replace view {target_config.relation} as "
                 f"select * from delta_scan('{_sql_string(uri)}')"
@@ -169,6 +185,88 @@ class Plugin(BasePlugin):
             )
         finally:
             cursor.close()
+
+    def _replace_partitions(
+        self, cursor: DuckDBPyConnection, uri: str, increment: str, column: str
+    ) -> None:
+        """Replace the published partitions of ``column`` that the ``increment`` table
+        holds, and drop those outside its span, in one Delta commit (readers see the old
+        or the new table, never a mix). A table published before it was partitioned is
+        rewritten whole once: the increment merged into it, partitioned."""
+        if not DeltaTable.is_deltatable(uri, storage_options=self.storage_options):
+            raise FileNotFoundError(
+                f"{uri} is not published yet: an incremental build needs it (run with "
+                "--full-refresh to build it whole)"
+            )
+        quoted = quote_name(column)
+        (values,) = cursor.execute(
+            f"select list(distinct {quoted} order by {quoted}) from {increment}"
+        ).fetchone() or ([],)
+        if not values:
+            return  # nothing rebuilt: the published table stays as it is
+        predicate = partition_predicate(column, values)
+        table = DeltaTable(uri, storage_options=self.storage_options)
+        if table.metadata().partition_columns == [column]:
+            rows = cursor.execute(f"select * from {increment}").to_arrow_reader(STREAM_BATCH_ROWS)
+            write_deltalake(
+                uri,
+                rows,
+                mode="overwrite",
+                predicate=predicate,
+                partition_by=[column],
+                storage_options=self.storage_options,
+            )
+            return
+        merged = cursor.execute(
+            f"select * from delta_scan('{_sql_string(uri)}') where not ({predicate}) "
+            f"union all by name select * from {increment}"
+        ).to_arrow_reader(STREAM_BATCH_ROWS)
+        write_deltalake(
+            uri,
+            merged,
+            mode="overwrite",
+            schema_mode="overwrite",
+            partition_by=[column],
+            storage_options=self.storage_options,
+        )
+
+
+def partition_predicate(column: str, values: list[Any]) -> str:
+    """The partitions an increment replaces: its own ``values`` of ``column``, and every
+    partition before the first or after the last of them (the increment spans the table).
+    Valid both for delta-rs (a replace predicate) and for DuckDB."""
+    literals = [_literal(value) for value in values]
+    quoted = quote_name(column)
+    return (
+        f"{quoted} < {literals[0]} OR {quoted} > {literals[-1]} "
+        f"OR {quoted} IN ({', '.join(literals)})"
+    )
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal for a partition value: dates, integers and strings only."""
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return f"'{_sql_string(value)}'"
+    raise TypeError(f"unsupported partition value {value!r}")
+
+
+def _partition_column(config: Any) -> str | None:
+    """The model's ``partition_by`` config: one column name, or None."""
+    value = config.get("partition_by") if config is not None else None
+    if value is None or value == "":
+        return None
+    if isinstance(value, list | tuple):
+        if len(value) != 1:
+            raise ValueError(f"the gold plugin partitions by one column, not {value!r}")
+        value = value[0]
+    name = str(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"partition_by must be a column name, not {name!r}")
+    return name
 
 
 def _dev_gold_root(dev_dir: str, served_gold: str) -> str:

@@ -11,6 +11,13 @@
          model's relation at the published table: a view over delta_scan(...), so tests,
          downstream models and analysts read exactly what was published;
       4. drop the source view.
+
+    Incremental (`incremental_strategy: replace_partitions` with `partition_by: <column>`,
+    when `is_incremental()` says so): the model's SQL returns only the partitions this run
+    rebuilds. They are materialized once in a table `<model>__dbt_src`, and the plugin
+    replaces exactly those partitions of the published table in one Delta commit, dropping
+    published partitions outside the new rows' span (the table ends where the model says).
+    A full build of such a model writes the table partitioned by that column.
 #}
 {% materialization delta, adapter="duckdb" %}
 
@@ -27,15 +34,30 @@
     {{ get_assert_columns_equivalent(sql) }}
   {%- endif -%}
 
+  {%- set incremental = is_incremental() -%}
+  {%- if incremental and not config.get('partition_by') -%}
+    {{ exceptions.raise_compiler_error("an incremental delta model needs partition_by (the column whose partitions it replaces)") }}
+  {%- endif -%}
+  {#- An increment is small and read twice by the plugin (its partitions, its rows); a
+      model with `stage_as_table: true` is computed into a table before it is streamed
+      (fct_stockout_days: fetching its query's result straight from DuckDB 1.5.5 hangs,
+      while writing it into a table works). -#}
+  {%- set staged = incremental or config.get('stage_as_table', false) -%}
+  {%- if staged -%}
+    {%- set source_relation = source_relation.incorporate(type='table') -%}
+    {{ drop_relation_if_exists(load_cached_relation(source_relation)) }}
+  {%- endif -%}
+
   {% call statement('main') -%}
-    create or replace view {{ source_relation }} as (
+    create or replace {{ 'table' if staged else 'view' }} {{ source_relation }} as (
       {{ sql }}
     )
   {%- endcall %}
   {{ adapter.commit() }}
 
   {%- set column_list = adapter.get_columns_in_relation(source_relation) -%}
-  {% do adapter.store_relation(plugin_name, target_relation, column_list, source_relation.render(), 'delta', config) %}
+  {%- set mode = 'delta+replace' if incremental else 'delta' -%}
+  {% do adapter.store_relation(plugin_name, target_relation, column_list, source_relation.render(), mode, config) %}
   {% do adapter.cache_added(target_relation) %}
 
   {{ drop_relation_if_exists(source_relation) }}

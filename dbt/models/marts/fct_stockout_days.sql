@@ -30,22 +30,55 @@ snapshots as (
 
 ),
 
+-- Stock only changes on days with a movement: the ledger runs over those days (a few
+-- million rows) rather than over every zero-filled day of fct_daily_demand, and the
+-- days in between, when stock stays at or below zero, are spelled out at the end.
+pair_spans as (
+
+    select
+        item_id,
+        depot_id,
+        min(demand_date) as first_day,
+        max(demand_date) as last_day
+
+    from daily_demand
+
+    group by
+        item_id,
+        depot_id
+
+),
+
 ledger as (
 
     select
         item_id,
         depot_id,
         demand_date,
-        cast(demand_qty as {{ type_double() }}) as demand_qty,
-        cast(receipts_qty as {{ type_double() }}) as receipts_qty,
-        cast(adjustments_qty as {{ type_double() }}) as adjustments_qty,
-        sum(cast(receipts_qty - demand_qty + adjustments_qty as {{ type_double() }})) over (
+        demand_qty,
+        adjustments_qty,
+        net_qty,
+        sum(net_qty) over (
             partition by item_id, depot_id
             order by demand_date
             rows between unbounded preceding and current row
-        ) as cumulative_net
+        ) as cumulative_net,
+        lead(demand_date) over (
+            partition by item_id, depot_id
+            order by demand_date
+        ) as next_moved_date
 
-    from daily_demand
+    from (
+        select
+            item_id,
+            depot_id,
+            demand_date,
+            cast(demand_qty as {{ type_double() }}) as demand_qty,
+            cast(adjustments_qty as {{ type_double() }}) as adjustments_qty,
+            cast(receipts_qty - demand_qty + adjustments_qty as {{ type_double() }}) as net_qty
+        from daily_demand
+        where demand_qty <> 0 or receipts_qty <> 0 or adjustments_qty <> 0
+    ) as moved_days
 
 ),
 
@@ -65,24 +98,37 @@ latest_snapshots as (
 
 ),
 
+-- end-of-day stock = anchor + cumulative net movements; the cumulative net on the
+-- snapshot day is the sum of the net movements up to it (integers: exact in doubles)
 anchors as (
 
     select
         latest_snapshots.item_id,
         latest_snapshots.depot_id,
-        -- end-of-day stock = anchor + cumulative net movements
-        latest_snapshots.on_hand - ledger.cumulative_net as anchor
+        latest_snapshots.on_hand - coalesce(sum(ledger.net_qty), 0) as anchor
 
     from latest_snapshots
 
-    inner join ledger
+    -- a snapshot outside the pair's days anchors nothing
+    inner join pair_spans
+        on latest_snapshots.item_id = pair_spans.item_id
+        and latest_snapshots.depot_id = pair_spans.depot_id
+        and latest_snapshots.snapshot_date >= pair_spans.first_day
+        and latest_snapshots.snapshot_date <= pair_spans.last_day
+
+    left join ledger
         on latest_snapshots.item_id = ledger.item_id
         and latest_snapshots.depot_id = ledger.depot_id
-        and latest_snapshots.snapshot_date = ledger.demand_date
+        and ledger.demand_date <= latest_snapshots.snapshot_date
+
+    group by
+        latest_snapshots.item_id,
+        latest_snapshots.depot_id,
+        latest_snapshots.on_hand
 
 ),
 
-stock as (
+moved_stock as (
 
     select
         ledger.item_id,
@@ -96,6 +142,97 @@ stock as (
     inner join anchors
         on ledger.item_id = anchors.item_id
         and ledger.depot_id = anchors.depot_id
+
+),
+
+-- the days without a movement keep the previous day's end of stock: before the first
+-- movement the anchor, after each movement day its end, up to the next one (or the last day)
+still_spans as (
+
+    select
+        pair_spans.item_id,
+        pair_spans.depot_id,
+        pair_spans.first_day as span_start,
+        coalesce(first_moves.first_moved_date, {{ dbt.dateadd('day', 1, 'pair_spans.last_day') }}) as span_end,
+        anchors.anchor as available_qty
+
+    from pair_spans
+
+    inner join anchors
+        on pair_spans.item_id = anchors.item_id
+        and pair_spans.depot_id = anchors.depot_id
+
+    left join (
+        select item_id, depot_id, min(demand_date) as first_moved_date
+        from ledger
+        group by item_id, depot_id
+    ) as first_moves
+        on pair_spans.item_id = first_moves.item_id
+        and pair_spans.depot_id = first_moves.depot_id
+
+    union all
+
+    select
+        ledger.item_id,
+        ledger.depot_id,
+        {{ dbt.dateadd('day', 1, 'ledger.demand_date') }} as span_start,
+        coalesce(ledger.next_moved_date, {{ dbt.dateadd('day', 1, 'pair_spans.last_day') }}) as span_end,
+        anchors.anchor + ledger.cumulative_net as available_qty
+
+    from ledger
+
+    inner join anchors
+        on ledger.item_id = anchors.item_id
+        and ledger.depot_id = anchors.depot_id
+
+    inner join pair_spans
+        on ledger.item_id = pair_spans.item_id
+        and ledger.depot_id = pair_spans.depot_id
+
+),
+
+out_spans as (
+
+    select * from still_spans
+    where available_qty <= 0 and span_start < span_end
+
+),
+
+day_bounds as (
+
+    select min(span_start) as first_day, max(span_end) as last_day
+    from out_spans
+
+),
+
+days as (
+
+    {{ date_series('day_bounds', 'first_day', 'last_day') }}
+
+),
+
+still_stock as (
+
+    select
+        out_spans.item_id,
+        out_spans.depot_id,
+        cast(days.date_day as date) as demand_date,
+        cast(0 as {{ type_double() }}) as demand_qty,
+        out_spans.available_qty
+
+    from out_spans
+
+    inner join days
+        on days.date_day >= out_spans.span_start
+        and days.date_day < out_spans.span_end
+
+),
+
+stock as (
+
+    select * from moved_stock
+    union all
+    select * from still_stock
 
 ),
 

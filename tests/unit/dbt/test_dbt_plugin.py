@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ from dbt.adapters.duckdb.relation import DuckDBRelation
 from dbt.adapters.duckdb.utils import TargetConfig, TargetLocation
 from deltalake import DeltaTable
 
-from backend.lake.dbt_plugin import Plugin
+from backend.lake.dbt_plugin import Plugin, partition_predicate
 
 
 @pytest.fixture
@@ -134,3 +135,75 @@ def test_a_dev_directory_on_the_served_object_store_prefix_is_refused() -> None:
         Plugin(name="gold", plugin_config=config)
     beside = Plugin(name="gold", plugin_config={**config, "dev_dir": "s3://bucket/dev/ana"})
     assert beside.table_uri("dim_items") == "s3://bucket/dev/ana/gold/dim_items"
+
+
+def _partitioned(identifier: str, source: str, fmt: str) -> TargetConfig:
+    relation = DuckDBRelation.create(database="memory", schema="main", identifier=identifier)
+    return TargetConfig(
+        relation=relation,
+        column_list=[],
+        config={"partition_by": "day"},
+        location=TargetLocation(path=source, format=fmt),
+    )
+
+
+def _days(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
+    rows = conn.execute(f"select strftime(day, '%m-%d'), qty from {table} order by day, qty")
+    return rows.fetchall()
+
+
+def test_an_increment_replaces_its_partitions_and_drops_those_outside_its_span(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute(
+        "create view full_build as select * from (values (date '2025-01-01', 1), "
+        "(date '2025-01-02', 2), (date '2025-01-03', 3), (date '2025-01-03', 33), "
+        "(date '2025-01-04', 4), (date '2025-01-05', 5)) t(day, qty)"
+    )
+    plugin.store(_partitioned("fct_days", "full_build", "delta"))
+    uri = str(tmp_path / "lake" / "gold" / "fct_days")
+    assert DeltaTable(uri).metadata().partition_columns == ["day"]
+    # The increment spans the table from its first day (01) to its new last day (04):
+    # 01, 02 and 04 rebuilt, 03 kept as it was, 05 dropped.
+    conn.execute(
+        "create table increment as select * from (values (date '2025-01-01', 10), "
+        "(date '2025-01-02', 20), (date '2025-01-04', 40), (date '2025-01-04', 41)) t(day, qty)"
+    )
+    plugin.store(_partitioned("fct_days", "increment", "delta+replace"))
+
+    assert _days(conn, "fct_days") == [
+        ("01-01", 10), ("01-02", 20), ("01-03", 3), ("01-03", 33), ("01-04", 40), ("01-04", 41),
+    ]  # fmt: skip
+    assert "predicate" in DeltaTable(uri).history(1)[0]["operationParameters"]
+
+
+def test_an_increment_over_an_unpartitioned_table_rewrites_it_partitioned(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute(
+        "create view old as select * from (values (date '2025-01-01', 1), "
+        "(date '2025-01-02', 2), (date '2025-01-03', 3)) t(day, qty)"
+    )
+    plugin.store(_target("fct_days", "old"))  # published before it was partitioned
+    conn.execute(
+        "create table increment as select * from (values (date '2025-01-01', 11), "
+        "(date '2025-01-03', 30)) t(day, qty)"
+    )
+    plugin.store(_partitioned("fct_days", "increment", "delta+replace"))
+
+    uri = str(tmp_path / "lake" / "gold" / "fct_days")
+    assert DeltaTable(uri).metadata().partition_columns == ["day"]
+    assert _days(conn, "fct_days") == [("01-01", 11), ("01-02", 2), ("01-03", 30)]
+
+
+def test_an_increment_needs_a_published_table(tmp_path, conn):
+    plugin = _plugin(tmp_path, conn)
+    conn.execute("create table increment as select date '2025-01-03' as day, 30 as qty")
+    with pytest.raises(FileNotFoundError, match="full-refresh"):
+        plugin.store(_partitioned("fct_days", "increment", "delta+replace"))
+
+
+def test_partition_predicate_names_the_values_and_the_span():
+    assert partition_predicate("day", [date(2025, 1, 2), date(2025, 1, 4)]) == (
+        "\"day\" < '2025-01-02' OR \"day\" > '2025-01-04' OR \"day\" IN ('2025-01-02', '2025-01-04')"
+    )
+    with pytest.raises(ValueError):
+        partition_predicate("day; drop", [1])
