@@ -5,10 +5,10 @@ The same champion as the in-process engine, run where the series are:
 * gold ``fct_daily_demand`` (the current Delta snapshot, :func:`backend.lake.spark.delta_frame`)
   is read into the Spark session of dbt's ``spark`` target (``local_session``: a local
   master or a cluster, ``NOVA_SPARK_MASTER``), cut to the forecast history;
-* the series are spread over ``groups`` by a hash of ``unique_id``, and each group runs the
-  broadcast model's ``predict`` (one worker process per task, ``n_jobs=1``: Spark is the
-  parallelism) and turns its output into rows with the in-process engine's ``to_table``,
-  in ``applyInArrow``;
+* the series are spread over groups of at least ``SERIES_PER_GROUP`` by a hash of
+  ``unique_id``, and each group runs the broadcast model's ``predict`` (one worker
+  process per task, ``n_jobs=1``: Spark is the parallelism) and turns its output into
+  rows with the in-process engine's ``to_table``, in ``applyInArrow``;
 * the workers write the rows as Parquet to a staging directory, and the driver streams
   them, in the in-process engine's order (``unique_id, horizon_day``), into one Delta
   commit that replaces D's partition of ``ml_forecasts`` (``write_forecasts``): no row
@@ -19,6 +19,14 @@ The lead-time quantiles stay in-process (their draws come from one random stream
 pairs in order, which a split would change); Spark hands them only what they read: the
 intermittent and lumpy pairs' last ``HISTORY_DAYS`` days with their stock state.
 
+What can differ from the in-process engine: everything in ``predict`` is per series but
+the global models. LightGBM is frozen at training and its features look back from each
+step, so a group gets the population's values (unless a group's series all end before the
+others' last date; gold has a row for every pair up to D). LevelSeason pools its season,
+weekday profile and growth over the series it is given: over a group (a random sample of
+at least ``SERIES_PER_GROUP``) rather than the population. ``benchmarks/forecast_engines.py``
+prints how far that moves the default demo's forecasts.
+
 Executors need this project's Python environment (the ``ml`` and ``backend`` packages and
 their dependencies), which a local master has; a cluster's workers get it from the image.
 """
@@ -26,7 +34,6 @@ their dependencies), which a local master has; a cluster's workers get it from t
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,12 +48,13 @@ if TYPE_CHECKING:
     from backend.pipeline.context import RunContext
     from backend.settings import Settings
 
-# Series per group (one predict call): big enough that the model's fixed cost per call
-# (classification, LightGBM's dense matrix) is spread, small enough that a group's history
-# (730 days x 2,000 series, about 50 MB in pandas) fits any executor.
+# Series per group (one predict call), at least: the champion's pooled parts (LevelSeason's
+# yearly season, weekday profile and pool growth are averaged over the series of a call)
+# are then estimated on a random sample of at least this many series (the hash split),
+# the model's fixed cost per call is spread, and a group's history (730 days x ~2,000
+# series, about 50 MB in pandas) fits any executor. Fewer series: one group, the
+# in-process answer exactly.
 SERIES_PER_GROUP = 2_000
-# At least this many groups per core the session has, so tasks of unequal cost balance.
-GROUPS_PER_CORE = 2
 FALLBACKS = "_fallbacks"
 
 
@@ -132,7 +140,10 @@ def forecast_frame(
 
     def predict_group(part: pa.Table) -> pa.Table:
         # Runs in a Python worker: the broadcast model is unpickled once per process.
-        frame = part.to_pandas()
+        # in the in-process engine's input order: a group's rows arrive in shuffle order,
+        # and some of predict's statistics (the naive scales of the intervals) read the
+        # series in the order given
+        frame = part.to_pandas().sort_values(["unique_id", "ds"], ignore_index=True)
         frame["ds"] = frame["ds"].astype("datetime64[ns]")
         forecaster = shipped.value
         predicted = forecaster.predict(frame[["unique_id", "ds", "y"]], horizon, n_jobs=1)
@@ -181,8 +192,7 @@ def forecast_to_delta(
     ).first()
     rows_read, series = (int(counted["rows"]), int(counted["series"])) if counted else (0, 0)
     if groups is None:
-        cores = spark.sparkContext.defaultParallelism
-        groups = max(cores * GROUPS_PER_CORE, math.ceil(series / SERIES_PER_GROUP))
+        groups = max(1, series // SERIES_PER_GROUP)
     schema = forecast_schema()
     frame = forecast_frame(
         spark, history, model, version, forecast_date, settings.forecast_horizon, groups
@@ -197,14 +207,14 @@ def forecast_to_delta(
             reader = conn.execute(
                 f"select {columns} from read_parquet(?) order by unique_id, horizon_day",
                 [files],
-            ).fetch_record_batch()
+            ).to_arrow_reader()
             write_forecasts(uri, reader.cast(schema), forecast_date, settings)
             pairs = conn.execute(
                 "select unique_id, any_value(item_id) as item_id, "
                 "any_value(depot_id) as depot_id, any_value(demand_class) as demand_class, "
                 "count(*) as n from read_parquet(?) group by unique_id order by unique_id",
                 [files],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             notes = conn.execute(
                 f"select {FALLBACKS} from read_parquet(?) where {FALLBACKS} is not null",
                 [files],
