@@ -34,6 +34,7 @@ their dependencies), which a local master has; a cluster's workers get it from t
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class SparkForecast:
     groups: int
     pairs: pa.Table
     failures: dict[str, int] = field(default_factory=dict)
+    # wall seconds of the phases: count (sizing the groups), forecast (Spark job: read,
+    # predict, stage), commit (the driver's streamed Delta write)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_forecast_spark(ctx: RunContext, model: Any, version: str) -> int:
@@ -187,19 +191,24 @@ def forecast_to_delta(
     from backend.lake.duck import connect
     from backend.pipeline.forecast import write_forecasts
 
+    began = time.perf_counter()
     counted = history.agg(
         F.count(F.lit(1)).alias("rows"), F.approx_count_distinct("unique_id").alias("series")
     ).first()
     rows_read, series = (int(counted["rows"]), int(counted["series"])) if counted else (0, 0)
     if groups is None:
         groups = max(1, series // SERIES_PER_GROUP)
+    seconds = {"count": time.perf_counter() - began}
     schema = forecast_schema()
     frame = forecast_frame(
         spark, history, model, version, forecast_date, settings.forecast_horizon, groups
     )
     staging = f"{_staging_root(spark, settings)}/ml_forecasts-{forecast_date}-{uuid.uuid4().hex}"
     try:
+        began = time.perf_counter()
         frame.write.mode("overwrite").parquet(staging)
+        seconds["forecast"] = time.perf_counter() - began
+        began = time.perf_counter()
         conn = connect(settings=settings)
         try:
             files = f"{staging}/*.parquet"
@@ -221,6 +230,7 @@ def forecast_to_delta(
             ).fetchall()
         finally:
             conn.close()
+        seconds["commit"] = time.perf_counter() - began
     finally:
         _remove(spark, staging)
     failures: Counter[str] = Counter()
@@ -234,6 +244,7 @@ def forecast_to_delta(
         groups=groups,
         pairs=pairs.drop_columns(["n"]),
         failures=dict(failures),
+        seconds=seconds,
     )
 
 
