@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         default=730, ge=60, description="Days of demand history the forecasters see."
     )
     forecast_jobs: int = Field(default=2, ge=1, description="Worker processes for forecasting.")
+    forecast_engine: Literal["inprocess", "spark"] = Field(
+        default="inprocess",
+        description="Where the daily forecast step runs the champion: inprocess (worker "
+        "processes of this machine) or spark (applyInArrow per group of series on the Spark "
+        "session of dbt's spark target: NOVA_SPARK_MASTER local or a cluster).",
+    )
     forecast_budget_seconds: float = Field(
         default=100.0,
         gt=0,

@@ -153,6 +153,13 @@ def _staged_snapshot(spark: SparkSession, source: LakeSource) -> str | None:
     return None
 
 
+def delta_frame(spark: SparkSession, uri: str, settings: Settings) -> Any:
+    """A Delta table's current snapshot as a DataFrame of the session (no Delta jars
+    needed: the files its log lists, read as Parquet), for readers of gold in Spark."""
+    table = DeltaTable(uri, storage_options=settings.lake_storage_options)
+    return _snapshot_frame(spark, table, uri, settings)
+
+
 def _snapshot_frame(spark: SparkSession, table: DeltaTable, uri: str, settings: Settings) -> Any:
     """The table's current rows as a DataFrame, with the Delta schema's column types."""
     files = table.file_uris()

@@ -71,6 +71,10 @@ def run_forecast(ctx: RunContext) -> int:
         model, version = registry.load(registry.CHAMPION)
     except registry.NoChampionError:
         raise no_champion from None
+    if settings.forecast_engine == "spark":
+        from backend.pipeline.forecast_spark import run_forecast_spark
+
+        return run_forecast_spark(ctx, model, version)
     history = _load_history(settings, ctx.end)
     forecasts = model.predict(
         history[["unique_id", "ds", "y"]],
