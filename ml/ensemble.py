@@ -206,7 +206,9 @@ def _recent_counts(df: pd.DataFrame, cutoff: Any, window: int) -> pd.DataFrame:
 
     part = df[(df["ds"] <= cutoff) & (df["ds"] > cutoff - pd.Timedelta(days=window))]
     part = part[["unique_id", "y"]].assign(day=(part["y"] > 0).astype(np.int64))
-    return part.groupby("unique_id", sort=True).agg(k=("day", "sum"), rate=("y", "mean"))
+    return part.groupby("unique_id", sort=True, observed=True).agg(
+        k=("day", "sum"), rate=("y", "mean")
+    )
 
 
 def count_ratios(

@@ -101,7 +101,9 @@ def run_forecast_spark(ctx: RunContext, model: Any, version: str) -> int:
 
 def demand_history(spark: SparkSession, settings: Settings, end: date) -> DataFrame:
     """Gold demand of the ``forecast_history_days`` up to ``end`` as ``load_gold_demand``
-    gives it to the in-process engine: ``unique_id, item_id, depot_id, ds, y``."""
+    gives it to the in-process engine: ``unique_id, item_id, depot_id, ds, y`` and the
+    day's ``stock_state`` from gold ``fct_stockout_days`` (null on a lake without it); the
+    stockout days are imputed per series in the workers, as ``censored="impute"`` does."""
     from pyspark.sql import functions as F
 
     from backend.lake import delta
@@ -111,13 +113,31 @@ def demand_history(spark: SparkSession, settings: Settings, end: date) -> DataFr
     if not delta.table_exists(uri, settings):
         raise FileNotFoundError(f"no gold fct_daily_demand at {uri}: run the pipeline first")
     first = end - timedelta(days=settings.forecast_history_days - 1)
-    demand = delta_frame(spark, uri, settings)
-    return demand.where(F.col("demand_date").between(F.lit(first), F.lit(end))).select(
+    demand = delta_frame(spark, uri, settings).where(
+        F.col("demand_date").between(F.lit(first), F.lit(end))
+    )
+    stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
+    if delta.table_exists(stock_uri, settings):
+        states = (
+            delta_frame(spark, stock_uri, settings)
+            .where(F.col("stock_date").between(F.lit(first), F.lit(end)))
+            .select(
+                "item_id",
+                "depot_id",
+                F.col("stock_date").alias("demand_date"),
+                F.col("stock_state").cast("string").alias("stock_state"),
+            )
+        )
+        demand = demand.join(states, ["item_id", "depot_id", "demand_date"], "left")
+    else:
+        demand = demand.withColumn("stock_state", F.lit(None).cast("string"))
+    return demand.select(
         F.concat_ws("|", "item_id", "depot_id").alias("unique_id"),
         F.col("item_id").cast("string").alias("item_id"),
         F.col("depot_id").cast("string").alias("depot_id"),
         F.col("demand_date").cast("timestamp_ntz").alias("ds"),
         F.col("demand_qty").cast("double").alias("y"),
+        "stock_state",
     )
 
 
@@ -129,10 +149,12 @@ def forecast_frame(
     forecast_date: date,
     horizon: int,
     groups: int,
+    state_max_age_days: int | None = None,
 ) -> DataFrame:
     """The lazy frame of ``to_table`` rows (+ ``_fallbacks``) for every series of
     ``history``: ``model.predict`` per group of series (``groups`` by a hash of
-    ``unique_id``), the model broadcast to the workers."""
+    ``unique_id``), the model broadcast to the workers. A ``stock_state`` column, where
+    ``history`` has one, marks the stockout days imputed before predicting."""
     import pyarrow as pa
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -143,14 +165,25 @@ def forecast_frame(
     shipped = spark.sparkContext.broadcast(model)
 
     def predict_group(part: pa.Table) -> pa.Table:
+        import pandas as pd
+
+        from ml.censoring import impute_stockouts
+
         # Runs in a Python worker: the broadcast model is unpickled once per process.
         # in the in-process engine's input order: a group's rows arrive in shuffle order,
         # and some of predict's statistics (the naive scales of the intervals) read the
         # series in the order given
         frame = part.to_pandas().sort_values(["unique_id", "ds"], ignore_index=True)
         frame["ds"] = frame["ds"].astype("datetime64[ns]")
+        # stockout days imputed per series, as the in-process engine's history is
+        # (each series is whole in its group, so the groups give the same values)
+        codes, _ = pd.factorize(frame["unique_id"])
+        frame["y"] = impute_stockouts(
+            codes, frame["y"].to_numpy(), (frame["stock_state"] == "out").to_numpy()
+        )
         forecaster = shipped.value
-        predicted = forecaster.predict(frame[["unique_id", "ds", "y"]], horizon, n_jobs=1)
+        age = {} if state_max_age_days is None else {"state_max_age_days": state_max_age_days}
+        predicted = forecaster.predict(frame[["unique_id", "ds", "y"]], horizon, n_jobs=1, **age)
         pairs = frame.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
         table = to_table(predicted.merge(pairs, on="unique_id"), forecast_date, version)
         failures = dict(getattr(forecaster, "last_failures_", {}) or {})
@@ -159,8 +192,10 @@ def forecast_frame(
         return table.append_column(out_schema.field(FALLBACKS), pa.array(note, pa.string()))
 
     bucket = F.pmod(F.xxhash64("unique_id"), F.lit(groups)).alias("_group")
+    if "stock_state" not in history.columns:
+        history = history.withColumn("stock_state", F.lit(None).cast("string"))
     return (
-        history.select(bucket, "unique_id", "item_id", "depot_id", "ds", "y")
+        history.select(bucket, "unique_id", "item_id", "depot_id", "ds", "y", "stock_state")
         .groupBy("_group")
         .applyInArrow(predict_group, from_arrow_schema(out_schema))
     )
@@ -201,7 +236,14 @@ def forecast_to_delta(
     seconds = {"count": time.perf_counter() - began}
     schema = forecast_schema()
     frame = forecast_frame(
-        spark, history, model, version, forecast_date, settings.forecast_horizon, groups
+        spark,
+        history,
+        model,
+        version,
+        forecast_date,
+        settings.forecast_horizon,
+        groups,
+        settings.forecast_state_max_age_days,
     )
     staging = f"{_staging_root(spark, settings)}/ml_forecasts-{forecast_date}-{uuid.uuid4().hex}"
     try:
@@ -303,7 +345,7 @@ def quantile_history(
     pairs = spark.createDataFrame([(uid,) for uid in ids], "unique_id string")
     recent = recent.join(F.broadcast(pairs), "unique_id", "left_semi")
     stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
-    if delta.table_exists(stock_uri, settings):
+    if "stock_state" not in history.columns and delta.table_exists(stock_uri, settings):
         states = (
             delta_frame(spark, stock_uri, settings)
             .where(F.col("stock_date").between(F.lit(first), F.lit(end)))
