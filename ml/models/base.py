@@ -65,15 +65,31 @@ class StatsforecastModel(LocalModel):
 
             module, name, attrs = self._spec
             cls = getattr(importlib.import_module(module), name)
-            inner = cls.__new__(cls)
-            inner.__dict__.update(attrs)
+            if attrs is None:  # deferred(): built from its constructor's arguments
+                inner = cls(**getattr(self, "_kwargs", {}))
+            else:
+                inner = cls.__new__(cls)
+                inner.__dict__.update(attrs)
             self._model = inner
         return self._model
+
+    @classmethod
+    def deferred(cls, module: str, name: str, alias: str, **kwargs: Any) -> StatsforecastModel:
+        """``module.name(**kwargs)`` in the adapter, built (statsforecast imported) only
+        when it first forecasts: the forecaster's default fallback rarely does."""
+        self = cls.__new__(cls)
+        self.alias, self.kind, self._model = alias, name, None
+        self._spec = (module, name, None)
+        self._kwargs = kwargs
+        return self
 
     def param(self, name: str) -> Any:
         """An attribute of the statsforecast model (``season_length``...), without
         building it."""
-        return self._spec[2][name] if self._model is None else getattr(self._model, name)
+        if self._model is None:
+            attrs = self._spec[2]
+            return attrs[name] if attrs is not None else self._kwargs[name]
+        return getattr(self._model, name)
 
     def __getstate__(self) -> dict[str, Any]:
         # the model's class by name and its attributes: unpickling imports nothing

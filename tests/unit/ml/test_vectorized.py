@@ -134,6 +134,9 @@ def test_pickled_statsforecast_members_unpickle_without_statsforecast() -> None:
         "from ml.models.vectorized import vectorized\n"
         "ms = pickle.loads(sys.stdin.buffer.read())\n"
         "twins = [type(vectorized(m)).__name__ for m in ms]\n"
+        "from ml.forecaster import Forecaster\n"
+        "from ml.models.vectorized import VNaive\n"
+        "Forecaster([VNaive()], 'D')  # its default fallback: deferred\n"
         "print('statsforecast.models' in sys.modules, twins, ms[2].param('alpha_p'))\n"
     )
     out = subprocess.run(
@@ -152,3 +155,14 @@ def test_pickled_statsforecast_members_unpickle_without_statsforecast() -> None:
     again = pickle.loads(pickle.dumps(pickle.loads(blob)))
     inner = again[0].inner  # type: ignore[attr-defined]
     assert inner.kind == "SeasonalNaive" and inner.param("season_length") == 7
+
+
+def test_default_fallback_is_the_historic_average() -> None:
+    from ml.forecaster import Forecaster, _safe_fallback
+    from ml.models.vectorized import VNaive
+
+    fallback = Forecaster([VNaive()], "D").fallback
+    assert fallback.alias == "Fallback" and fallback.kind == "HistoricAverage"  # type: ignore[attr-defined]
+    assert type(vectorized(fallback)).__name__ == "VHistoricAverage"
+    # statsforecast's HistoricAverage, built on first use: (1 + 2 + 6) / 3
+    assert _safe_fallback(fallback, np.array([1.0, 2.0, 6.0]), 2).tolist() == [3.0, 3.0]
