@@ -52,7 +52,12 @@ class StatsforecastModel(LocalModel):
         self._model: Any = model
         self.alias = alias
         self.kind = type(model).__name__
-        self._spec = (type(model).__module__, type(model).__qualname__, dict(vars(model)))
+        self._spec: tuple[str, str, dict[str, Any] | None] = (
+            type(model).__module__,
+            type(model).__qualname__,
+            dict(vars(model)),
+        )
+        self._kwargs: dict[str, Any] = {}
 
     @property
     def model(self) -> Any:
@@ -66,7 +71,7 @@ class StatsforecastModel(LocalModel):
             module, name, attrs = self._spec
             cls = getattr(importlib.import_module(module), name)
             if attrs is None:  # deferred(): built from its constructor's arguments
-                inner = cls(**getattr(self, "_kwargs", {}))
+                inner = cls(**self._kwargs)
             else:
                 inner = cls.__new__(cls)
                 inner.__dict__.update(attrs)
@@ -102,6 +107,7 @@ class StatsforecastModel(LocalModel):
     def __setstate__(self, state: dict[str, Any]) -> None:
         rest = {k: v for k, v in state.items() if k not in ("model", "kind", "spec")}
         self.__dict__.update(rest)  # the alias, a subclass's own attributes
+        self.__dict__.setdefault("_kwargs", {})
         if "model" in state:  # pickled before the lazy form: the model itself
             inner = state["model"]
             self._model = inner
