@@ -96,19 +96,28 @@ def load_gold_demand(
         import uuid
 
         tag = uuid.uuid4().hex[:12]
-        for name, expr in (
-            ("pair", "item_id || '|' || depot_id"),
-            ("item", "item_id"),
-            ("depot", "depot_id"),
-        ):
-            enum = f"nova_{name}_{tag}"
-            conn.execute(
-                f"create type {enum} as enum (select distinct {expr} from delta_scan(?) "
-                "where demand_date between ? and ? and item_id is not null "
-                f"and depot_id is not null order by 1)",
-                [uri, first, last],
-            )
-            enums.append(enum)
+        # one scan of the window for its distinct pairs (a few thousand rows), then the
+        # three enums from that small table: three scans of 9M rows cost ~1.3 s more
+        pairs = f"nova_pairs_{tag}"
+        conn.execute(
+            f"create temp table {pairs} as select distinct item_id, depot_id "
+            "from delta_scan(?) where demand_date between ? and ? and item_id is not null "
+            "and depot_id is not null",
+            [uri, first, last],
+        )
+        try:
+            for name, expr in (
+                ("pair", "item_id || '|' || depot_id"),
+                ("item", "item_id"),
+                ("depot", "depot_id"),
+            ):
+                enum = f"nova_{name}_{tag}"
+                conn.execute(
+                    f"create type {enum} as enum (select distinct {expr} from {pairs} order by 1)"
+                )
+                enums.append(enum)
+        finally:
+            conn.execute(f"drop table if exists {pairs}")
         pair, item, depot = enums
     select = f"""
         select cast(d.item_id || '|' || d.depot_id as {pair}) as unique_id,

@@ -112,9 +112,13 @@ class Forecaster:
         if not models:
             raise ValueError("no models")
         if fallback is None:
-            from ml.models.baselines import HistoricAverage
+            from ml.models.base import StatsforecastModel
 
-            fallback = HistoricAverage(alias="Fallback")
+            # HistoricAverage, deferred: importing statsforecast.models costs ~3 s of a
+            # daily run that forecasts every member vectorized or from state
+            fallback = StatsforecastModel.deferred(
+                "statsforecast.models", "HistoricAverage", "Fallback"
+            )
         self.models = list(models)
         self.freq = freq
         self.fallback = fallback

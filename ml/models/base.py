@@ -49,8 +49,74 @@ class StatsforecastModel(LocalModel):
     """Adapter of a statsforecast model (its per-series ``forecast(y, h)``)."""
 
     def __init__(self, model: Any, alias: str) -> None:
-        self.model = model
+        self._model: Any = model
         self.alias = alias
+        self.kind = type(model).__name__
+        self._spec: tuple[str, str, dict[str, Any] | None] = (
+            type(model).__module__,
+            type(model).__qualname__,
+            dict(vars(model)),
+        )
+        self._kwargs: dict[str, Any] = {}
+
+    @property
+    def model(self) -> Any:
+        """The statsforecast model, rebuilt on first use after unpickling: the daily run
+        forecasts these members vectorized (``ml.models.vectorized``) from ``kind`` and
+        ``param`` alone, and importing statsforecast.models (statsmodels with it) costs
+        seconds of the champion's load."""
+        if self._model is None:
+            import importlib
+
+            module, name, attrs = self._spec
+            cls = getattr(importlib.import_module(module), name)
+            if attrs is None:  # deferred(): built from its constructor's arguments
+                inner = cls(**self._kwargs)
+            else:
+                inner = cls.__new__(cls)
+                inner.__dict__.update(attrs)
+            self._model = inner
+        return self._model
+
+    @classmethod
+    def deferred(cls, module: str, name: str, alias: str, **kwargs: Any) -> StatsforecastModel:
+        """``module.name(**kwargs)`` in the adapter, built (statsforecast imported) only
+        when it first forecasts: the forecaster's default fallback rarely does."""
+        self = cls.__new__(cls)
+        self.alias, self.kind, self._model = alias, name, None
+        self._spec = (module, name, None)
+        self._kwargs = kwargs
+        return self
+
+    def param(self, name: str) -> Any:
+        """An attribute of the statsforecast model (``season_length``...), without
+        building it."""
+        if self._model is None:
+            attrs = self._spec[2]
+            return attrs[name] if attrs is not None else self._kwargs[name]
+        return getattr(self._model, name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the model's class by name and its attributes: unpickling imports nothing
+        spec = self._spec
+        if self._model is not None:  # its attributes now, not at construction
+            spec = (spec[0], spec[1], dict(vars(self._model)))
+        rest = {k: v for k, v in vars(self).items() if k not in ("_model", "kind", "_spec")}
+        return {**rest, "kind": self.kind, "spec": spec}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rest = {k: v for k, v in state.items() if k not in ("model", "kind", "spec")}
+        self.__dict__.update(rest)  # the alias, a subclass's own attributes
+        self.__dict__.setdefault("_kwargs", {})
+        if "model" in state:  # pickled before the lazy form: the model itself
+            inner = state["model"]
+            self._model = inner
+            self.kind = type(inner).__name__
+            self._spec = (type(inner).__module__, type(inner).__qualname__, dict(vars(inner)))
+            return
+        self.kind = state["kind"]
+        self._spec = state["spec"]
+        self._model = None
 
     def forecast(self, y: np.ndarray, h: int) -> np.ndarray:
         out = self.model.forecast(y=np.asarray(y, dtype=np.float64), h=h)

@@ -287,22 +287,22 @@ def vectorized(model: Any) -> VectorizedModel | None:
         return vectorized(model.inner)
     if not isinstance(model, StatsforecastModel):
         return None
-    inner, alias = model.model, model.alias
-    kind = type(inner).__name__
+    # kind and parameters only: building the statsforecast model imports statsforecast
+    alias, kind, param = model.alias, model.kind, model.param
     if kind == "Naive":
         return VNaive(alias)
     if kind == "SeasonalNaive":
-        return VSeasonalNaive(int(inner.season_length), alias)
+        return VSeasonalNaive(int(param("season_length")), alias)
     if kind == "HistoricAverage":
         return VHistoricAverage(alias)
     if kind == "WindowAverage":
-        return VWindowAverage(int(inner.window_size), alias)
+        return VWindowAverage(int(param("window_size")), alias)
     if kind == "CrostonClassic":
         return VCroston(alias)
     if kind == "CrostonSBA":
         return VCroston(alias, factor=0.95)
     if kind == "TSB":
-        return VTSB(float(inner.alpha_d), float(inner.alpha_p), alias)
+        return VTSB(float(param("alpha_d")), float(param("alpha_p")), alias)
     if kind == "ADIDA":
         return VADIDA(alias)
     if kind == "IMAPA":

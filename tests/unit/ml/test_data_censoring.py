@@ -71,3 +71,28 @@ def test_impute_replaces_the_stockout_day_by_the_recent_rate(settings: Settings)
     assert df["y"].tolist() == [3.0, 2.0, 2.5, 1.0]
     assert df["y_recorded"].tolist() == [3.0, 2.0, 0.0, 1.0]
     assert df["stock_state"].tolist()[1:3] == ["cut", "out"]
+
+
+def test_categorical_ids_are_sorted_enums_of_the_window(tmp_path: Path) -> None:
+    """The categorical reader's enums hold exactly the pairs, items and depots of the
+    window read (sorted), and the rows equal the plain reader's."""
+    s = Settings(lake_root=str(tmp_path / "lake"), warehouse_dir=tmp_path / "wh")
+    day = dt.date(2026, 10, 1)
+    demand = pd.DataFrame(
+        {
+            "item_id": ["ITM2", "ITM1", "ITM2", "ITM3", "ITM9"],
+            "depot_id": ["DEP1", "DEP2", "DEP2", "DEP1", "DEP3"],
+            # ITM9|DEP3 only before the window: in no enum
+            "demand_date": [day, day, day + dt.timedelta(1), day, day - dt.timedelta(5)],
+            "demand_qty": [1, 2, 3, 4, 5],
+        }
+    )
+    write_deltalake(delta.table_uri("gold", "fct_daily_demand", settings=s), demand)
+    cat = load_gold_demand(s, end="2026-10-02", days=2, categorical=True)
+    plain = load_gold_demand(s, end="2026-10-02", days=2)
+    assert list(cat["unique_id"].cat.categories) == ["ITM1|DEP2", "ITM2|DEP1", "ITM2|DEP2",
+                                                     "ITM3|DEP1"]  # fmt: skip
+    assert list(cat["item_id"].cat.categories) == ["ITM1", "ITM2", "ITM3"]
+    assert list(cat["depot_id"].cat.categories) == ["DEP1", "DEP2"]
+    assert cat["unique_id"].astype(str).tolist() == plain["unique_id"].tolist()
+    assert cat["y"].tolist() == plain["y"].tolist() == [2.0, 1.0, 3.0, 4.0]

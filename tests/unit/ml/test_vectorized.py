@@ -113,3 +113,56 @@ def test_classify_and_scales_frames_equal_the_per_series_ones() -> None:
     pd.testing.assert_frame_equal(
         series_scales_frame(df), series_scales(df), check_dtype=False, rtol=1e-12
     )
+
+
+def test_pickled_statsforecast_members_unpickle_without_statsforecast() -> None:
+    """The champion's statsforecast members pickle as class name + attributes: a fresh
+    process unpickles them (and finds their vectorized twins) without importing
+    statsforecast, and builds the real model, forecasting as before, on first use."""
+    import pickle
+    import subprocess
+    import sys
+
+    from ml.models.baselines import SeasonalNaive, WindowAverage
+    from ml.models.intermittent import TSB
+    from ml.models.statistical import AutoETS
+
+    models = [SeasonalNaive(7), WindowAverage(3), TSB(alpha_d=0.2, alpha_p=0.3), AutoETS(7)]
+    blob = pickle.dumps(models)
+    code = (
+        "import pickle, sys\n"
+        "from ml.models.vectorized import vectorized\n"
+        "ms = pickle.loads(sys.stdin.buffer.read())\n"
+        "twins = [type(vectorized(m)).__name__ for m in ms]\n"
+        "from ml.forecaster import Forecaster\n"
+        "from ml.models.vectorized import VNaive\n"
+        "Forecaster([VNaive()], 'D')  # its default fallback: deferred\n"
+        "print('statsforecast.models' in sys.modules, twins, ms[2].param('alpha_p'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=blob, capture_output=True, check=True
+    ).stdout.decode()
+    assert out.split("[")[0].strip() == "False"
+    assert "['VSeasonalNaive', 'VWindowAverage', 'VTSB', 'NoneType']" in out
+    assert out.strip().endswith("0.3")
+    # on first use the real statsforecast model is rebuilt: same forecasts as the original
+    y = np.array([0.0, 2.0, 1.0, 0.0, 3.0, 0.0, 1.0, 4.0, 0.0, 2.0, 1.0, 0.0, 0.0, 5.0])
+    for before, after in zip(models, pickle.loads(blob), strict=True):
+        np.testing.assert_array_equal(before.forecast(y, 5), after.forecast(y, 5))
+    # the window of 3: the mean of the last three days, (0 + 0 + 5) / 3 (hand-computed)
+    assert pickle.loads(blob)[1].forecast(y, 2).tolist() == [5 / 3, 5 / 3]
+    # pickled again after use: the same form
+    again = pickle.loads(pickle.dumps(pickle.loads(blob)))
+    inner = again[0].inner  # type: ignore[attr-defined]
+    assert inner.kind == "SeasonalNaive" and inner.param("season_length") == 7
+
+
+def test_default_fallback_is_the_historic_average() -> None:
+    from ml.forecaster import Forecaster, _safe_fallback
+    from ml.models.vectorized import VNaive
+
+    fallback = Forecaster([VNaive()], "D").fallback
+    assert fallback.alias == "Fallback" and fallback.kind == "HistoricAverage"  # type: ignore[attr-defined]
+    assert type(vectorized(fallback)).__name__ == "VHistoricAverage"
+    # statsforecast's HistoricAverage, built on first use: (1 + 2 + 6) / 3
+    assert _safe_fallback(fallback, np.array([1.0, 2.0, 6.0]), 2).tolist() == [3.0, 3.0]
