@@ -220,8 +220,22 @@ def _features(
     # periods since the last demand (capped), a strong signal for intermittent series
     hist = z[:, max(0, t - SINCE_CAP) : t] > 0
     since = np.where(hist.any(axis=1), np.argmax(hist[:, ::-1], axis=1), SINCE_CAP)
-    cols.append(since.astype(float))
-    cols.append(np.log1p(scale))
+    return _with_tail(cols, since.astype(float), scale, cal, ex, t)
+
+
+def _with_tail(
+    cols: list[np.ndarray],
+    since: np.ndarray,
+    scale: np.ndarray,
+    cal: np.ndarray,
+    ex: np.ndarray,
+    t: int,
+) -> np.ndarray:
+    """The feature matrix: the lag and window columns, then the periods since the last
+    demand, the log scale, the calendar of period ``t`` and the exogenous columns (the
+    order both feature builders share, and the booster was trained on)."""
+    n = scale.shape[0]
+    cols = [*cols, since, np.log1p(scale)]
     cols.extend(np.repeat(cal[t][None, :], n, axis=0).T)
     cols.extend(ex[k, :, t] for k in range(ex.shape[0]))
     return np.column_stack(cols)
@@ -277,8 +291,4 @@ class _Rolling:
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols.append(np.where(count > 0, total / count, np.nan))
             cols.append((self.pos[:, t] - self.pos[:, lo]) / np.maximum(count, 1))
-        cols.append(self.since.copy())
-        cols.append(np.log1p(scale))
-        cols.extend(np.repeat(cal[t][None, :], n, axis=0).T)
-        cols.extend(ex[k, :, t] for k in range(ex.shape[0]))
-        return np.column_stack(cols)
+        return _with_tail(cols, self.since.copy(), scale, cal, ex, t)
