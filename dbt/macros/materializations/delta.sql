@@ -55,6 +55,26 @@
   {%- endcall %}
   {{ adapter.commit() }}
 
+  {#- The partitions this build wrote, for the daily tests' `where` (fct_daily_demand.yml):
+      an increment's dates, or one `whole` row after a full build (the tests then read the
+      whole table). Partitions a run did not rewrite were tested by the run that wrote them. -#}
+  {%- if config.get('partition_by') -%}
+    {%- set partitions_relation = api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ '__run_partitions', type='table') -%}
+    {% call statement('run_partitions') -%}
+      {%- if incremental %}
+      create or replace table {{ partitions_relation }} as
+        select distinct {{ config.get('partition_by') }} as partition_value, false as whole
+        from {{ source_relation }}
+      {%- else %}
+      create or replace table {{ partitions_relation }} as
+        select {{ config.get('partition_by') }} as partition_value, true as whole
+        from (select * from {{ source_relation }} limit 0) as no_rows
+        union all
+        select null, true
+      {%- endif %}
+    {%- endcall %}
+  {%- endif -%}
+
   {%- set column_list = adapter.get_columns_in_relation(source_relation) -%}
   {%- set mode = 'delta+replace' if incremental else 'delta' -%}
   {% do adapter.store_relation(plugin_name, target_relation, column_list, source_relation.render(), mode, config) %}

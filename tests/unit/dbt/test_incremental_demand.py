@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from backend.demo.erp import DemoConfig, generate_demo
 from backend.lake import delta
@@ -68,6 +69,29 @@ def _demand(settings: Settings, item: str, depot: str) -> dict[date, int]:
     finally:
         conn.close()
     return dict(rows)
+
+
+def _append_copy_of_a_row(uri: str, day: date, *, null_item: bool = False) -> None:
+    row = DeltaTable(uri).to_pyarrow_table(filters=[("demand_date", "=", day)])
+    row = row.slice(0, 1)
+    if null_item:
+        column = row.schema.get_field_index("item_id")
+        row = row.set_column(column, "item_id", pa.nulls(1, pa.string()))
+    write_deltalake(uri, row, mode="append", partition_by=["demand_date"])
+
+
+def _failed_fact_tests(settings: Settings) -> list[str]:
+    """The daily run's data tests on fct_daily_demand (not a build: gold stays as it is)."""
+    outcome = run_dbt(
+        "test",
+        settings,
+        select=["fct_daily_demand"],
+        run_date=END,
+        run_start=END,
+        extra=["--exclude-resource-type", "unit_test"],
+    )
+    assert outcome.count("test", "pass") + outcome.count("test", "fail") == 2  # both ran
+    return sorted(n["unique_id"].split(".")[2] for n in outcome.failures)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +168,16 @@ def test_an_incremental_day_with_late_corrections_equals_a_full_rebuild(lake: Se
     assert min(new_pair) == NEW_PAIR_DAY and max(new_pair) == END
     assert len(new_pair) == 11 and new_pair[NEW_PAIR_DAY] == 4
     incremental = content_hash(uri, lake)
+    # The daily tests on the fact read the partitions this build wrote: they still catch a
+    # duplicate key in one of them (an appended copy of a row of D).
+    _append_copy_of_a_row(uri, END)
+    assert _failed_fact_tests(lake) == ["unique_fct_daily_demand_daily_demand_key"]
+    # ... and a null (one not_null_columns test checks the four key columns in one scan)
+    _append_copy_of_a_row(uri, END, null_item=True)
+    assert _failed_fact_tests(lake) == [
+        "not_null_columns_fct_daily_demand_daily_demand_key__item_id__depot_id__demand_date",
+        "unique_fct_daily_demand_daily_demand_key",
+    ]
 
     outcome = run_dbt(
         "build",
@@ -159,3 +193,6 @@ def test_an_incremental_day_with_late_corrections_equals_a_full_rebuild(lake: Se
     assert "predicate" not in full.history(1)[0]["operationParameters"]
     assert full.metadata().partition_columns == ["demand_date"]
     assert content_hash(uri, lake) == incremental
+    # After a full build they read the whole table: a duplicate in an old partition too.
+    _append_copy_of_a_row(uri, END - timedelta(days=30))
+    assert _failed_fact_tests(lake) == ["unique_fct_daily_demand_daily_demand_key"]
