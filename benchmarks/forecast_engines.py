@@ -5,8 +5,9 @@ Runs on a built lake with a champion (the default demo after `nova train`), give
 usual NOVA_* variables. For each scale k it writes, in a temporary lake, a gold
 ``fct_daily_demand`` holding the lake's forecast history (``forecast_history_days`` up to
 ``--date``) k times: copy r of every series gets the item id ``<item>~r`` (synthetic
-series, the demo's demand replicated with new ids). Then it times, on that lake, with the
-registry's champion:
+series, the demo's demand replicated with new ids; each copy gets its source series' fitted
+state, as a weekly training on that population would give it). Then it times, on that
+lake, with the registry's champion:
 
   - in-process: ``load_gold_demand`` + ``model.predict`` (``forecast_jobs`` processes) +
     ``to_table`` + ``write_forecasts``, as ``run_forecast`` does;
@@ -71,6 +72,30 @@ def _write_scaled_demand(
     conn.close()
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def _replicated_state(model: Any, scale: int) -> Any:
+    """A copy of the champion whose fitted state (``DemandForecaster.state``: per member,
+    per series) also holds the synthetic series ``<item>~r|<depot>`` (r < ``scale``), each
+    with its source series' state: as after a weekly training on that population, so the
+    engines forecast from state instead of refitting every synthetic series."""
+    import copy
+
+    def spread(per_series: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for uid, value in per_series.items():
+            item, _, depot = uid.partition("|")
+            for r in range(scale):
+                out[f"{item}~{r}|{depot}"] = value
+        return out
+
+    replica = copy.copy(model)
+    state = getattr(model, "state", None) or {}
+    replica.state = {
+        alias: {**held, "paths": spread(held["paths"])} if "paths" in held else spread(held)
+        for alias, held in state.items()
+    }
+    return replica
 
 
 def _inprocess(lake: Any, model: Any, version: str, end: date) -> dict[str, float]:
@@ -143,7 +168,7 @@ def _agreement(first: Any, second: Any, end: date) -> str:
     same = float(np.mean(np.abs(a["yhat"] - b["yhat"]) <= 1e-9))
     ta = a.groupby("unique_id")["yhat"].sum()
     tb = b.groupby("unique_id")["yhat"].sum()
-    rel = (np.abs(ta - tb) / np.maximum(ta.abs(), 1.0)).to_numpy()
+    rel = np.asarray(np.abs(ta - tb) / np.maximum(ta.abs(), 1.0), dtype=float)
     total = abs(float(tb.sum()) / max(float(ta.sum()), 1e-12) - 1.0)
     return (
         f"rows equal within 1e-9: {same:.1%}; per-series horizon total, relative difference: "
@@ -191,7 +216,7 @@ def main() -> None:
                 series, rows = _write_scaled_demand(settings, lake, args.date, scale, args.series)
                 lakes[engine] = lake
                 timed = (_inprocess if engine == "inprocess" else _spark)(
-                    lake, model, version, args.date
+                    lake, _replicated_state(model, scale), version, args.date
                 )
                 rate = series / timed["total_s"]
                 figures[(scale, engine)] = rate
