@@ -465,7 +465,8 @@ def train_ensemble(
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
-    cores, from each model's measured seconds per series in the backtest: while the
+    cores, from each model's measured seconds per series in the backtest (models the
+    daily run forecasts from fitted state or a frozen booster cost nothing there): while the
     estimate is over budget, the costliest member of the costliest class is dropped and
     that class's weights are learnt again without it. So an expensive model stays only
     where the backtest gives it weight and the budget leaves it room.
@@ -514,11 +515,21 @@ def train_ensemble(
             )
             for a in aliases
         }
-        # every model's measured seconds per series (Prophet's and LightGBM's included)
+        # every model's measured seconds per series; not those the daily run does not fit:
+        # LightGBM (trained once) and the members that keep fitted state (ETS's parameters,
+        # Prophet's paths: read daily in microseconds a series). Charging those their
+        # backtest fit dropped Prophet or not depending on the machine's load that minute.
+        from ml.models.state import supports_paths, supports_state
+
+        def daily_fit(m: LocalModel | GlobalModel) -> bool:
+            if getattr(m, "trained_once", False) or supports_paths(m):
+                return False
+            return not (isinstance(m, LocalModel) and supports_state(m))
+
         cost = {
             m.alias: seconds.get(m.alias, 0.0) / max(ran_on[m.alias] * n_windows, 1)
             for m in candidates
-            if not getattr(m, "trained_once", False)
+            if daily_fit(m)
         }
         sets = {c: list(w) for c, w in weights.items()}
         while True:
@@ -532,7 +543,9 @@ def train_ensemble(
                 break
             worst = max(per_class, key=lambda c: per_class[c])
             member = max(sets[worst], key=lambda a: cost.get(a, 0.0))
-            if cost.get(member, 0.0) == 0.0:
+            # a class keeps its last member, whatever it costs: without one it has no
+            # forecast at all
+            if cost.get(member, 0.0) == 0.0 or len(sets[worst]) == 1:
                 break
             sets[worst].remove(member)
             dropped.append(f"{member}@{worst}")

@@ -54,3 +54,50 @@ def pytest_approx(x: np.ndarray) -> object:
     import pytest
 
     return pytest.approx(x, rel=1e-9)
+
+
+def test_the_budget_keeps_members_forecast_from_fitted_state():
+    """A tiny budget drops the members the daily run fits (Naive, WindowAverage), never
+    ETS, the costliest in the backtest: the daily run forwards its fitted state instead."""
+    from ml.models.statistical import AutoETS
+
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2025-01-01", periods=120, freq="D")
+    growing = 3.0 + 0.05 * np.arange(ds.size)  # a trend that ETS follows
+    df = pd.concat(
+        [
+            pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": rng.poisson(growing) * 1.0})
+            for i in range(12)
+        ],
+        ignore_index=True,
+    )
+    result = train_ensemble(
+        df,
+        freq="D",
+        h=7,
+        n_windows=2,
+        n_jobs=1,
+        candidates=[Naive(), WindowAverage(7), AutoETS(1)],
+        budget_seconds=1e-12,
+    )
+    assert sorted(result.model.info["dropped_for_budget"]) == [
+        "Naive@smooth",
+        "WindowAverage@smooth",
+    ]
+    assert list(result.model.weights["smooth"]) == ["ETS"]
+
+
+def test_the_budget_leaves_a_class_its_last_member():
+    """However small the budget, a class keeps one member (it had none, and no forecast,
+    once every member was dropped)."""
+    result = train_ensemble(
+        _df(),
+        freq="D",
+        h=7,
+        n_windows=2,
+        n_jobs=1,
+        candidates=[HistoricAverage(), WindowAverage(7)],
+        budget_seconds=1e-12,
+    )
+    assert len(result.model.info["dropped_for_budget"]) == 1
+    assert len(result.model.weights["smooth"]) == 1
