@@ -92,7 +92,7 @@ def run_forecast_spark(ctx: RunContext, model: Any, version: str) -> int:
     stats.rows_read = result.rows_read
     stats.rows_written = result.rows_written
     _write_lead_time_quantiles(
-        ctx, result.pairs, quantile_history(spark, settings, history, result.pairs, ctx.end)
+        ctx, result.pairs, quantile_history(spark, history, result.pairs, ctx.end)
     )
     if result.failures:
         ctx.report.errors.append(f"forecast: fallback used {result.failures}")
@@ -324,18 +324,16 @@ def forecast_schema() -> pa.Schema:
 
 
 def quantile_history(
-    spark: SparkSession, settings: Settings, history: DataFrame, table: pa.Table, end: date
+    spark: SparkSession, history: DataFrame, table: pa.Table, end: date
 ) -> pd.DataFrame:
     """What the lead-time quantiles read of the history, from Spark: the last
-    ``HISTORY_DAYS`` days of the intermittent and lumpy pairs of ``table``, with the stock
-    state of gold ``fct_stockout_days`` (``stock_state``; a lake without that table reads
-    as recorded, as in the in-process engine)."""
+    ``HISTORY_DAYS`` days of the intermittent and lumpy pairs of ``table``, with the
+    ``stock_state`` that ``demand_history`` joined (null on a lake without
+    ``fct_stockout_days``: read as recorded, as in the in-process engine)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyspark.sql import functions as F
 
-    from backend.lake import delta
-    from backend.lake.spark import delta_frame
     from ml.lead_time_reorder import BOOTSTRAP_CLASSES, HISTORY_DAYS
 
     wanted = pc.is_in(table.column("demand_class"), value_set=pa.array(BOOTSTRAP_CLASSES))
@@ -344,18 +342,6 @@ def quantile_history(
     recent = history.where(F.col("ds") >= F.lit(first).cast("timestamp_ntz"))
     pairs = spark.createDataFrame([(uid,) for uid in ids], "unique_id string")
     recent = recent.join(F.broadcast(pairs), "unique_id", "left_semi")
-    stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
-    if "stock_state" not in history.columns and delta.table_exists(stock_uri, settings):
-        states = (
-            delta_frame(spark, stock_uri, settings)
-            .where(F.col("stock_date").between(F.lit(first), F.lit(end)))
-            .select(
-                F.concat_ws("|", "item_id", "depot_id").alias("unique_id"),
-                F.col("stock_date").cast("timestamp_ntz").alias("ds"),
-                F.col("stock_state").cast("string").alias("stock_state"),
-            )
-        )
-        recent = recent.join(states, ["unique_id", "ds"], "left")
     out = recent.toArrow().to_pandas()
     out["ds"] = out["ds"].astype("datetime64[ns]")
     return out.sort_values(["unique_id", "ds"], ignore_index=True)
