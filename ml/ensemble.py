@@ -260,10 +260,14 @@ def apply_floor(
     yhat: np.ndarray, ids: np.ndarray, history: pd.DataFrame, ratios: Mapping[str, float]
 ) -> np.ndarray:
     """``yhat`` raised to each series' ``rate_floor`` where it is below it."""
-    import pandas as pd
-
     if not ratios:
         return yhat
+    return np.maximum(np.asarray(yhat, dtype=float), floor_of(ids, history, ratios))
+
+
+def floor_of(ids: np.ndarray, history: pd.DataFrame, ratios: Mapping[str, float]) -> np.ndarray:
+    """``rate_floor`` of each id in ``ids`` (0, no floor, for a series it has none of)."""
+    import pandas as pd
+
     floor = rate_floor(history, ratios)
-    f = floor.reindex(pd.Index(ids)).fillna(0.0).to_numpy(dtype=float)
-    return np.maximum(np.asarray(yhat, dtype=float), f)
+    return floor.reindex(pd.Index(ids)).fillna(0.0).to_numpy(dtype=float)

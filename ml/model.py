@@ -23,7 +23,7 @@ from ml.conformal import (
     horizon_buckets,
     interval_scale,
 )
-from ml.ensemble import Method, apply_floor, bias_factors, combine, fit_weights
+from ml.ensemble import Method, apply_floor, bias_factors, combine, fit_weights, floor_of
 from ml.forecaster import Forecaster
 from ml.metrics import naive_scales
 from ml.models.base import GlobalModel, LocalModel
@@ -310,10 +310,8 @@ class DemandForecaster:
         ratios: dict[str, float] = getattr(self, "rate_ratios", None) or {}
         if ratios:
             # per series, then repeated: the same floor apply_floor gives row by row
-            per_series = apply_floor(
-                np.zeros(n), classes["unique_id"].astype(str).to_numpy(), df, ratios
-            )
-            yhat = np.maximum(yhat, np.repeat(per_series, h))
+            floor = floor_of(classes["unique_id"].astype(str).to_numpy(), df, ratios)
+            yhat = np.maximum(yhat, np.repeat(floor, h))
         out["yhat"] = yhat
         scale = interval_scale(
             self.interval_scale,
