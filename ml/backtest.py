@@ -16,9 +16,23 @@ if TYPE_CHECKING:
 ForecastFn = Callable[["pd.DataFrame", int], "pd.DataFrame"]
 
 
-def cutoffs(df: pd.DataFrame, h: int, n_windows: int, step: int | None, freq: str) -> list:
+def cutoffs(
+    df: pd.DataFrame,
+    h: int,
+    n_windows: int,
+    step: int | None,
+    freq: str,
+    season: int | None = None,
+) -> list:
     """The last ``n_windows`` origins, ``step`` periods apart (default ``h``), so the last
-    window ends on the last date of ``df``."""
+    window ends on the last date of ``df``.
+
+    ``season`` (periods in a year): the earliest of those origins is replaced by the one
+    ``season`` periods before the last date, whose window covers the same dates a year
+    before the horizon that follows ``df``. Weights and bias corrections learnt on
+    consecutive recent windows learn that quarter's season: on the default demo both
+    windows before August fell in the rising rainy season, and their correction
+    over-forecast August-October (issue 18)."""
     import pandas as pd
 
     from ml.forecaster import pandas_freq
@@ -26,7 +40,13 @@ def cutoffs(df: pd.DataFrame, h: int, n_windows: int, step: int | None, freq: st
     step = step or h
     last = df["ds"].max()
     offset = pd.tseries.frequencies.to_offset(pandas_freq(freq))
-    return [last - offset * (h + step * (n_windows - 1 - i)) for i in range(n_windows)]
+    recent = [last - offset * (h + step * (n_windows - 1 - i)) for i in range(n_windows)]
+    if season is None or n_windows < 2:
+        return recent
+    aligned = last - offset * season
+    if aligned in recent or aligned - offset * h < df["ds"].min():
+        return recent  # already a recent window, or not a year of history before it
+    return sorted([aligned, *recent[1:]])
 
 
 def cross_validation(
@@ -38,18 +58,20 @@ def cross_validation(
     freq: str,
     step: int | None = None,
     actuals: pd.DataFrame | None = None,
+    season: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecasts from every cutoff joined to the actuals: ``unique_id, cutoff, ds, step, y,
     <model columns>``; and per (unique_id, cutoff) the scales of the training history.
 
     ``actuals`` (default ``df``) are what the forecasts are scored against: the daily
     demand trains on stockout days imputed but is scored with them missing (``y`` NaN
-    rows are left out of the error, the demand there is unknown)."""
+    rows are left out of the error, the demand there is unknown). ``season``: see
+    ``cutoffs``."""
     import pandas as pd
 
     truth = df if actuals is None else actuals
     frames, scales = [], []
-    for cutoff in cutoffs(df, h, n_windows, step, freq):
+    for cutoff in cutoffs(df, h, n_windows, step, freq, season):
         train = df[df["ds"] <= cutoff]
         test = truth[truth["ds"] > cutoff][["unique_id", "ds", "y"]]
         fc = forecast(train, h)

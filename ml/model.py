@@ -449,6 +449,7 @@ def train_ensemble(
     actuals: pd.DataFrame | None = None,
     rate_ratios: Mapping[str, float] | None = None,
     min_weight: float = 0.0,
+    season: int | None = None,
 ) -> TrainResult:
     """Backtest every candidate, learn per-class weights, calibrate the intervals.
 
@@ -459,7 +460,8 @@ def train_ensemble(
     the backtest scores against (``cross_validation``; NaN = unknown, left out).
     ``rate_ratios`` (``ml.ensemble.count_ratios``): rare series' forecasts are raised to
     ratio_k x their last year's rate, after the bias correction. ``min_weight``: members
-    weighted below it are dropped from their class (not re-learnt).
+    weighted below it are dropped from their class (not re-learnt). ``season``: the
+    earliest window is the one a year before the horizon (``ml.backtest.cutoffs``).
 
     ``budget_seconds`` caps the estimated daily inference time of the models for
     ``population`` (series per demand class; default: those of ``df``) on ``n_jobs``
@@ -486,7 +488,7 @@ def train_ensemble(
         return out
 
     cv, scales = cross_validation(
-        run, df, h=h, n_windows=n_windows, freq=freq, step=step, actuals=actuals
+        run, df, h=h, n_windows=n_windows, freq=freq, step=step, actuals=actuals, season=season
     )
     aliases = [m.alias for m in candidates]
     weights = fit_weights(

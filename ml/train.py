@@ -34,6 +34,9 @@ WEIGHTS_METHOD: Method = "rmsse"
 WEIGHT_SHRINK = 50.0
 # members below this weight in a class are dropped there (their daily cost buys nothing)
 MIN_WEIGHT = 0.01
+# the earliest backtest window is the one a year (364 days: whole weeks) before the
+# horizon, so weights and bias factors are learnt on the season they will forecast
+BACKTEST_SEASON = 364
 # the evaluation table's rows for the ensemble without its corrections: neither the
 # per-class bias factor nor the rare series' floor, and without the floor only
 UNCORRECTED = "Ensemble (no bias correction)"
@@ -265,15 +268,10 @@ def train(
     from ml.ensemble import count_ratios
 
     before_eval = df[df["ds"] <= cut]
+    origins = cutoffs(before_eval, h, settings.train_windows, None, "D", BACKTEST_SEASON)
+    log(f"backtest windows from {', '.join(f'{o:%Y-%m-%d}' for o in origins)}")
     ratios = (
-        count_ratios(
-            before_eval,
-            truth[truth["ds"] <= cut],
-            cutoffs(before_eval, h, settings.train_windows, None, "D"),
-            h,
-        )
-        if rate_floor
-        else {}
+        count_ratios(before_eval, truth[truth["ds"] <= cut], origins, h) if rate_floor else {}
     )
     log(f"rare-series ratios (demand days in a year: ratio): {ratios}")
 
@@ -295,6 +293,7 @@ def train(
         actuals=scored[scored["ds"] <= cut],
         rate_ratios=ratios,
         min_weight=MIN_WEIGHT,
+        season=BACKTEST_SEASON,
     )
     timings["backtest"] = time.perf_counter() - step
     model = result.model

@@ -135,3 +135,25 @@ def test_the_sample_moves_only_the_series_that_change_class():
     assert len(before - after) <= 2
     assert stratified_sample(classes, 50) == stratified_sample(classes, 50)
     assert set(stratified_sample(classes, 50, seed=1)) != before
+
+
+def test_the_earliest_backtest_window_is_the_same_season_a_year_before() -> None:
+    from ml.backtest import cutoffs
+
+    days = pd.date_range("2024-10-31", "2026-08-01", freq="D")
+    df = pd.DataFrame({"unique_id": "a", "ds": days, "y": 1.0})
+    recent = cutoffs(df, 90, 2, None, "D")
+    assert recent == [pd.Timestamp("2026-02-02"), pd.Timestamp("2026-05-03")]
+    # the window after 2025-08-02 covers 2025-08-03 .. 10-31: the dates of the horizon
+    # after 2026-08-01, a year (52 weeks) earlier
+    aligned = cutoffs(df, 90, 2, None, "D", season=364)
+    assert aligned == [pd.Timestamp("2025-08-02"), pd.Timestamp("2026-05-03")]
+    assert cutoffs(df, 90, 3, None, "D", season=364) == [
+        pd.Timestamp("2025-08-02"),
+        pd.Timestamp("2026-02-02"),
+        pd.Timestamp("2026-05-03"),
+    ]
+    # without a horizon of history before that origin, the recent windows stay
+    short = df[df["ds"] >= pd.Timestamp("2025-06-01")]
+    assert cutoffs(short, 90, 2, None, "D", season=364) == recent
+    assert cutoffs(df, 90, 1, None, "D", season=364) == recent[1:]
