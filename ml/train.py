@@ -270,9 +270,7 @@ def train(
     before_eval = df[df["ds"] <= cut]
     origins = cutoffs(before_eval, h, settings.train_windows, None, "D", BACKTEST_SEASON)
     log(f"backtest windows from {', '.join(f'{o:%Y-%m-%d}' for o in origins)}")
-    ratios = (
-        count_ratios(before_eval, truth[truth["ds"] <= cut], origins, h) if rate_floor else {}
-    )
+    ratios = count_ratios(before_eval, truth[truth["ds"] <= cut], origins, h) if rate_floor else {}
     log(f"rare-series ratios (demand days in a year: ratio): {ratios}")
 
     candidates, sets = daily_candidates(settings.forecast_jobs)
