@@ -69,8 +69,8 @@ def load_gold_demand(
     forecaster trains and forecasts on), keeping the recorded value in ``y_recorded``.
 
     ``categorical`` returns ``unique_id``, ``item_id`` and ``depot_id`` as pandas
-    categoricals with sorted categories (DuckDB enums): the same values, without 9M
-    Python strings per column (a third of the daily forecast step's time).
+    ordered categoricals with sorted categories, built from integer codes: the same
+    values, without 9M Python strings per column (a third of the daily step's time).
     """
     if censored not in ("keep", "mark", "missing", "impute"):
         raise ValueError(f"censored must be keep, mark, missing or impute, not {censored!r}")
@@ -90,48 +90,116 @@ def load_gold_demand(
         if last is None:
             raise ValueError("gold fct_daily_demand is empty")
     first = last - timedelta(days=days - 1) if days else date(1900, 1, 1)
-    pair, item, depot = "varchar", "varchar", "varchar"
-    enums: list[str] = []
     if categorical:
-        import uuid
-
-        tag = uuid.uuid4().hex[:12]
-        # one scan of the window for its distinct pairs (a few thousand rows), then the
-        # three enums from that small table: three scans of 9M rows cost ~1.3 s more
-        pairs = f"nova_pairs_{tag}"
-        conn.execute(
-            f"create temp table {pairs} as select distinct item_id, depot_id "
-            "from delta_scan(?) where demand_date between ? and ? and item_id is not null "
-            "and depot_id is not null",
-            [uri, first, last],
-        )
-        try:
-            for name, expr in (
-                ("pair", "item_id || '|' || depot_id"),
-                ("item", "item_id"),
-                ("depot", "depot_id"),
-            ):
-                enum = f"nova_{name}_{tag}"
-                conn.execute(
-                    f"create type {enum} as enum (select distinct {expr} from {pairs} order by 1)"
-                )
-                enums.append(enum)
-        finally:
-            conn.execute(f"drop table if exists {pairs}")
-        pair, item, depot = enums
-    select = f"""
-        select cast(d.item_id || '|' || d.depot_id as {pair}) as unique_id,
-               cast(d.item_id as {item}) as item_id, cast(d.depot_id as {depot}) as depot_id,
-               cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{{state}}
-        from delta_scan(?) as d{{join}}
+        return _read_categorical(conn, censored, settings, uri, first, last)
+    select = """
+        select d.item_id || '|' || d.depot_id as unique_id, d.item_id, d.depot_id,
+               cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{state}
+        from delta_scan(?) as d{join}
         where d.demand_date between ? and ?
         order by unique_id, ds
     """
+    return _read_demand(conn, select, censored, settings, uri, first, last)
+
+
+def _read_categorical(
+    conn: Any, censored: Censored, settings: Settings, uri: str, first: Any, last: Any
+) -> pd.DataFrame:
+    """``load_gold_demand(categorical=True)``: DuckDB returns only numbers (the pair's
+    index in the sorted pairs, the day, the quantity, the stock state's index) and the
+    categoricals are built from those codes: turning 9M rows of three enum columns into
+    pandas was most of the read's time."""
+    import uuid
+
+    import numpy as np
+    import pandas as pd
+
+    from backend.lake import delta
+
+    pairs = f"nova_pairs_{uuid.uuid4().hex[:12]}"
+    # one scan of the window for its distinct pairs (a few thousand rows), numbered in the
+    # order of their ``item|depot`` id: the categories of unique_id
+    conn.execute(
+        f"create temp table {pairs} as select item_id, depot_id, "
+        "cast(row_number() over (order by item_id || '|' || depot_id) - 1 as integer) "
+        "as code from (select distinct item_id, depot_id from delta_scan(?) "
+        "where demand_date between ? and ? and item_id is not null and depot_id is not null)",
+        [uri, first, last],
+    )
     try:
-        return _read_demand(conn, select, censored, settings, uri, first, last)
+        found = conn.execute(f"select item_id, depot_id from {pairs} order by code").fetchnumpy()
+        states: list[str] = []
+        state, join, params = "", "", [uri, first, last]
+        if censored != "keep":
+            stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
+            if not delta.table_exists(stock_uri, settings):
+                raise FileNotFoundError(
+                    f"no gold fct_stockout_days at {stock_uri}: run the pipeline's transform "
+                    "step first, or load with censored='keep'"
+                )
+            states = [
+                str(r[0])
+                for r in conn.execute(
+                    "select distinct stock_state from delta_scan(?) where stock_date between "
+                    "? and ? and stock_state is not null order by 1",
+                    [stock_uri, first, last],
+                ).fetchall()
+            ]
+            # the state as its 1-based position in ``states`` (0: none), joined in DuckDB
+            state = ", cast(coalesce(list_position(?, s.stock_state), 0) as tinyint) as state"
+            join = _STOCK_JOIN
+            params = [states, uri, stock_uri, first, last, first, last]
+        rows = conn.execute(
+            f"""
+            select p.code, cast(d.demand_date as timestamp) as ds,
+                   cast(d.demand_qty as double) as y{state}
+            from delta_scan(?) as d
+            left join {pairs} as p on p.item_id = d.item_id and p.depot_id = d.depot_id{join}
+            where d.demand_date between ? and ?
+            order by p.code nulls last, ds
+            """,
+            params,
+        ).fetchnumpy()
     finally:
-        for enum in enums:
-            conn.execute(f"drop type if exists {enum}")
+        conn.execute(f"drop table if exists {pairs}")
+    code = np.ma.filled(rows["code"], -1).astype(np.int32)
+    item_of = np.asarray(found["item_id"], dtype=object)
+    depot_of = np.asarray(found["depot_id"], dtype=object)
+    ids = pd.Index(item_of + "|" + depot_of)
+    items, item_code = np.unique(item_of.astype(str), return_inverse=True)
+    depots, depot_code = np.unique(depot_of.astype(str), return_inverse=True)
+
+    def categorical(per_pair: np.ndarray, categories: Any) -> pd.Categorical:
+        # each row's code from its pair's; a row without item or depot has no pair (code
+        # -1, null, as the enum cast gave): the appended -1
+        codes: Any = np.append(per_pair, -1)[code]
+        return pd.Categorical.from_codes(
+            codes, categories=pd.Index(categories, dtype=object), ordered=True
+        )
+
+    df = pd.DataFrame(
+        {
+            "unique_id": categorical(np.arange(len(ids)), ids),
+            "item_id": categorical(item_code, items),
+            "depot_id": categorical(depot_code, depots),
+            "ds": np.ma.filled(rows["ds"], np.datetime64("NaT")),
+            "y": np.ma.filled(rows["y"].astype(float), np.nan),
+        }
+    )
+    if censored == "keep":
+        return df
+    names = np.array([None, *states], dtype=object)
+    df["stock_state"] = names[np.ma.filled(rows["state"], 0).astype(np.intp)]
+    return _censor(df, censored)
+
+
+_STOCK_JOIN = """
+        left join (
+            select item_id, depot_id, stock_date, stock_state from delta_scan(?)
+            where stock_date between ? and ?
+        ) as s
+        on s.item_id = d.item_id and s.depot_id = d.depot_id and s.stock_date = d.demand_date
+"""
 
 
 def _read_demand(
@@ -155,17 +223,16 @@ def _read_demand(
         )
     # the stock states joined in DuckDB: a pandas merge of 9M rows on string keys cost
     # about as much as the read itself
-    join = """
-        left join (
-            select item_id, depot_id, stock_date, stock_state from delta_scan(?)
-            where stock_date between ? and ?
-        ) as s
-        on s.item_id = d.item_id and s.depot_id = d.depot_id and s.stock_date = d.demand_date
-    """
+    join = _STOCK_JOIN
     df = conn.execute(
         select.format(state=", s.stock_state", join=join),
         [uri, stock_uri, first, last, first, last],
     ).df()
+    return _censor(df, censored)
+
+
+def _censor(df: pd.DataFrame, censored: Censored) -> pd.DataFrame:
+    """``df`` (rows by series and day, ``stock_state`` marked) censored as asked."""
     if censored == "missing":
         df.loc[df["stock_state"] == "out", "y"] = float("nan")
     elif censored == "impute":
