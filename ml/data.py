@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 from backend.settings import Settings
@@ -90,8 +91,6 @@ def load_gold_demand(
         if last is None:
             raise ValueError("gold fct_daily_demand is empty")
     first = last - timedelta(days=days - 1) if days else date(1900, 1, 1)
-    if categorical:
-        return _read_categorical(conn, censored, settings, uri, first, last)
     select = """
         select d.item_id || '|' || d.depot_id as unique_id, d.item_id, d.depot_id,
                cast(d.demand_date as timestamp) as ds, cast(d.demand_qty as double) as y{state}
@@ -99,16 +98,33 @@ def load_gold_demand(
         where d.demand_date between ? and ?
         order by unique_id, ds
     """
+    if categorical:
+        df = _read_categorical(conn, censored, settings, uri, first, last)
+        if df is not None:
+            return df
+        # a pair and day listed twice: the joined rows repeat, as the plain reader's do
+        import pandas as pd
+
+        df = _read_demand(conn, select, censored, settings, uri, first, last)
+        for column in ("unique_id", "item_id", "depot_id"):
+            values = df[column]
+            df[column] = pd.Categorical(
+                values, categories=sorted(values.dropna().unique()), ordered=True
+            )
+        return df
     return _read_demand(conn, select, censored, settings, uri, first, last)
 
 
 def _read_categorical(
     conn: Any, censored: Censored, settings: Settings, uri: str, first: Any, last: Any
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     """``load_gold_demand(categorical=True)``: DuckDB returns only numbers (the pair's
-    index in the sorted pairs, the day, the quantity, the stock state's index) and the
-    categoricals are built from those codes: turning 9M rows of three enum columns into
-    pandas was most of the read's time."""
+    index in the sorted pairs, the day, the quantity; the stock states as a few thousand
+    rows), in scan order. The rows are ordered by series and day, the stock states placed
+    and the categoricals built from the codes here: the enum columns' conversion to pandas,
+    the sort of 9M rows and the stock join were most of the read's time in DuckDB. None
+    when a stock state's pair and day match more than one row or state (gold lists each
+    once): the caller reads joined rows instead."""
     import uuid
 
     import numpy as np
@@ -116,6 +132,14 @@ def _read_categorical(
 
     from backend.lake import delta
 
+    stock_uri = None
+    if censored != "keep":
+        stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
+        if not delta.table_exists(stock_uri, settings):
+            raise FileNotFoundError(
+                f"no gold fct_stockout_days at {stock_uri}: run the pipeline's transform "
+                "step first, or load with censored='keep'"
+            )
     pairs = f"nova_pairs_{uuid.uuid4().hex[:12]}"
     # one scan of the window for its distinct pairs (a few thousand rows), numbered in the
     # order of their ``item|depot`` id: the categories of unique_id
@@ -128,41 +152,37 @@ def _read_categorical(
     )
     try:
         found = conn.execute(f"select item_id, depot_id from {pairs} order by code").fetchnumpy()
-        states: list[str] = []
-        state, join, params = "", "", [uri, first, last]
-        if censored != "keep":
-            stock_uri = delta.table_uri("gold", "fct_stockout_days", settings=settings)
-            if not delta.table_exists(stock_uri, settings):
-                raise FileNotFoundError(
-                    f"no gold fct_stockout_days at {stock_uri}: run the pipeline's transform "
-                    "step first, or load with censored='keep'"
-                )
-            states = [
-                str(r[0])
-                for r in conn.execute(
-                    "select distinct stock_state from delta_scan(?) where stock_date between "
-                    "? and ? and stock_state is not null order by 1",
-                    [stock_uri, first, last],
-                ).fetchall()
-            ]
-            # the state as its 1-based position in ``states`` (0: none), joined in DuckDB
-            state = ", cast(coalesce(list_position(?, s.stock_state), 0) as tinyint) as state"
-            join = _STOCK_JOIN
-            params = [states, uri, stock_uri, first, last, first, last]
         rows = conn.execute(
             f"""
-            select p.code, cast(d.demand_date as timestamp) as ds,
-                   cast(d.demand_qty as double) as y{state}
+            select p.code, cast(datediff('day', ?::date, d.demand_date) as integer) as day,
+                   cast(d.demand_qty as double) as y
             from delta_scan(?) as d
-            left join {pairs} as p on p.item_id = d.item_id and p.depot_id = d.depot_id{join}
+            left join {pairs} as p on p.item_id = d.item_id and p.depot_id = d.depot_id
             where d.demand_date between ? and ?
-            order by p.code nulls last, ds
             """,
-            params,
+            [first, uri, first, last],
         ).fetchnumpy()
+        stock = None
+        if stock_uri is not None:
+            stock = conn.execute(
+                f"""
+                select p.code, cast(datediff('day', ?::date, s.stock_date) as integer) as day,
+                       s.stock_state
+                from delta_scan(?) as s
+                join {pairs} as p on p.item_id = s.item_id and p.depot_id = s.depot_id
+                where s.stock_date between ? and ?
+                """,
+                [first, stock_uri, first, last],
+            ).fetchnumpy()
     finally:
         conn.execute(f"drop table if exists {pairs}")
-    code = np.ma.filled(rows["code"], -1).astype(np.int32)
+    n_pairs, n_days = len(found["item_id"]), (last - first).days + 1
+    code = np.ma.filled(rows["code"], -1).astype(np.int64)
+    day = np.asarray(rows["day"], dtype=np.int64)
+    # order by series, then day; a row without a pair (null id) last, as "nulls last" did
+    key = np.where(code >= 0, code, n_pairs) * n_days + day
+    order = _order_of(key, (n_pairs + 1) * n_days)
+    key, code, day = key[order], code[order], day[order]
     item_of = np.asarray(found["item_id"], dtype=object)
     depot_of = np.asarray(found["depot_id"], dtype=object)
     ids = pd.Index(item_of + "|" + depot_of)
@@ -182,15 +202,53 @@ def _read_categorical(
             "unique_id": categorical(np.arange(len(ids)), ids),
             "item_id": categorical(item_code, items),
             "depot_id": categorical(depot_code, depots),
-            "ds": np.ma.filled(rows["ds"], np.datetime64("NaT")),
-            "y": np.ma.filled(rows["y"].astype(float), np.nan),
+            "ds": (np.datetime64(first, "D") + day).astype("datetime64[us]"),
+            "y": np.ma.filled(np.ma.asarray(rows["y"], dtype=float), np.nan)[order],
         }
     )
-    if censored == "keep":
+    if stock is None:
         return df
-    names = np.array([None, *states], dtype=object)
-    df["stock_state"] = names[np.ma.filled(rows["state"], 0).astype(np.intp)]
+    states = _stock_states(key, stock, n_days)
+    if states is None:
+        return None
+    df["stock_state"] = states
     return _censor(df, censored)
+
+
+def _order_of(key: np.ndarray, size: int) -> np.ndarray:
+    """The stable order of ``key`` (non-negative ints below ``size``): scattered into a
+    table of ``size`` slots when keys are unique and the table small (one pass), else a
+    stable sort. Equal keys (a pair recorded twice a day) keep their scan order."""
+    import numpy as np
+
+    if 0 < size <= 4 * key.size + (1 << 20):
+        slot = np.full(size, -1, dtype=np.int64)
+        slot[key] = np.arange(key.size)
+        order = slot[slot >= 0]
+        if order.size == key.size:
+            return order
+    return np.argsort(key, kind="stable")
+
+
+def _stock_states(key: np.ndarray, stock: dict[str, Any], n_days: int) -> np.ndarray | None:
+    """Each row's stock state (None where gold lists none), for rows of sorted ``key``:
+    what a left join on pair and day gives. None when a state would match two rows or a
+    row two states (the join would repeat rows)."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(np.ma.filled(stock["stock_state"], None), dtype=object)
+    at = np.asarray(stock["code"], dtype=np.int64) * n_days + np.asarray(stock["day"])
+    lo = np.searchsorted(key, at, side="left")
+    hi = np.searchsorted(key, at, side="right")
+    if (hi - lo > 1).any() or np.unique(at[hi > lo]).size != int((hi > lo).sum()):
+        return None
+    names = pd.Index(pd.unique(values[pd.notna(values)])).astype(str)
+    states = np.array([None, *names], dtype=object)
+    state = np.zeros(key.size, dtype=np.intp)
+    found = hi > lo
+    state[lo[found]] = pd.Index(names).get_indexer(values[found]) + 1
+    return states[state]
 
 
 _STOCK_JOIN = """
