@@ -59,8 +59,15 @@ def size_table(pmf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tot = sizes.sum(axis=1, keepdims=True)
     cdf = np.cumsum(np.divide(sizes, tot, out=np.zeros_like(sizes), where=tot > 0), axis=1)
     grid = (np.arange(_TABLE) + 0.5) / _TABLE
-    # value k >= 1 where the grid point falls in the cdf
-    idx = np.array([np.searchsorted(row, grid, side="left") for row in cdf])
+    # value k >= 1 where the grid point falls in the cdf: per row, searchsorted(row, grid,
+    # "left") = how many cdf values lie below each grid point, counted for all rows at
+    # once (each cdf value lies below the grid points from searchsorted(grid, value,
+    # "right") on)
+    n, width = cdf.shape
+    start = np.searchsorted(grid, cdf.reshape(-1), side="right").reshape(n, width)
+    slot = np.repeat(np.arange(n) * (_TABLE + 1), width) + start.reshape(-1)
+    below = np.bincount(slot, minlength=n * (_TABLE + 1)).reshape(n, _TABLE + 1)
+    idx = np.cumsum(below, axis=1)[:, :_TABLE]
     table = np.minimum(idx, max(sizes.shape[1] - 1, 0)) + 1
     return p_day, table.astype(float)
 
@@ -80,12 +87,17 @@ def sample_lead_time_demand(
     days = lead.astype(np.int64) + int(review_days)
     count = rng.binomial(days, np.clip(p_day, 0.0, 1.0)[:, None])
     out = np.zeros((n, draws))
-    # sizes drawn in rounds: round j adds a size to every draw with more than j demand days
-    for j in range(int(count.max()) if count.size else 0):
-        active = count > j
-        rows, cols = np.nonzero(active)
-        pick = rng.integers(0, _TABLE, rows.size)
-        out[rows, cols] += table[rows, pick]
+    flat, per_draw = out.reshape(-1), count.reshape(-1)
+    # sizes drawn in rounds: round j adds a size to every draw with more than j demand
+    # days (in row-major order); the draws still active are kept as a shrinking index
+    # rather than found again in the whole (series x draws) table every round
+    active = np.flatnonzero(per_draw > 0)
+    j = 0
+    while active.size:
+        pick = rng.integers(0, _TABLE, active.size)
+        flat[active] += table[active // draws, pick]
+        j += 1
+        active = active[per_draw[active] > j]
     return out
 
 

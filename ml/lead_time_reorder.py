@@ -84,30 +84,69 @@ def quantile_rows(
     )
 
 
-def demand_matrices(history: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def demand_matrices(
+    history: pd.DataFrame, ids: list[str], *, since: np.datetime64 | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(recorded, available) per series of ``ids`` and day, from a long frame with
     ``unique_id, ds, y`` and optionally ``stock_state``: ``available`` is 0 on ``out`` days
     (left out), the recorded quantity on ``cut`` days (demand at least that) and infinite
-    otherwise (exact). Days a series has no row are left out too."""
-    import pandas as pd
+    otherwise (exact). Days a series has no row are left out too; so are rows before
+    ``since``."""
+    row = _rows_of(history["unique_id"], ids)
+    if since is not None:
+        row = np.where(history["ds"].to_numpy() >= since, row, -1)
+    return _matrices(history, row, len(ids))
 
-    row = pd.Index(ids).get_indexer(pd.Index(history["unique_id"]))
-    keep = row >= 0
-    row = row[keep]
-    ds = history["ds"].to_numpy()[keep]
-    days = np.unique(ds)
-    col = np.searchsorted(days, ds)
-    recorded = np.zeros((len(ids), days.size))
-    available = np.zeros((len(ids), days.size))  # no row: left out as a stockout day
-    y = np.nan_to_num(history["y"].to_numpy(float)[keep], nan=0.0)
+
+def _matrices(history: pd.DataFrame, row: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``demand_matrices`` of the rows of ``history`` whose series' row (``row``) is set."""
+    at = np.flatnonzero(row >= 0)  # the rows used, read from the columns without a copy
+    row = row[at]
+    days, col = _day_columns(history["ds"].to_numpy()[at])
+    recorded = np.zeros((n, days.size))
+    available = np.zeros((n, days.size))  # no row: left out as a stockout day
+    y = np.nan_to_num(history["y"].to_numpy(float)[at], nan=0.0)
     recorded[row, col] = y
     if "stock_state" in history:
-        state = history["stock_state"].to_numpy(object)[keep]
+        state = history["stock_state"].to_numpy(object)[at]
         avail = np.where(state == "out", 0.0, np.where(state == "cut", np.rint(y), np.inf))
     else:
         avail = np.full(y.size, np.inf)
     available[row, col] = avail
     return recorded, available
+
+
+def _rows_of(unique_id: pd.Series, ids: list[str]) -> np.ndarray:
+    """Per row, the position of its ``unique_id`` in ``ids`` (-1: not there). A categorical
+    id is looked up once per category, not once per row (9M rows in the daily run)."""
+    import pandas as pd
+
+    wanted = pd.Index(ids)
+    if isinstance(unique_id.dtype, pd.CategoricalDtype):
+        per_category = wanted.get_indexer(unique_id.cat.categories)
+        # a missing id has code -1: the appended -1
+        return np.append(per_category, -1)[unique_id.cat.codes.to_numpy()]
+    return wanted.get_indexer(pd.Index(unique_id))
+
+
+_DAY = np.timedelta64(1, "D")
+
+
+def _day_columns(ds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct days, column of each row): ``np.unique`` and ``searchsorted``,
+    counted per whole day when every value is a midnight (a bincount, not a hash or sort
+    of millions of timestamps)."""
+    if ds.size and np.issubdtype(ds.dtype, np.datetime64):
+        lo = ds.min()
+        offset = ds - lo
+        whole = offset // _DAY
+        if not np.isnat(lo) and (offset == whole * _DAY).all():
+            present = np.bincount(whole.astype(np.int64)) > 0
+            column = np.cumsum(present) - 1
+            days = lo + np.flatnonzero(present) * _DAY
+            return days.astype(ds.dtype), column[whole.astype(np.int64)]
+    days = np.unique(ds)
+    return days, np.searchsorted(days, ds)
 
 
 def _pair_lead_times(settings: Settings, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -146,12 +185,19 @@ def compute(
     pairs = pairs.assign(unique_id=pairs["item_id"] + "|" + pairs["depot_id"])
     pairs = pairs.sort_values("unique_id", ignore_index=True)
     first = pd.Timestamp(run_date) - pd.Timedelta(days=HISTORY_DAYS - 1)
-    columns = [c for c in ("unique_id", "ds", "y", "stock_state") if c in history]
-    recent = history.loc[history["ds"].to_numpy() >= first.to_datetime64(), columns]
-    pairs = pairs[pairs["unique_id"].isin(recent["unique_id"].unique())].reset_index(drop=True)
+    since = first.to_datetime64()
+    # the pairs with a row in the trailing days (the history's columns read in place: a
+    # copy of its last year, 4M rows, cost more than the matrices)
+    row = _rows_of(history["unique_id"], pairs["unique_id"].tolist())
+    row = np.where(history["ds"].to_numpy() >= since, row, -1)
+    seen = np.zeros(len(pairs), dtype=bool)
+    seen[row[row >= 0]] = True
+    pairs = pairs[seen].reset_index(drop=True)
+    # each row's pair among those kept (the appended -1 answers a row of none)
+    row = np.append(np.cumsum(seen) - 1, -1)[row]
     from ml.censoring import unconstrained_pmf
 
-    recorded, available = demand_matrices(recent, pairs["unique_id"].tolist())
+    recorded, available = _matrices(history, row, len(pairs))
     pmf = unconstrained_pmf(recorded, available)
     return quantile_rows(pairs, pmf, np.random.default_rng(SEED))
 

@@ -260,8 +260,58 @@ def load(alias: str = CHAMPION) -> tuple[DemandForecaster, str]:
             f"{MODEL_NAME} v{version} keeps its artifacts at {location}, outside the "
             f"configured store {list(_trusted_roots)}: refusing to load it"
         )
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{version}")
+    local = _local_dir(str(location))
+    # MLflow's own check of the model's requirements against the environment lists every
+    # installed distribution's modules (about half a second of each daily run): for a
+    # local store the pinned requirements are compared here instead, one lookup each
+    model = mlflow.pyfunc.load_model(
+        f"models:/{MODEL_NAME}/{version}", suppress_warnings=local is not None
+    )
+    if local is not None:
+        warn_requirement_mismatches(local / "requirements.txt")
     return model.unwrap_python_model().forecaster, version
+
+
+def _local_dir(location: str) -> Path | None:
+    """The directory of a ``file:`` artifact location, None for any other store."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(location)
+    if parsed.scheme != "file":
+        return None
+    path = Path(unquote(parsed.path))
+    return path if path.is_dir() else None
+
+
+def warn_requirement_mismatches(requirements: Path) -> list[str]:
+    """Log (as MLflow does on load) the model's pinned requirements (``name==version``
+    lines, what ``pip_requirements`` writes) that the running environment does not meet;
+    returns them. Other lines, and a missing file, are skipped."""
+    import logging
+    import re
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    if not requirements.is_file():
+        return []
+    mismatches: list[str] = []
+    for line in requirements.read_text().splitlines():
+        pinned = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*", line)
+        if pinned is None:
+            continue
+        name, wanted = pinned.groups()
+        try:
+            current = installed_version(name)
+        except PackageNotFoundError:
+            current = "uninstalled"
+        if current != wanted:
+            mismatches.append(f"{name} (current: {current}, required: {name}=={wanted})")
+    if mismatches:
+        logging.getLogger(__name__).warning(
+            "The model's requirements differ from this Python environment:\n - %s",
+            "\n - ".join(mismatches),
+        )
+    return mismatches
 
 
 def promote(version: str) -> None:

@@ -96,13 +96,30 @@ def run_forecast(ctx: RunContext) -> int:
 
 def with_pairs(forecasts: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """``forecasts`` with each series' ``item_id`` and ``depot_id`` from the history."""
+    import numpy as np
     import pandas as pd
 
-    pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
+    ids = history["unique_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        # each category's first row, scattered in reverse so the first occurrence wins:
+        # drop_duplicates hashed 9M rows
+        codes = ids.cat.codes.to_numpy()
+        first = np.full(len(ids.cat.categories) + 1, -1)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]
+        rows = first[first >= 0]
+        pairs = history[["unique_id", "item_id", "depot_id"]].iloc[np.sort(rows)]
+    else:
+        pairs = history.drop_duplicates("unique_id")[["unique_id", "item_id", "depot_id"]]
     pairs = pairs.astype(str)
-    at = pd.Index(pairs["unique_id"]).get_indexer(forecasts["unique_id"].astype(str))
+    # the forecast's ids looked up once per series, not once per row (h rows a series)
+    series, uniques = pd.factorize(forecasts["unique_id"].to_numpy())
+    at = pd.Index(pairs["unique_id"]).get_indexer(pd.Index(uniques).astype(str))[series]
     keep = at >= 0  # as the inner merge did: a series without a pair is left out
-    out = forecasts[keep].reset_index(drop=True)
+    if keep.all():  # the usual case: a shallow copy, not a copy of every column
+        out = forecasts.copy(deep=False)
+        out.index = pd.RangeIndex(len(out))
+    else:
+        out = forecasts[keep].reset_index(drop=True)
     out["item_id"] = pairs["item_id"].to_numpy()[at[keep]]
     out["depot_id"] = pairs["depot_id"].to_numpy()[at[keep]]
     return out
@@ -146,9 +163,9 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
     days = pa.array(frame["ds"].to_numpy(dtype="datetime64[D]"), type=pa.date32())
     columns = {
         "forecast_date": pa.array(np.full(n, np.datetime64(forecast_date, "D")), pa.date32()),
-        "unique_id": frame["unique_id"].astype(str),
-        "item_id": frame["item_id"].astype(str),
-        "depot_id": frame["depot_id"].astype(str),
+        "unique_id": _strings(frame["unique_id"]),
+        "item_id": _strings(frame["item_id"]),
+        "depot_id": _strings(frame["depot_id"]),
         "target_date": days,
         "horizon_day": frame["step"].to_numpy(dtype="int32"),
         "yhat": frame["yhat"].to_numpy(dtype=float),
@@ -156,8 +173,8 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
         "yhat_hi_80": frame["yhat_hi_80"].to_numpy(dtype=float),
         "yhat_lo_95": frame["yhat_lo_95"].to_numpy(dtype=float),
         "yhat_hi_95": frame["yhat_hi_95"].to_numpy(dtype=float),
-        "demand_class": frame["demand_class"].astype(str),
-        "model_name": frame["model_name"].astype(str),
+        "demand_class": _strings(frame["demand_class"]),
+        "model_name": _strings(frame["model_name"]),
         "model_version": np.full(n, version, dtype=object),
     }
     schema = pa.schema(
@@ -181,6 +198,23 @@ def to_table(frame: object, forecast_date: date, version: str) -> pa.Table:
     return pa.Table.from_arrays(
         [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema
     )
+
+
+def _strings(column: pd.Series) -> pa.Array:
+    """``pa.array(column.astype(str))`` from each run of equal values once: the columns
+    repeat their values in runs (an id h times, a class over a series' rows), so 1.1M
+    Python strings a column need not each be converted."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = column.to_numpy()
+    if values.dtype != object or len(values) == 0:
+        return pa.array(column.astype(str), type=pa.string())
+    starts = np.ones(len(values), dtype=bool)
+    starts[1:] = values[1:] != values[:-1]
+    names = pa.array(values[starts].astype(str).astype(object), type=pa.string())
+    runs = pa.array(np.cumsum(starts, dtype=np.int32) - 1, type=pa.int32())
+    return pa.DictionaryArray.from_arrays(runs, names).cast(pa.string())
 
 
 def write_forecasts(uri: str, table: pa.Table, forecast_date: date, settings: Settings) -> None:

@@ -96,3 +96,45 @@ def test_categorical_ids_are_sorted_enums_of_the_window(tmp_path: Path) -> None:
     assert list(cat["depot_id"].cat.categories) == ["DEP1", "DEP2"]
     assert cat["unique_id"].astype(str).tolist() == plain["unique_id"].tolist()
     assert cat["y"].tolist() == plain["y"].tolist() == [2.0, 1.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("censored", ["keep", "mark", "missing", "impute"])
+def test_categorical_reader_equals_the_plain_one(settings: Settings, censored: str) -> None:
+    """The categorical reader (numbers from DuckDB, categoricals built from codes) returns
+    the plain reader's rows, columns and values, the stock states included."""
+    cat = load_gold_demand(settings, censored=censored, categorical=True)  # type: ignore[arg-type]
+    plain = load_gold_demand(settings, censored=censored)  # type: ignore[arg-type]
+    assert list(cat.columns) == list(plain.columns)
+    for column in ("unique_id", "item_id", "depot_id"):
+        assert isinstance(cat[column].dtype, pd.CategoricalDtype)
+        assert cat[column].astype(str).tolist() == plain[column].tolist()
+    rest = [c for c in plain.columns if c not in ("unique_id", "item_id", "depot_id")]
+    pd.testing.assert_frame_equal(cat[rest], plain[rest])
+    if censored != "keep":
+        assert cat["stock_state"].tolist() == [None, "cut", "out", None]
+
+
+def test_categorical_reader_with_a_state_listed_twice_repeats_rows_as_the_join(
+    settings: Settings,
+) -> None:
+    """A stock state listed twice for a pair and day (gold lists each once) repeats the
+    day's row, as the plain reader's join does; a day recorded twice keeps both rows."""
+    day = dt.date(2026, 10, 2)
+    twice = pd.DataFrame(
+        {
+            "item_id": ["ITM1"],
+            "depot_id": ["DEP1"],
+            "stock_date": [day],
+            "stock_state": ["cut"],
+            "available_qty": [2.0],
+            "recorded_qty": [2.0],
+        }
+    )
+    write_deltalake(delta.table_uri("gold", "fct_stockout_days", settings=settings), twice,
+                    mode="append")  # fmt: skip
+    cat = load_gold_demand(settings, censored="mark", categorical=True)
+    plain = load_gold_demand(settings, censored="mark")
+    assert len(cat) == len(plain) == 5
+    assert cat["unique_id"].astype(str).tolist() == plain["unique_id"].tolist()
+    assert cat["stock_state"].tolist() == plain["stock_state"].tolist()
+    assert cat["y"].tolist() == plain["y"].tolist()

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.lead_time_demand import discrete_quantile, row_quantiles, sample_lead_time_demand
+from ml.lead_time_demand import (
+    discrete_quantile,
+    row_quantiles,
+    sample_lead_time_demand,
+    size_table,
+)
 
 
 def test_quantile_reorder_point_of_a_known_discrete_distribution():
@@ -62,3 +67,39 @@ def test_fill_rate_reorder_point_by_hand():
     assert fill_rate_reorder_points(draws, np.array([5.0]), np.array([0.9]))[0] == 10.0
     # 80% allows 1.0: R = 2 is the smallest that meets it
     assert fill_rate_reorder_points(draws, np.array([5.0]), np.array([0.8]))[0] == 2.0
+
+
+def _rounds_reference(pmf, lead_mean, lead_std, review_days, draws, rng):
+    """The sampler as first written: each round finds the active draws in the whole
+    table. The shrinking index must give the same draws from the same stream."""
+    n = pmf.shape[0]
+    p_day, table = _size_table_reference(pmf)
+    lead = np.maximum(1, np.rint(rng.normal(lead_mean[:, None], lead_std[:, None], (n, draws))))
+    count = rng.binomial(lead.astype(np.int64) + review_days, np.clip(p_day, 0, 1)[:, None])
+    out = np.zeros((n, draws))
+    for j in range(int(count.max()) if count.size else 0):
+        rows, cols = np.nonzero(count > j)
+        out[rows, cols] += table[rows, rng.integers(0, 256, rows.size)]
+    return out
+
+
+def _size_table_reference(pmf):
+    sizes = pmf[:, 1:]
+    tot = sizes.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(np.divide(sizes, tot, out=np.zeros_like(sizes), where=tot > 0), axis=1)
+    grid = (np.arange(256) + 0.5) / 256
+    idx = np.array([np.searchsorted(row, grid, side="left") for row in cdf])
+    return 1.0 - pmf[:, 0], (np.minimum(idx, max(sizes.shape[1] - 1, 0)) + 1).astype(float)
+
+
+def test_sampler_gives_the_round_by_round_draws_exactly():
+    gen = np.random.default_rng(3)
+    pmf = gen.dirichlet(np.ones(12), size=40) * (gen.random((40, 1)) < 0.8)
+    pmf[:, 0] += 1.0 - pmf.sum(axis=1)  # some rows all at 0 (no demand day)
+    pmf[5, :] = [0.0, 0.5, 0.5] + [0.0] * 9  # a cdf reaching grid points exactly
+    lead, std = gen.uniform(1, 30, 40), gen.uniform(0, 5, 40)
+    got = sample_lead_time_demand(pmf, lead, std, 2, 300, np.random.default_rng(9))
+    want = _rounds_reference(pmf, lead, std, 2, 300, np.random.default_rng(9))
+    assert got.any()
+    assert np.array_equal(got, want)
+    assert np.array_equal(size_table(pmf)[1], _size_table_reference(pmf)[1])

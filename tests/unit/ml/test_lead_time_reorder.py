@@ -97,3 +97,25 @@ def test_a_rerun_replaces_the_dates_partition(tmp_path: Path):
     table = DeltaTable(uri).to_pandas()
     assert len(table) == 2 * len(rows)
     assert table.groupby("forecast_date").size().tolist() == [len(rows), len(rows)]
+
+
+def test_demand_matrices_of_categorical_ids_and_a_first_day():
+    """Categorical ids (the daily run's history) and ``since`` give the matrices of the
+    plain ids on the rows from that day."""
+    history = pd.DataFrame(
+        {
+            "unique_id": ["A|D", "A|D", "A|D", "C|D", "B|D", "B|D"],
+            "ds": pd.to_datetime(
+                ["2026-01-01", "2026-01-02", "2026-01-04", "2026-01-02", "2026-01-02", "2026-01-03"]
+            ),
+            "y": [5.0, 2.0, 1.0, 7.0, 3.0, np.nan],
+            "stock_state": [None, "cut", None, None, "out", None],
+        }
+    )
+    cat = history.assign(unique_id=history["unique_id"].astype("category"))
+    since = np.datetime64("2026-01-02")
+    got = ltr.demand_matrices(cat, ["B|D", "A|D"], since=since)
+    want = ltr.demand_matrices(history[history["ds"] >= since], ["B|D", "A|D"])
+    # days 01-02, 01-03, 01-04; the day before `since` and the series not asked left out
+    assert got[0].tolist() == want[0].tolist() == [[3, 0, 0], [2, 0, 1]]
+    assert got[1].tolist() == want[1].tolist() == [[0, np.inf, 0], [2, 0, np.inf]]

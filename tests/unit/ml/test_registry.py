@@ -56,3 +56,25 @@ def test_register_alias_load_and_promote(tmp_path: Path):
     assert v == version and loaded.weights == model.weights
     registry.promote(version)
     assert registry.champion_version() == version
+
+
+def test_requirement_mismatches_are_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """The check that replaces MLflow's on load names the pins the environment misses."""
+    from importlib.metadata import version
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        f"numpy=={version('numpy')}\npandas==0.0.1\nno-such-dist-nova==1.0\n-r other.txt\n"
+        "scipy>=1\n"
+    )
+    with caplog.at_level("WARNING", logger="ml.registry"):
+        found = registry.warn_requirement_mismatches(requirements)
+    assert found == [
+        f"pandas (current: {version('pandas')}, required: pandas==0.0.1)",
+        "no-such-dist-nova (current: uninstalled, required: no-such-dist-nova==1.0)",
+    ]
+    assert "pandas==0.0.1" in caplog.text and "numpy" not in caplog.text
+    assert registry.warn_requirement_mismatches(tmp_path / "absent.txt") == []
+    # what register() pins is this environment: nothing to report
+    requirements.write_text("\n".join(registry.pip_requirements()))
+    assert registry.warn_requirement_mismatches(requirements) == []
