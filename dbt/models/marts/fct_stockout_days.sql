@@ -18,9 +18,25 @@
 
 with
 
-daily_demand as (
+-- fct_daily_demand's days with a movement, read from its inputs rather than from its 12.6M
+-- zero-filled rows (scanning those was most of this model's time): a stocked pair's days
+-- run from its first stocked date to the run date, and its movements all fall on or after
+-- that first date, so these are exactly the fact's rows with a movement
+item_depot_pairs as (
 
-    select * from {{ ref('fct_daily_demand') }}
+    select * from {{ ref('int_item_depot_pairs') }}
+
+),
+
+calendar_bounds as (
+
+    select * from {{ ref('int_calendar_bounds') }}
+
+),
+
+daily_movements as (
+
+    select * from {{ ref('int_daily_movements') }}
 
 ),
 
@@ -30,48 +46,69 @@ snapshots as (
 
 ),
 
--- Stock only changes on days with a movement: the ledger runs over those days (a few
--- million rows) rather than over every zero-filled day of fct_daily_demand, and the
--- days in between, when stock stays at or below zero, are spelled out at the end.
+-- each pair's days in fct_daily_demand: its first stocked date to the run date. The
+-- ledger below runs on the pair's integer key (a window partitioned by two strings over
+-- millions of rows was most of this model's time); the ids come back at the end.
 pair_spans as (
 
     select
-        item_id,
-        depot_id,
-        min(demand_date) as first_day,
-        max(demand_date) as last_day
+        item_depot_pairs.pair_key,
+        item_depot_pairs.item_id,
+        item_depot_pairs.depot_id,
+        item_depot_pairs.first_stocked_date as first_day,
+        calendar_bounds.run_date as last_day
 
-    from daily_demand
+    from item_depot_pairs
 
-    group by
-        item_id,
-        depot_id
+    cross join calendar_bounds
+
+    where item_depot_pairs.first_stocked_date <= calendar_bounds.run_date
 
 ),
 
+daily_demand as (
+
+    select
+        pair_spans.pair_key,
+        daily_movements.movement_date as demand_date,
+        daily_movements.demand_qty,
+        daily_movements.receipts_qty,
+        daily_movements.adjustments_qty
+
+    from daily_movements
+
+    inner join pair_spans
+        on daily_movements.item_id = pair_spans.item_id
+        and daily_movements.depot_id = pair_spans.depot_id
+        and daily_movements.movement_date >= pair_spans.first_day
+        and daily_movements.movement_date <= pair_spans.last_day
+
+),
+
+-- Stock only changes on days with a movement: the ledger runs over those days (a few
+-- million rows) rather than over every zero-filled day of fct_daily_demand, and the
+-- days in between, when stock stays at or below zero, are spelled out at the end.
 ledger as (
 
     select
-        item_id,
-        depot_id,
+        pair_key,
         demand_date,
         demand_qty,
         adjustments_qty,
         net_qty,
         sum(net_qty) over (
-            partition by item_id, depot_id
+            partition by pair_key
             order by demand_date
             rows between unbounded preceding and current row
         ) as cumulative_net,
         lead(demand_date) over (
-            partition by item_id, depot_id
+            partition by pair_key
             order by demand_date
         ) as next_moved_date
 
     from (
         select
-            item_id,
-            depot_id,
+            pair_key,
             demand_date,
             cast(demand_qty as {{ type_double() }}) as demand_qty,
             cast(adjustments_qty as {{ type_double() }}) as adjustments_qty,
@@ -103,8 +140,7 @@ latest_snapshots as (
 anchors as (
 
     select
-        latest_snapshots.item_id,
-        latest_snapshots.depot_id,
+        pair_spans.pair_key,
         latest_snapshots.on_hand - coalesce(sum(ledger.net_qty), 0) as anchor
 
     from latest_snapshots
@@ -117,13 +153,11 @@ anchors as (
         and latest_snapshots.snapshot_date <= pair_spans.last_day
 
     left join ledger
-        on latest_snapshots.item_id = ledger.item_id
-        and latest_snapshots.depot_id = ledger.depot_id
+        on pair_spans.pair_key = ledger.pair_key
         and ledger.demand_date <= latest_snapshots.snapshot_date
 
     group by
-        latest_snapshots.item_id,
-        latest_snapshots.depot_id,
+        pair_spans.pair_key,
         latest_snapshots.on_hand
 
 ),
@@ -131,8 +165,7 @@ anchors as (
 moved_stock as (
 
     select
-        ledger.item_id,
-        ledger.depot_id,
+        ledger.pair_key,
         ledger.demand_date,
         ledger.demand_qty,
         anchors.anchor + ledger.cumulative_net + ledger.demand_qty - ledger.adjustments_qty as available_qty
@@ -140,8 +173,7 @@ moved_stock as (
     from ledger
 
     inner join anchors
-        on ledger.item_id = anchors.item_id
-        and ledger.depot_id = anchors.depot_id
+        on ledger.pair_key = anchors.pair_key
 
 ),
 
@@ -150,8 +182,7 @@ moved_stock as (
 still_spans as (
 
     select
-        pair_spans.item_id,
-        pair_spans.depot_id,
+        pair_spans.pair_key,
         pair_spans.first_day as span_start,
         coalesce(first_moves.first_moved_date, {{ dbt.dateadd('day', 1, 'pair_spans.last_day') }}) as span_end,
         anchors.anchor as available_qty
@@ -159,22 +190,19 @@ still_spans as (
     from pair_spans
 
     inner join anchors
-        on pair_spans.item_id = anchors.item_id
-        and pair_spans.depot_id = anchors.depot_id
+        on pair_spans.pair_key = anchors.pair_key
 
     left join (
-        select item_id, depot_id, min(demand_date) as first_moved_date
+        select pair_key, min(demand_date) as first_moved_date
         from ledger
-        group by item_id, depot_id
+        group by pair_key
     ) as first_moves
-        on pair_spans.item_id = first_moves.item_id
-        and pair_spans.depot_id = first_moves.depot_id
+        on pair_spans.pair_key = first_moves.pair_key
 
     union all
 
     select
-        ledger.item_id,
-        ledger.depot_id,
+        ledger.pair_key,
         {{ dbt.dateadd('day', 1, 'ledger.demand_date') }} as span_start,
         coalesce(ledger.next_moved_date, {{ dbt.dateadd('day', 1, 'pair_spans.last_day') }}) as span_end,
         anchors.anchor + ledger.cumulative_net as available_qty
@@ -182,12 +210,10 @@ still_spans as (
     from ledger
 
     inner join anchors
-        on ledger.item_id = anchors.item_id
-        and ledger.depot_id = anchors.depot_id
+        on ledger.pair_key = anchors.pair_key
 
     inner join pair_spans
-        on ledger.item_id = pair_spans.item_id
-        and ledger.depot_id = pair_spans.depot_id
+        on ledger.pair_key = pair_spans.pair_key
 
 ),
 
@@ -214,8 +240,7 @@ days as (
 still_stock as (
 
     select
-        out_spans.item_id,
-        out_spans.depot_id,
+        out_spans.pair_key,
         cast(days.date_day as date) as demand_date,
         cast(0 as {{ type_double() }}) as demand_qty,
         out_spans.available_qty
@@ -239,17 +264,20 @@ stock as (
 final as (
 
     select
-        item_id,
-        depot_id,
-        demand_date as stock_date,
-        case when available_qty <= 0 then 'out' else 'cut' end as stock_state,
-        available_qty,
-        demand_qty as recorded_qty
+        pair_spans.item_id,
+        pair_spans.depot_id,
+        stock.demand_date as stock_date,
+        case when stock.available_qty <= 0 then 'out' else 'cut' end as stock_state,
+        stock.available_qty,
+        stock.demand_qty as recorded_qty
 
     from stock
 
-    where available_qty <= 0
-        or demand_qty >= available_qty
+    inner join pair_spans
+        on stock.pair_key = pair_spans.pair_key
+
+    where stock.available_qty <= 0
+        or stock.demand_qty >= stock.available_qty
 
 )
 
