@@ -3,8 +3,6 @@ runner and Airflow call exactly the same code."""
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -22,7 +20,6 @@ from backend.lake import delta
 from backend.observability.logs import in_context
 from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
-from backend.quality.expectations import has_suite
 from backend.quality.quarantine import validate_window
 
 if TYPE_CHECKING:
@@ -93,22 +90,12 @@ def check_freshness(ctx: RunContext, name: str, *, extracted: bool = True) -> No
     ctx.report.degrade(result.reason)
 
 
-def _preload_expectations(ctx: RunContext) -> None:
-    """Import Great Expectations (5-7 s) in the background while the sources extract, so
-    the validate step does not wait for it."""
-    if any(has_suite(name) for name in ctx.sources):
-        threading.Thread(
-            target=importlib.import_module, args=("great_expectations",), daemon=True
-        ).start()
-
-
 def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
     """Every source of the run in parallel; one failing source does not stop the others."""
     results: dict[str, dict[str, int]] = {}
     failures: list[str] = []
     for name in registered_sources():
         ensure_bronze_tables(get_source(name), ctx.settings)
-    _preload_expectations(ctx)
     with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
         futures = {
             name: pool.submit(in_context(extract_source, source=name), ctx, name)
@@ -135,8 +122,7 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
 def validate(ctx: RunContext) -> dict[str, int]:
     """Check the window's bronze against the contracts; failing rows go to quarantine."""
     quarantined: dict[str, int] = {}
-    # Sources checked by DuckDB first: Great Expectations may still be importing.
-    for name in sorted(ctx.sources, key=has_suite):
+    for name in ctx.sources:
         source = get_source(name)
         counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
         for entity, count in counts.items():

@@ -179,7 +179,7 @@ def validate_window(
         uri = bronze_uri(source, entity, settings)
         if not delta.table_exists(uri, settings):
             continue
-        if has_suite(source):  # external sources: Great Expectations suites
+        if has_suite(source):  # external sources: the GE suites, evaluated in Arrow
             rows = window_rows(uri, start, end, settings)
             failed = quarantine_rows(source, entity, rows, QUARANTINE_SCHEMA)
         else:
