@@ -160,9 +160,14 @@ def ensure_bronze_tables(source: Source, settings: Settings) -> None:
 
 
 def write_bronze(
-    source: Source, window: ExtractWindow, extracts: list[EntityExtract]
+    source: Source,
+    window: ExtractWindow,
+    extracts: list[EntityExtract],
+    keep: dict[str, pa.Table] | None = None,
 ) -> dict[str, int]:
-    """Replace the window's partitions of each entity's bronze table; rows written per entity."""
+    """Replace the window's partitions of each entity's bronze table; rows written per
+    entity. ``keep`` receives each entity's table as written: the window's partitions now
+    hold exactly those rows, so a validation in the same process need not read them back."""
     ingested_at = datetime.now(UTC)  # audit only: content columns never depend on it
     written: dict[str, int] = {}
     for extract in extracts:
@@ -172,6 +177,8 @@ def write_bronze(
         written[extract.entity] = delta.overwrite_partitions(
             uri, table, window.start, window.end, window.settings
         )
+        if keep is not None:
+            keep[extract.entity] = table
     return written
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from deltalake import DeltaTable
 
 from backend.ingest.base import (
@@ -53,6 +54,12 @@ class DbtBuildError(RuntimeError):
     """dbt build finished with failing models or tests."""
 
 
+# Per (run id, source): the bronze tables this process's extract just wrote, handed to
+# the same run's validate step (which takes them out). Airflow runs the steps as separate
+# processes: there validate finds nothing here and reads bronze.
+_just_written: dict[tuple[str, str], dict[str, pa.Table]] = {}
+
+
 def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
     """Extract one source for the run's window into bronze; rows written per entity."""
     source = get_source(name)
@@ -63,7 +70,9 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         raise SourceError(
             f"source {name!r} failed to extract {ctx.start}..{ctx.end}: {exc}"
         ) from exc
-    written = write_bronze(source, window, extracts)
+    tables: dict[str, pa.Table] = {}
+    written = write_bronze(source, window, extracts, keep=tables)
+    _just_written[(ctx.run_id, name)] = tables
     source.commit(window, extracts)
     for item in extracts:
         stats = ctx.report.table(f"bronze.{name}.{item.entity}")
@@ -96,6 +105,7 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
     failures: list[str] = []
     for name in registered_sources():
         ensure_bronze_tables(get_source(name), ctx.settings)
+    _just_written.clear()  # a run whose validate never came must not hold its tables
     with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
         futures = {
             name: pool.submit(in_context(extract_source, source=name), ctx, name)
@@ -124,7 +134,10 @@ def validate(ctx: RunContext) -> dict[str, int]:
     quarantined: dict[str, int] = {}
     for name in ctx.sources:
         source = get_source(name)
-        counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
+        written = _just_written.pop((ctx.run_id, name), None)
+        counts = validate_window(
+            name, list(source.schemas), ctx.start, ctx.end, ctx.settings, written
+        )
         for entity, count in counts.items():
             ctx.report.table(f"bronze.{name}.{entity}").rows_quarantined = count
             quarantined[f"{name}.{entity}"] = count
