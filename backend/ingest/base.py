@@ -137,7 +137,18 @@ def with_audit_columns(
         .append_column("_row_id", ids)
         .append_column(delta.PARTITION_COLUMN, extract.partition.cast(pa.date32()))
     )
-    return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN])) if n else table
+    if n == 0 or _non_decreasing(table[delta.PARTITION_COLUMN]):
+        return table  # already in order (the ERP's rows arrive by updated_at): no copy
+    return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN]))
+
+
+def _non_decreasing(days: pa.ChunkedArray) -> bool:
+    """Whether the (null-free) partition days are in order, so the stable sort would
+    leave the rows as they are."""
+    if days.null_count or len(days) < 2:
+        return days.null_count == 0
+    ordered = pc.all(pc.greater_equal(days.slice(1), days.slice(0, len(days) - 1)))
+    return bool(ordered.as_py())
 
 
 AUDIT_FIELDS = (
