@@ -137,7 +137,18 @@ def with_audit_columns(
         .append_column("_row_id", ids)
         .append_column(delta.PARTITION_COLUMN, extract.partition.cast(pa.date32()))
     )
-    return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN])) if n else table
+    if n == 0 or _non_decreasing(table[delta.PARTITION_COLUMN]):
+        return table  # already in order (the ERP's rows arrive by updated_at): no copy
+    return table.take(pc.sort_indices(table[delta.PARTITION_COLUMN]))
+
+
+def _non_decreasing(days: pa.ChunkedArray) -> bool:
+    """Whether the (null-free) partition days are in order, so the stable sort would
+    leave the rows as they are."""
+    if days.null_count or len(days) < 2:
+        return days.null_count == 0
+    ordered = pc.all(pc.greater_equal(days.slice(1), days.slice(0, len(days) - 1)))
+    return bool(ordered.as_py())
 
 
 AUDIT_FIELDS = (
@@ -160,9 +171,14 @@ def ensure_bronze_tables(source: Source, settings: Settings) -> None:
 
 
 def write_bronze(
-    source: Source, window: ExtractWindow, extracts: list[EntityExtract]
+    source: Source,
+    window: ExtractWindow,
+    extracts: list[EntityExtract],
+    keep: dict[str, pa.Table] | None = None,
 ) -> dict[str, int]:
-    """Replace the window's partitions of each entity's bronze table; rows written per entity."""
+    """Replace the window's partitions of each entity's bronze table; rows written per
+    entity. ``keep`` receives each entity's table as written: the window's partitions now
+    hold exactly those rows, so a validation in the same process need not read them back."""
     ingested_at = datetime.now(UTC)  # audit only: content columns never depend on it
     written: dict[str, int] = {}
     for extract in extracts:
@@ -172,6 +188,8 @@ def write_bronze(
         written[extract.entity] = delta.overwrite_partitions(
             uri, table, window.start, window.end, window.settings
         )
+        if keep is not None:
+            keep[extract.entity] = table
     return written
 
 

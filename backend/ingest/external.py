@@ -80,13 +80,18 @@ def records_to_table(
             f"{source}.{entity}: expected a JSON array of objects from {url}, "
             f"got {type(records).__name__}"
         )
-    columns: dict[str, list[str | None]] = {}
+    columns: dict[str, pa.Array] = {}
     for name in fields:
         try:
-            columns[name] = [_text(r[name]) for r in records]
+            values = [r[name] for r in records]
         except KeyError:
             bad = next(r for r in records if name not in r)
             require_fields(source, entity, url, bad.keys(), fields)
+            raise  # require_fields raised already: a missing field is always drift
+        try:  # the usual case, every value text or null: no Python call per value
+            columns[name] = pa.array(values, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            columns[name] = pa.array([_text(v) for v in values], pa.string())
     return pa.table(columns, schema=string_schema(fields))
 
 

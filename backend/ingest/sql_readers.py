@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -305,13 +306,15 @@ def conform(table: pa.Table, schema: pa.Schema, *, source: str, entity: str) -> 
                 errors.setdefault(position, []).append(
                     f"{field.name}: {_shown(value)} is not a valid {field.type}"
                 )
+    described = pa.nulls(table.num_rows, pa.string())
     if errors:
-        described = pa.array(
-            ["; ".join(errors[i]) if i in errors else None for i in range(table.num_rows)],
-            pa.string(),
-        )
-    else:
-        described = pa.nulls(table.num_rows, pa.string())
+        # Only the few rows with errors get text: no Python pass over every row (1.3 s
+        # for three years of movements, where one bad value is enough to trigger it).
+        positions = sorted(errors)
+        mask = np.zeros(table.num_rows, dtype=bool)
+        mask[positions] = True
+        texts = pa.array(["; ".join(errors[i]) for i in positions], pa.string())
+        described = pc.replace_with_mask(described, pa.array(mask), texts)
     return pa.table(
         [*arrays, described],
         schema=pa.schema([*schema, pa.field(TYPE_ERRORS, pa.string())]),

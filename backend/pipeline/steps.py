@@ -3,12 +3,11 @@ runner and Airflow call exactly the same code."""
 
 from __future__ import annotations
 
-import importlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from deltalake import DeltaTable
 
 from backend.ingest.base import (
@@ -22,7 +21,6 @@ from backend.lake import delta
 from backend.observability.logs import in_context
 from backend.pipeline.context import RunContext
 from backend.pipeline.dbt import DbtOutcome, run_dbt
-from backend.quality.expectations import has_suite
 from backend.quality.quarantine import validate_window
 
 if TYPE_CHECKING:
@@ -56,6 +54,12 @@ class DbtBuildError(RuntimeError):
     """dbt build finished with failing models or tests."""
 
 
+# Per (run id, source): the bronze tables this process's extract just wrote, handed to
+# the same run's validate step (which takes them out). Airflow runs the steps as separate
+# processes: there validate finds nothing here and reads bronze.
+_just_written: dict[tuple[str, str], dict[str, pa.Table]] = {}
+
+
 def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
     """Extract one source for the run's window into bronze; rows written per entity."""
     source = get_source(name)
@@ -66,7 +70,9 @@ def extract_source(ctx: RunContext, name: str) -> dict[str, int]:
         raise SourceError(
             f"source {name!r} failed to extract {ctx.start}..{ctx.end}: {exc}"
         ) from exc
-    written = write_bronze(source, window, extracts)
+    tables: dict[str, pa.Table] = {}
+    written = write_bronze(source, window, extracts, keep=tables)
+    _just_written[(ctx.run_id, name)] = tables
     source.commit(window, extracts)
     for item in extracts:
         stats = ctx.report.table(f"bronze.{name}.{item.entity}")
@@ -93,22 +99,13 @@ def check_freshness(ctx: RunContext, name: str, *, extracted: bool = True) -> No
     ctx.report.degrade(result.reason)
 
 
-def _preload_expectations(ctx: RunContext) -> None:
-    """Import Great Expectations (5-7 s) in the background while the sources extract, so
-    the validate step does not wait for it."""
-    if any(has_suite(name) for name in ctx.sources):
-        threading.Thread(
-            target=importlib.import_module, args=("great_expectations",), daemon=True
-        ).start()
-
-
 def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
     """Every source of the run in parallel; one failing source does not stop the others."""
     results: dict[str, dict[str, int]] = {}
     failures: list[str] = []
     for name in registered_sources():
         ensure_bronze_tables(get_source(name), ctx.settings)
-    _preload_expectations(ctx)
+    _just_written.clear()  # a run whose validate never came must not hold its tables
     with ThreadPoolExecutor(max_workers=max(1, len(ctx.sources))) as pool:
         futures = {
             name: pool.submit(in_context(extract_source, source=name), ctx, name)
@@ -135,10 +132,12 @@ def extract(ctx: RunContext) -> dict[str, dict[str, int]]:
 def validate(ctx: RunContext) -> dict[str, int]:
     """Check the window's bronze against the contracts; failing rows go to quarantine."""
     quarantined: dict[str, int] = {}
-    # Sources checked by DuckDB first: Great Expectations may still be importing.
-    for name in sorted(ctx.sources, key=has_suite):
+    for name in ctx.sources:
         source = get_source(name)
-        counts = validate_window(name, list(source.schemas), ctx.start, ctx.end, ctx.settings)
+        written = _just_written.pop((ctx.run_id, name), None)
+        counts = validate_window(
+            name, list(source.schemas), ctx.start, ctx.end, ctx.settings, written
+        )
         for entity, count in counts.items():
             ctx.report.table(f"bronze.{name}.{entity}").rows_quarantined = count
             quarantined[f"{name}.{entity}"] = count

@@ -3,7 +3,14 @@ from datetime import date, datetime
 import pyarrow as pa
 import pytest
 
-from backend.ingest.base import bronze_uri
+from backend.ingest.base import (
+    EntityExtract,
+    ExtractWindow,
+    bronze_uri,
+    ensure_bronze_tables,
+    get_source,
+    write_bronze,
+)
 from backend.lake import delta
 from backend.quality import contracts
 from backend.quality.quarantine import failing_rows, quarantine_uri, validate_window
@@ -223,3 +230,56 @@ def test_a_value_the_extract_could_not_type_is_quarantined_with_it(settings):
             "a value does not fit its column's type: quantity: 'abc' is not a valid int64",
         )
     ]
+
+
+def _bacen_extract(values: list[str | None]) -> EntityExtract:
+    n = len(values)
+    rows = pa.table(
+        {
+            "series_code": ["433"] * n,
+            "data": [f"{i + 1:02d}/03/2024" for i in range(n)],
+            "valor": values,
+        },
+        schema=get_source("bacen").schemas["series"],
+    )
+    return EntityExtract("series", rows, pa.array([DAY] * n, pa.date32()))
+
+
+def _quarantine(settings) -> list[dict]:
+    rows = delta.read_table(quarantine_uri(settings), settings=settings).to_pylist()
+    return sorted(rows, key=lambda r: (r["_row_id"], r["rule"]))
+
+
+def test_the_tables_just_written_give_the_quarantine_bronze_gives(settings):
+    source = get_source("bacen")
+    ensure_bronze_tables(source, settings)
+    window = ExtractWindow(DAY, DAY, "b1", settings)
+    kept: dict[str, pa.Table] = {}
+    write_bronze(source, window, [_bacen_extract(["1.5", "abc", None, "2000"])], keep=kept)
+
+    read_back = validate_window("bacen", ["series"], DAY, DAY, settings)
+    from_bronze = _quarantine(settings)
+    handed = validate_window("bacen", ["series"], DAY, DAY, settings, written=kept)
+
+    assert read_back == handed == {"series": 3}
+    assert _quarantine(settings) == from_bronze
+    assert {r["rule"] for r in from_bronze} == {
+        "expect_column_values_to_not_be_null:valor",
+        "parses_as_number:valor",
+        "expect_column_values_to_be_between:valor__num",
+    }
+
+
+def test_a_handed_table_whose_columns_are_not_the_tables_is_not_used(settings):
+    source = get_source("bacen")
+    ensure_bronze_tables(source, settings)
+    window = ExtractWindow(DAY, DAY, "b1", settings)
+    kept: dict[str, pa.Table] = {}
+    write_bronze(source, window, [_bacen_extract(["1.5", "abc"])], keep=kept)
+    # a table without the failing row and with a column bronze lacks: never trusted
+    stale = kept["series"].slice(0, 1).append_column("extra", pa.array(["x"]))
+
+    counts = validate_window("bacen", ["series"], DAY, DAY, settings, written={"series": stale})
+
+    assert counts == {"series": 1}
+    assert [r["rule"] for r in _quarantine(settings)] == ["parses_as_number:valor"]
