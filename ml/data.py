@@ -98,10 +98,17 @@ def load_gold_demand(
         where d.demand_date between ? and ?
         order by unique_id, ds
     """
+    df = _read_categorical(conn, censored, settings, uri, first, last)
+    if df is not None:
+        if not categorical:
+            # the same frame with plain string columns: taken from the pairs' categories,
+            # a third of the time of DuckDB returning 9M strings a column (default demo:
+            # 5.3 s against 15.6 s, most of `nova train`'s load)
+            for column in ("unique_id", "item_id", "depot_id"):
+                values = df[column].astype(object)
+                df[column] = values.where(values.notna(), None)
+        return df
     if categorical:
-        df = _read_categorical(conn, censored, settings, uri, first, last)
-        if df is not None:
-            return df
         # a pair and day listed twice: the joined rows repeat, as the plain reader's do
         import pandas as pd
 
