@@ -104,9 +104,12 @@ def load_gold_demand(
             # the same frame with plain string columns: taken from the pairs' categories,
             # a third of the time of DuckDB returning 9M strings a column (default demo:
             # 5.3 s against 15.6 s, most of `nova train`'s load)
+            import pandas as pd
+
             for column in ("unique_id", "item_id", "depot_id"):
-                values = df[column].astype(object)
-                df[column] = values.where(values.notna(), None)
+                plain = df[column].astype(object).to_numpy()
+                plain[pd.isna(plain)] = None  # a row without a pair: None, as DuckDB's
+                df[column] = plain
         return df
     if categorical:
         # a pair and day listed twice: the joined rows repeat, as the plain reader's do
