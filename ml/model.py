@@ -129,29 +129,28 @@ class DemandForecaster:
         re-optimising (``ml.models.state``): AutoETS's parameters, Prophet's forecast path
         over the horizon plus ``max_age_days``. Called at the end of training on the whole
         population; returns the number of series with state per member."""
-        from ml.models.state import fit_paths, fit_states, supports_paths, supports_state
+        from ml.models.state import fit_paths, fit_states, keeps_fitted_state
 
         classes = classes if classes is not None else classify_frame(df)
         cls = classes["demand_class"].where(classes["demand_class"].isin(CLASSES), "all")
         state: dict[str, dict[str, Any]] = {}
         counts: dict[str, int] = {}
         for m in self.models:
-            keeps_state = isinstance(m, LocalModel) and supports_state(m)
             used = [c for c in (*CLASSES, "all") if m.alias in self.active_members(c)]
             # a member without state is skipped before its series are selected: that
             # selection (9M string comparisons) per stateless member took 5-7 s of training
-            if not used or not (keeps_state or supports_paths(m)):
+            if not used or not keeps_fitted_state(m):
                 continue
             uids = set(classes.loc[cls.isin(used).to_numpy(), "unique_id"].astype(str))
             part = df[df["unique_id"].astype(str).isin(uids)]
-            if keeps_state:
+            if isinstance(m, LocalModel):  # ETS: its parameters and states
                 part = part.sort_values(["unique_id", "ds"])
                 groups = part.groupby("unique_id", sort=True)["y"]
                 keys = [str(k) for k in groups.groups]
                 series = [g.to_numpy(dtype=float) for _, g in groups]
                 state[m.alias] = fit_states(m, keys, series, n_jobs=n_jobs)
                 counts[m.alias] = len(state[m.alias])
-            elif supports_paths(m):
+            else:  # Prophet: its paths
                 if hasattr(m, "n_jobs"):
                     m.n_jobs = n_jobs
                 paths, first = fit_paths(m, part, (self.h or 1) + max_age_days, self.freq)
@@ -522,17 +521,12 @@ def train_ensemble(
         # LightGBM (trained once) and the members that keep fitted state (ETS's parameters,
         # Prophet's paths: read daily in microseconds a series). Charging those their
         # backtest fit dropped Prophet or not depending on the machine's load that minute.
-        from ml.models.state import supports_paths, supports_state
-
-        def daily_fit(m: LocalModel | GlobalModel) -> bool:
-            if getattr(m, "trained_once", False) or supports_paths(m):
-                return False
-            return not (isinstance(m, LocalModel) and supports_state(m))
+        from ml.models.state import keeps_fitted_state
 
         cost = {
             m.alias: seconds.get(m.alias, 0.0) / max(ran_on[m.alias] * n_windows, 1)
             for m in candidates
-            if daily_fit(m)
+            if not (getattr(m, "trained_once", False) or keeps_fitted_state(m))
         }
         sets = {c: list(w) for c, w in weights.items()}
         while True:

@@ -207,6 +207,12 @@ def supports_paths(model: Any) -> bool:
     return isinstance(model, GlobalModel) and type(model).__name__ == "Prophet"
 
 
+def keeps_fitted_state(model: Any) -> bool:
+    """Whether training keeps per-series state of ``model`` for the daily run (ETS's
+    parameters, Prophet's paths): what ``with_state`` forecasts from."""
+    return (isinstance(model, LocalModel) and supports_state(model)) or supports_paths(model)
+
+
 def fit_paths(
     model: GlobalModel, df: pd.DataFrame, length: int, freq: str = "D"
 ) -> tuple[dict[str, np.ndarray], str]:
