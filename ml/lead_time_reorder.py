@@ -92,10 +92,7 @@ def demand_matrices(
     (left out), the recorded quantity on ``cut`` days (demand at least that) and infinite
     otherwise (exact). Days a series has no row are left out too; so are rows before
     ``since``."""
-    row = _rows_of(history["unique_id"], ids)
-    if since is not None:
-        row = np.where(history["ds"].to_numpy() >= since, row, -1)
-    return _matrices(history, row, len(ids))
+    return _matrices(history, _rows_of(history, ids, since), len(ids))
 
 
 def _matrices(history: pd.DataFrame, row: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,17 +113,25 @@ def _matrices(history: pd.DataFrame, row: np.ndarray, n: int) -> tuple[np.ndarra
     return recorded, available
 
 
-def _rows_of(unique_id: pd.Series, ids: list[str]) -> np.ndarray:
-    """Per row, the position of its ``unique_id`` in ``ids`` (-1: not there). A categorical
-    id is looked up once per category, not once per row (9M rows in the daily run)."""
+def _rows_of(
+    history: pd.DataFrame, ids: list[str], since: np.datetime64 | None = None
+) -> np.ndarray:
+    """Per row of ``history``, the position of its ``unique_id`` in ``ids`` (-1: not there,
+    or a row before ``since``). A categorical id is looked up once per category, not once
+    per row (9M rows in the daily run)."""
     import pandas as pd
 
+    unique_id = history["unique_id"]
     wanted = pd.Index(ids)
     if isinstance(unique_id.dtype, pd.CategoricalDtype):
         per_category = wanted.get_indexer(unique_id.cat.categories)
         # a missing id has code -1: the appended -1
-        return np.append(per_category, -1)[unique_id.cat.codes.to_numpy()]
-    return wanted.get_indexer(pd.Index(unique_id))
+        row = np.append(per_category, -1)[unique_id.cat.codes.to_numpy()]
+    else:
+        row = wanted.get_indexer(pd.Index(unique_id))
+    if since is not None:
+        row = np.where(history["ds"].to_numpy() >= since, row, -1)
+    return row
 
 
 _DAY = np.timedelta64(1, "D")
@@ -188,8 +193,7 @@ def compute(
     since = first.to_datetime64()
     # the pairs with a row in the trailing days (the history's columns read in place: a
     # copy of its last year, 4M rows, cost more than the matrices)
-    row = _rows_of(history["unique_id"], pairs["unique_id"].tolist())
-    row = np.where(history["ds"].to_numpy() >= since, row, -1)
+    row = _rows_of(history, pairs["unique_id"].tolist(), since)
     seen = np.zeros(len(pairs), dtype=bool)
     seen[row[row >= 0]] = True
     pairs = pairs[seen].reset_index(drop=True)
