@@ -45,7 +45,7 @@ def cutoffs(
         return recent
     aligned = last - offset * season
     if aligned in recent or aligned - offset * h < df["ds"].min():
-        return recent  # already a recent window, or not a year of history before it
+        return recent  # already a recent window, or less than a horizon of history before it
     return sorted([aligned, *recent[1:]])
 
 
